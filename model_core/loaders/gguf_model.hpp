@@ -1,0 +1,14 @@
+#pragma once
+// A GGUF file as a ropebatch model: config from llama.* metadata, weights renamed to Hugging
+// Face's names and Q/K rows un-permuted (llama.cpp's convert_hf_to_gguf.py permutes them for the
+// llama architecture).
+#include "model_core/config.hpp"
+#include "model_core/loaders/gguf.hpp"
+#include "model_core/weights.hpp"
+
+namespace rb {
+
+ModelConfig gguf_model_config(const GgufFile& f);
+ModelWeights load_gguf_weights(const GgufFile& f, const ModelConfig& c);
+
+}  // namespace rb

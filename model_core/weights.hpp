@@ -1,0 +1,46 @@
+#pragma once
+// Model weights under Hugging Face's canonical names ("model.layers.3.self_attn.q_proj.weight"),
+// all in fp32 on the host. Loaders (safetensors, GGUF) fill this; backends read it.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "model_core/config.hpp"
+#include "model_core/tensor.hpp"
+
+namespace rb {
+
+struct LayerWeights {
+  const HostTensor* input_norm;      // [hidden]
+  const HostTensor* q_proj;          // [heads*head_dim, hidden]
+  const HostTensor* k_proj;          // [kv_heads*head_dim, hidden]
+  const HostTensor* v_proj;          // [kv_heads*head_dim, hidden]
+  const HostTensor* o_proj;          // [hidden, heads*head_dim]
+  const HostTensor* q_bias;          // nullptr unless attention_bias
+  const HostTensor* k_bias;
+  const HostTensor* v_bias;
+  const HostTensor* post_norm;       // [hidden]
+  const HostTensor* gate_proj;       // [intermediate, hidden]
+  const HostTensor* up_proj;         // [intermediate, hidden]
+  const HostTensor* down_proj;       // [hidden, intermediate]
+};
+
+class ModelWeights {
+ public:
+  std::map<std::string, HostTensor> tensors;
+  std::string source;  // file or directory, for messages
+
+  const HostTensor& get(const std::string& name) const;           // throws InputError if absent
+  const HostTensor* find(const std::string& name) const;          // nullptr if absent
+  const HostTensor& embed_tokens() const { return get("model.embed_tokens.weight"); }
+  const HostTensor& final_norm() const { return get("model.norm.weight"); }
+  // lm_head.weight, or the embedding when the config ties them.
+  const HostTensor& lm_head(const ModelConfig& c) const;
+  LayerWeights layer(const ModelConfig& c, int64_t i) const;
+
+  // Every tensor the config implies is present with the shape the config implies; throws
+  // InputError naming the tensor, the expected and the found shape.
+  void validate_against(const ModelConfig& c) const;
+};
+
+}  // namespace rb
