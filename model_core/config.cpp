@@ -1,0 +1,289 @@
+// Hugging Face config.json -> ModelConfig, for the decoders ropebatch runs (Llama, Mistral, Qwen2).
+// Field names and defaults follow transformers' LlamaConfig, MistralConfig and Qwen2Config; the
+// RoPE fields follow transformers' modeling_rope_utils (RotaryEmbeddingConfigMixin), which reads
+// both transformers 4's `rope_theta` + `rope_scaling` and transformers 5's `rope_parameters`.
+#include "model_core/config.hpp"
+
+#include <array>
+#include <fstream>
+#include <sstream>
+
+#include "common/error.hpp"
+
+namespace rb {
+namespace {
+
+using nlohmann::json;
+
+struct Architecture {
+  const char* name;
+  const char* model_type;
+};
+constexpr std::array<Architecture, 3> kArchitectures{{
+    {"LlamaForCausalLM", "llama"},
+    {"MistralForCausalLM", "mistral"},
+    {"Qwen2ForCausalLM", "qwen2"},
+}};
+
+std::string supported_list() {
+  std::string s;
+  for (const auto& a : kArchitectures) s += (s.empty() ? "" : ", ") + std::string(a.name) + " (" + a.model_type + ")";
+  return s;
+}
+
+std::string type_name(const json& v) { return v.is_number_float() ? "a float" : std::string("a ") + v.type_name(); }
+
+// Typed access to one JSON object; every problem names `source` and the field's path.
+class Fields {
+ public:
+  Fields(const json& obj, std::string source, std::string prefix = "")
+      : obj_(obj), source_(std::move(source)), prefix_(std::move(prefix)) {}
+
+  // A key that is absent or null counts as absent (configs write `"head_dim": null`).
+  bool has(const char* key) const { return obj_.contains(key) && !obj_.at(key).is_null(); }
+  const json& raw(const char* key) const { return obj_.at(key); }
+  std::string path(const char* key) const { return prefix_ + key; }
+
+  int64_t required_int(const char* key) const {
+    if (!has(key)) throw InputError(source_, path(key), "required field is missing");
+    return to_int(key);
+  }
+  int64_t int_or(const char* key, int64_t fallback) const { return has(key) ? to_int(key) : fallback; }
+  std::optional<int64_t> optional_int(const char* key) const {
+    return has(key) ? std::optional<int64_t>(to_int(key)) : std::nullopt;
+  }
+  double number_or(const char* key, double fallback) const {
+    if (!has(key)) return fallback;
+    const json& v = raw(key);
+    if (!v.is_number()) throw InputError(source_, path(key), "expected a number but found " + type_name(v));
+    return v.get<double>();
+  }
+  bool bool_or(const char* key, bool fallback) const {
+    if (!has(key)) return fallback;
+    const json& v = raw(key);
+    if (!v.is_boolean()) throw InputError(source_, path(key), "expected true or false but found " + type_name(v));
+    return v.get<bool>();
+  }
+  std::optional<std::string> optional_string(const char* key) const {
+    if (!has(key)) return std::nullopt;
+    const json& v = raw(key);
+    if (!v.is_string()) throw InputError(source_, path(key), "expected a string but found " + type_name(v));
+    return v.get<std::string>();
+  }
+
+ private:
+  int64_t to_int(const char* key) const {
+    const json& v = raw(key);
+    if (v.is_number_integer()) {
+      if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
+        throw InputError(source_, path(key), "integer " + v.dump() + " is out of range");
+      return v.get<int64_t>();
+    }
+    throw InputError(source_, path(key), "expected an integer but found " + type_name(v) + " (" + v.dump() + ")");
+  }
+
+  const json& obj_;
+  std::string source_;
+  std::string prefix_;
+};
+
+// architectures[0] names the class; model_type is the fallback when `architectures` is absent.
+void read_architecture(const Fields& f, const json& j, const std::string& source, ModelConfig& c) {
+  if (f.has("architectures")) {
+    const json& a = j.at("architectures");
+    if (!a.is_array() || a.empty() || !a.front().is_string())
+      throw InputError(source, "architectures", "expected a non-empty list of strings but found " + a.dump());
+    const std::string name = a.front().get<std::string>();
+    for (const auto& arch : kArchitectures) {
+      if (name == arch.name) {
+        c.architecture = arch.name;
+        c.model_type = arch.model_type;
+        return;
+      }
+    }
+    throw InputError(source, "architectures", "unsupported architecture '" + name + "'; supported: " + supported_list());
+  }
+  const auto model_type = f.optional_string("model_type");
+  if (!model_type)
+    throw InputError(source, "architectures", "neither 'architectures' nor 'model_type' is present; supported: " +
+                                                  supported_list());
+  for (const auto& arch : kArchitectures) {
+    if (*model_type == arch.model_type) {
+      c.architecture = arch.name;
+      c.model_type = arch.model_type;
+      return;
+    }
+  }
+  throw InputError(source, "model_type", "unsupported model type '" + *model_type + "'; supported: " + supported_list());
+}
+
+// Both spellings end in one object: `rope_parameters` (transformers 5) wins over `rope_scaling`
+// (transformers 4), and values inside it win over top-level `rope_theta` / `partial_rotary_factor`,
+// as in RotaryEmbeddingConfigMixin.convert_rope_params_to_dict. rope_theta and
+// partial_rotary_factor move into their own fields; what stays is the scaling method.
+void read_rope(const Fields& f, const json& j, const std::string& source, ModelConfig& c) {
+  const char* key = f.has("rope_parameters") ? "rope_parameters" : "rope_scaling";
+  json params = json::object();
+  if (f.has(key)) {
+    params = j.at(key);
+    if (!params.is_object()) throw InputError(source, key, "expected an object or null but found " + params.dump());
+  }
+  const Fields p(params, source, std::string(key) + ".");
+
+  c.rope_theta = p.has("rope_theta") ? p.number_or("rope_theta", 0) : f.number_or("rope_theta", 10000.0);
+  c.partial_rotary_factor = p.has("partial_rotary_factor") ? p.number_or("partial_rotary_factor", 0)
+                                                           : f.number_or("partial_rotary_factor", 1.0);
+  params.erase("rope_theta");
+  params.erase("partial_rotary_factor");
+
+  // transformers 4 wrote "type"; "rope_type" wins when both are there.
+  std::string rope_type = "default";
+  if (auto t = p.optional_string("type")) rope_type = *t;
+  if (auto t = p.optional_string("rope_type")) rope_type = *t;
+  params.erase("type");
+
+  params.erase("rope_type");
+  if (rope_type == "default" && params.empty()) {
+    c.rope_scaling = nullptr;
+    return;
+  }
+  params["rope_type"] = rope_type;
+  // standardize_rope_params: these methods need the pre-training length; absent, transformers
+  // takes a top-level original_max_position_embeddings, else max_position_embeddings.
+  if ((rope_type == "llama3" || rope_type == "yarn" || rope_type == "longrope") &&
+      !params.contains("original_max_position_embeddings")) {
+    params["original_max_position_embeddings"] =
+        f.int_or("original_max_position_embeddings", c.max_position_embeddings);
+  }
+  c.rope_scaling = std::move(params);
+}
+
+}  // namespace
+
+ModelConfig parse_hf_config(const json& j, const std::string& source) {
+  if (!j.is_object()) throw InputError(source, "", "expected a JSON object at the top level but found " + j.dump());
+  const Fields f(j, source);
+  ModelConfig c;
+  c.source = source;
+  read_architecture(f, j, source, c);
+
+  c.hidden_size = f.required_int("hidden_size");
+  c.num_heads = f.required_int("num_attention_heads");
+  c.num_layers = f.required_int("num_hidden_layers");
+  c.intermediate_size = f.required_int("intermediate_size");
+  c.vocab_size = f.required_int("vocab_size");
+  c.num_kv_heads = f.int_or("num_key_value_heads", c.num_heads);
+  if (f.has("head_dim")) {
+    c.head_dim = f.required_int("head_dim");
+  } else {
+    if (c.num_heads > 0 && c.hidden_size % c.num_heads != 0)
+      throw InputError(source, "num_attention_heads",
+                       std::to_string(c.num_heads) + " does not divide hidden_size " + std::to_string(c.hidden_size) +
+                           " and head_dim is not given");
+    c.head_dim = c.num_heads > 0 ? c.hidden_size / c.num_heads : 0;
+  }
+  c.rms_norm_eps = f.number_or("rms_norm_eps", 1e-6);
+  c.max_position_embeddings = f.int_or("max_position_embeddings", 2048);
+
+  // The decoder is SwiGLU; another activation would give silently wrong numbers.
+  if (auto act = f.optional_string("hidden_act"); act && *act != "silu")
+    throw InputError(source, "hidden_act", "'" + *act + "' is not supported; only 'silu' is");
+
+  if (c.model_type == "qwen2") {
+    // Qwen2Attention always has a bias on q/k/v (and none on o_proj or the MLP).
+    c.attention_bias = true;
+    c.mlp_bias = false;
+    c.tie_word_embeddings = f.bool_or("tie_word_embeddings", false);
+    if (f.bool_or("use_sliding_window", false))
+      throw InputError(source, "use_sliding_window", "sliding-window attention is not supported");
+  } else {
+    // MistralModel masks to a sliding window whenever sliding_window is set; ModelConfig has no
+    // such field, so running full attention would differ from transformers past the window.
+    if (c.model_type == "mistral" && f.has("sliding_window"))
+      throw InputError(source, "sliding_window",
+                       "sliding-window attention (" + j.at("sliding_window").dump() +
+                           ") is not supported; set it to null to evaluate with full attention");
+    c.attention_bias = f.bool_or("attention_bias", false);
+    c.mlp_bias = f.bool_or("mlp_bias", false);
+    c.tie_word_embeddings = f.bool_or("tie_word_embeddings", false);
+  }
+
+  // transformers 5 lists each layer's attention kind; only full causal attention is implemented.
+  if (f.has("layer_types")) {
+    const json& types = j.at("layer_types");
+    if (!types.is_array()) throw InputError(source, "layer_types", "expected a list but found " + types.dump());
+    for (size_t i = 0; i < types.size(); ++i)
+      if (types[i] != "full_attention")
+        throw InputError(source, "layer_types[" + std::to_string(i) + "]",
+                         types[i].dump() + " is not supported; only \"full_attention\" is");
+  }
+
+  c.bos_token_id = f.optional_int("bos_token_id");
+  if (f.has("eos_token_id") && j.at("eos_token_id").is_array()) {
+    const json& list = j.at("eos_token_id");
+    if (!list.empty()) {  // several end tokens: the first one is the model's own
+      const json first = {{"eos_token_id[0]", list.front()}};
+      c.eos_token_id = Fields(first, source).optional_int("eos_token_id[0]");
+    }
+  } else {
+    c.eos_token_id = f.optional_int("eos_token_id");
+  }
+
+  read_rope(f, j, source, c);
+  validate_config(c);
+  return c;
+}
+
+ModelConfig load_hf_config(const std::filesystem::path& config_json) {
+  const std::string source = config_json.string();
+  std::error_code ec;
+  if (!std::filesystem::exists(config_json, ec)) throw InputError(source, "", "file not found");
+  if (std::filesystem::is_directory(config_json, ec)) throw InputError(source, "", "is a directory, not a config.json");
+  std::ifstream in(config_json, std::ios::binary);
+  if (!in) throw InputError(source, "", "cannot open for reading");
+  std::stringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw InputError(source, "", "read error");
+  json j;
+  try {
+    j = json::parse(text.str());
+  } catch (const json::parse_error& e) {
+    // e.byte is the parser's 1-based position of the offending character.
+    throw InputError(source, "", "invalid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
+  }
+  return parse_hf_config(j, source);
+}
+
+void validate_config(const ModelConfig& c) {
+  const std::string& s = c.source;
+  const auto positive = [&](const char* field, int64_t v) {
+    if (v <= 0) throw InputError(s, field, "must be positive but is " + std::to_string(v));
+  };
+  positive("hidden_size", c.hidden_size);
+  positive("num_attention_heads", c.num_heads);
+  positive("num_hidden_layers", c.num_layers);
+  positive("intermediate_size", c.intermediate_size);
+  positive("vocab_size", c.vocab_size);
+  positive("num_key_value_heads", c.num_kv_heads);
+  positive("head_dim", c.head_dim);
+  positive("max_position_embeddings", c.max_position_embeddings);
+  if (c.num_heads % c.num_kv_heads != 0)
+    throw InputError(s, "num_key_value_heads",
+                     std::to_string(c.num_kv_heads) + " does not divide num_attention_heads " +
+                         std::to_string(c.num_heads));
+  if (!(c.rms_norm_eps > 0)) throw InputError(s, "rms_norm_eps", "must be positive");
+  if (!(c.rope_theta > 0)) throw InputError(s, "rope_theta", "must be positive");
+  if (!(c.partial_rotary_factor > 0 && c.partial_rotary_factor <= 1))
+    throw InputError(s, "partial_rotary_factor", "must be in (0, 1] but is " + std::to_string(c.partial_rotary_factor));
+  const int64_t rot = c.rotary_dim();
+  if (rot <= 0 || rot % 2 != 0)
+    throw InputError(s, "partial_rotary_factor",
+                     "rotary dimension head_dim * partial_rotary_factor = " + std::to_string(rot) +
+                         " must be a positive even number");
+  // LayerWeights carries no MLP biases, so such a checkpoint would run without them.
+  if (c.mlp_bias) throw InputError(s, "mlp_bias", "true is not supported (only bias-free MLPs)");
+  if (!c.rope_scaling.is_null() && !c.rope_scaling.is_object())
+    throw InputError(s, "rope_scaling", "expected an object or null");
+}
+
+}  // namespace rb

@@ -1,0 +1,94 @@
+// A Hugging Face checkpoint directory -> ModelWeights. Same lookup order as transformers'
+// from_pretrained: a single model.safetensors, else the shards listed in
+// model.safetensors.index.json ({"metadata": {...}, "weight_map": {tensor: shard file}}).
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.hpp"
+#include "model_core/loaders/safetensors.hpp"
+
+namespace rb {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// The decoder's tensors; others (e.g. a stored rotary_emb.inv_freq buffer) are not needed.
+bool wanted(const std::string& name) { return name.rfind("model.", 0) == 0 || name == "lm_head.weight"; }
+
+void load_file(const fs::path& file, ModelWeights& w) {
+  const SafetensorsFile st(file);
+  for (const auto& [name, entry] : st.entries())
+    if (wanted(name)) w.tensors[name] = st.read(name);
+}
+
+json read_index(const fs::path& index) {
+  std::ifstream in(index, std::ios::binary);
+  if (!in) throw InputError(index.string(), "", "cannot open for reading");
+  std::stringstream text;
+  text << in.rdbuf();
+  try {
+    return json::parse(text.str());
+  } catch (const json::parse_error& e) {
+    throw InputError(index.string(), "", "invalid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
+  }
+}
+
+void load_sharded(const fs::path& dir, const fs::path& index, ModelWeights& w) {
+  const std::string index_name = index.string();
+  const json j = read_index(index);
+  if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
+    throw InputError(index_name, "weight_map", "missing or not an object");
+
+  std::map<std::string, std::vector<std::string>> by_shard;  // shard file -> tensors in it
+  for (const auto& [tensor, shard] : j["weight_map"].items()) {
+    if (!shard.is_string()) throw InputError(index_name, "weight_map." + tensor, "expected a file name");
+    const fs::path rel = shard.get<std::string>();
+    // Shards live next to the index; refuse paths that would leave the directory.
+    if (rel.empty() || rel.is_absolute() || *rel.lexically_normal().begin() == "..")
+      throw InputError(index_name, "weight_map." + tensor, "'" + rel.string() + "' is not a file in " + dir.string());
+    if (wanted(tensor)) by_shard[rel.string()].push_back(tensor);
+  }
+  for (const auto& [shard, names] : by_shard) {
+    const fs::path file = dir / shard;
+    std::error_code ec;
+    if (!fs::is_regular_file(file, ec))
+      throw InputError(index_name, "weight_map." + names.front(), "shard " + file.string() + " does not exist");
+    const SafetensorsFile st(file);
+    for (const std::string& name : names) {
+      if (!st.entries().count(name))
+        throw InputError(index_name, "weight_map." + name, "tensor is not in its shard " + file.string());
+      w.tensors[name] = st.read(name);
+    }
+  }
+}
+
+}  // namespace
+
+ModelWeights load_safetensors_weights(const fs::path& dir) {
+  ModelWeights w;
+  w.source = dir.string();
+  std::error_code ec;
+  if (fs::is_regular_file(dir, ec)) {  // a single .safetensors file named directly
+    load_file(dir, w);
+    return w;
+  }
+  if (!fs::is_directory(dir, ec)) throw InputError(dir.string(), "", "no such directory");
+  const fs::path single = dir / "model.safetensors";
+  const fs::path index = dir / "model.safetensors.index.json";
+  if (fs::exists(single, ec)) {
+    load_file(single, w);
+  } else if (fs::exists(index, ec)) {
+    load_sharded(dir, index, w);
+  } else {
+    throw InputError(dir.string(), "", "neither model.safetensors nor model.safetensors.index.json is present");
+  }
+  return w;
+}
+
+}  // namespace rb
