@@ -1,0 +1,171 @@
+// GGUF metadata -> ModelConfig and GGUF tensors -> Hugging Face names. The key names follow
+// llama.cpp's gguf-py/gguf/constants.py (Keys.LLM, Keys.Attention, Keys.Rope) and the tensor
+// names its MODEL_TENSORS table; the Q/K un-permutation inverts convert_hf_to_gguf.py's
+// LlamaModel.permute (as transformers' modeling_gguf_pytorch_utils.LlamaConverter does).
+#include "model_core/loaders/gguf_model.hpp"
+
+#include <cstring>
+#include <optional>
+#include <regex>
+#include <string>
+
+#include "common/error.hpp"
+
+namespace rb {
+namespace {
+
+struct GgufArch {
+  const char* gguf_name;     // general.architecture
+  const char* hf_class;
+  const char* model_type;
+  bool permuted_qk;          // convert_hf_to_gguf.py permutes q/k rows for this architecture
+  bool attention_bias;
+};
+constexpr GgufArch kArchs[] = {
+    {"llama", "LlamaForCausalLM", "llama", true, false},
+    {"qwen2", "Qwen2ForCausalLM", "qwen2", false, true},
+};
+
+const GgufArch& find_arch(const GgufFile& f) {
+  const std::string arch = f.get_string("general.architecture");
+  for (const GgufArch& a : kArchs)
+    if (arch == a.gguf_name) return a;
+  throw InputError(f.path().string(), "general.architecture",
+                   "unsupported architecture '" + arch + "'; supported: llama, qwen2");
+}
+
+std::optional<int64_t> optional_int(const GgufFile& f, const std::string& key) {
+  return f.has(key) ? std::optional<int64_t>(f.get_int(key)) : std::nullopt;
+}
+
+// {arch}.rope.scaling.* -> Hugging Face's rope_scaling object (rope_type spelling), or null.
+nlohmann::json rope_scaling(const GgufFile& f, const std::string& a, int64_t context_length) {
+  const std::string file = f.path().string();
+  std::string type = f.has(a + ".rope.scaling.type") ? f.get_string(a + ".rope.scaling.type") : "";
+  std::optional<double> factor;
+  if (f.has(a + ".rope.scaling.factor")) factor = f.get_float(a + ".rope.scaling.factor");
+  if (type.empty() && f.has(a + ".rope.scale_linear")) {  // older llama.cpp files
+    type = "linear";
+    factor = f.get_float(a + ".rope.scale_linear");
+  }
+  if (type.empty() || type == "none") return nullptr;
+  if (type != "linear" && type != "yarn")
+    throw InputError(file, a + ".rope.scaling.type", "unsupported RoPE scaling type '" + type + "' (linear, yarn)");
+  if (!factor) throw InputError(file, a + ".rope.scaling.factor", "missing for RoPE scaling type '" + type + "'");
+  nlohmann::json j = {{"rope_type", type}, {"factor", *factor}};
+  if (type == "yarn") {
+    // Absent, transformers' standardize_rope_params falls back to max_position_embeddings.
+    const auto n = optional_int(f, a + ".rope.scaling.original_context_length");
+    j["original_max_position_embeddings"] = n ? *n : context_length;
+    if (f.has(a + ".rope.scaling.yarn_beta_fast")) j["beta_fast"] = f.get_float(a + ".rope.scaling.yarn_beta_fast");
+    if (f.has(a + ".rope.scaling.yarn_beta_slow")) j["beta_slow"] = f.get_float(a + ".rope.scaling.yarn_beta_slow");
+  }
+  return j;
+}
+
+// GGUF tensor name -> Hugging Face name; empty when ropebatch does not use the tensor.
+std::string hf_name(const std::string& name) {
+  if (name == "token_embd.weight") return "model.embed_tokens.weight";
+  if (name == "output_norm.weight") return "model.norm.weight";
+  if (name == "output.weight") return "lm_head.weight";
+  static const std::regex block(R"(blk\.(\d+)\.([a-z_]+)\.(weight|bias))");
+  std::smatch m;
+  if (!std::regex_match(name, m, block)) return "";
+  static const std::pair<const char*, const char*> parts[] = {
+      {"attn_norm", "input_layernorm"},          {"attn_q", "self_attn.q_proj"},
+      {"attn_k", "self_attn.k_proj"},            {"attn_v", "self_attn.v_proj"},
+      {"attn_output", "self_attn.o_proj"},       {"ffn_norm", "post_attention_layernorm"},
+      {"ffn_gate", "mlp.gate_proj"},             {"ffn_up", "mlp.up_proj"},
+      {"ffn_down", "mlp.down_proj"},
+  };
+  for (const auto& [gguf_part, hf_part] : parts)
+    if (m[2] == gguf_part) return "model.layers." + m[1].str() + "." + hf_part + "." + m[3].str();
+  return "";
+}
+
+// Inverse of convert_hf_to_gguf.py LlamaModel.permute:
+//   w.reshape(n_head, 2, rows // n_head // 2, *rest).swapaxes(1, 2).reshape(w.shape)
+// Within each head of hd = rows / n_head rows, HF row j * hd/2 + i became GGUF row 2 * i + j.
+void unpermute_rows(HostTensor& t, int64_t n_head, const std::string& file, const std::string& name) {
+  const int64_t rows = t.rows(), cols = t.cols();
+  if (n_head <= 0 || rows % (2 * n_head) != 0)
+    throw InputError(file, name, std::to_string(rows) + " rows cannot be split into " + std::to_string(n_head) +
+                                     " heads of an even size");
+  const int64_t half = rows / n_head / 2;
+  std::vector<float> out(t.data.size());
+  for (int64_t h = 0; h < n_head; ++h)
+    for (int64_t i = 0; i < half; ++i)
+      for (int64_t j = 0; j < 2; ++j) {
+        const int64_t hf_row = h * 2 * half + j * half + i;
+        const int64_t gguf_row = h * 2 * half + 2 * i + j;
+        std::memcpy(&out[hf_row * cols], &t.data[gguf_row * cols], sizeof(float) * cols);
+      }
+  t.data = std::move(out);
+}
+
+}  // namespace
+
+ModelConfig gguf_model_config(const GgufFile& f) {
+  const GgufArch& arch = find_arch(f);
+  const std::string a = arch.gguf_name;
+  const std::string file = f.path().string();
+  ModelConfig c;
+  c.source = file;
+  c.architecture = arch.hf_class;
+  c.model_type = arch.model_type;
+  c.num_layers = f.get_int(a + ".block_count");
+  c.hidden_size = f.get_int(a + ".embedding_length");
+  c.intermediate_size = f.get_int(a + ".feed_forward_length");
+  c.num_heads = f.get_int(a + ".attention.head_count");
+  c.num_kv_heads = f.has(a + ".attention.head_count_kv") ? f.get_int(a + ".attention.head_count_kv") : c.num_heads;
+  c.rms_norm_eps = f.get_float(a + ".attention.layer_norm_rms_epsilon");
+  c.rope_theta = f.has(a + ".rope.freq_base") ? f.get_float(a + ".rope.freq_base") : 10000.0;
+  c.max_position_embeddings = f.get_int(a + ".context_length");
+  if (c.num_heads <= 0) throw InputError(file, a + ".attention.head_count", "must be positive");
+  c.head_dim = f.has(a + ".attention.key_length") ? f.get_int(a + ".attention.key_length")
+                                                  : c.hidden_size / c.num_heads;
+  if (auto v = optional_int(f, a + ".attention.value_length"); v && *v != c.head_dim)
+    throw InputError(file, a + ".attention.value_length",
+                     std::to_string(*v) + " differs from the key length " + std::to_string(c.head_dim) +
+                         " (not supported)");
+  if (auto rot = optional_int(f, a + ".rope.dimension_count"); rot && c.head_dim > 0)
+    c.partial_rotary_factor = static_cast<double>(*rot) / static_cast<double>(c.head_dim);
+
+  if (auto v = optional_int(f, a + ".vocab_size")) {
+    c.vocab_size = *v;
+  } else if (f.has("tokenizer.ggml.tokens") && f.metadata().at("tokenizer.ggml.tokens").is_array()) {
+    c.vocab_size = static_cast<int64_t>(f.metadata().at("tokenizer.ggml.tokens").size());
+  } else if (const GgufTensorInfo* emb = f.find_tensor("token_embd.weight"); emb && emb->ne.size() == 2) {
+    c.vocab_size = emb->ne[1];
+  } else {
+    throw InputError(file, a + ".vocab_size", "missing, and neither tokenizer.ggml.tokens nor token_embd.weight "
+                                              "gives the vocabulary size");
+  }
+  c.bos_token_id = optional_int(f, "tokenizer.ggml.bos_token_id");
+  c.eos_token_id = optional_int(f, "tokenizer.ggml.eos_token_id");
+  c.tie_word_embeddings = f.find_tensor("output.weight") == nullptr;
+  c.attention_bias = arch.attention_bias || f.find_tensor("blk.0.attn_q.bias") != nullptr;
+  c.rope_scaling = rope_scaling(f, a, c.max_position_embeddings);
+  validate_config(c);
+  return c;
+}
+
+ModelWeights load_gguf_weights(const GgufFile& f, const ModelConfig& c) {
+  const std::string file = f.path().string();
+  const bool permuted = find_arch(f).permuted_qk;
+  ModelWeights w;
+  w.source = file;
+  for (const GgufTensorInfo& info : f.tensors()) {
+    const std::string name = hf_name(info.name);
+    if (name.empty()) continue;  // tensors ropebatch does not use (rope_freqs, ...)
+    HostTensor t = f.read_tensor(info.name);
+    if (permuted) {
+      if (info.name.find(".attn_q.") != std::string::npos) unpermute_rows(t, c.num_heads, file, info.name);
+      if (info.name.find(".attn_k.") != std::string::npos) unpermute_rows(t, c.num_kv_heads, file, info.name);
+    }
+    w.tensors.emplace(name, std::move(t));
+  }
+  return w;
+}
+
+}  // namespace rb
