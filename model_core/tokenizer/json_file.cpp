@@ -1,0 +1,23 @@
+#include "model_core/tokenizer/json_file.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include "common/error.hpp"
+
+namespace rb::tok {
+
+nlohmann::json read_json_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path.string(), "", "cannot open file");
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) throw InputError(path.string(), "", "read error");
+  try {
+    return nlohmann::json::parse(buffer.str());
+  } catch (const nlohmann::json::parse_error& e) {
+    throw InputError(path.string(), "", std::string("invalid JSON: ") + e.what());
+  }
+}
+
+}  // namespace rb::tok
