@@ -1,0 +1,179 @@
+#include "model_core/cpu/cpu_kernels.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <cblas.h>
+#include <omp.h>
+
+#include "common/error.hpp"
+
+extern "C" void openblas_set_num_threads(int num_threads);
+
+namespace rb::cpu {
+
+void use_single_threaded_blas() { openblas_set_num_threads(1); }
+
+void linear(const float* x, int64_t rows, int64_t in, const HostTensor& w, const HostTensor* bias, float* y,
+            int threads) {
+  const int64_t out = w.rows();
+  if (w.cols() != in) throw Error("linear: weight has " + std::to_string(w.cols()) + " inputs, activations " + std::to_string(in));
+  if (rows == 0) return;
+  // One contiguous slab of rows per thread; at least 16 rows each so small products stay whole.
+  const int64_t parts = std::clamp<int64_t>(rows / 16, 1, threads);
+#pragma omp parallel for num_threads(static_cast<int>(parts)) schedule(static, 1)
+  for (int64_t part = 0; part < parts; ++part) {
+    const int64_t r0 = rows * part / parts, r1 = rows * (part + 1) / parts;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(r1 - r0), static_cast<int>(out),
+                static_cast<int>(in), 1.0f, x + r0 * in, static_cast<int>(in), w.data.data(), static_cast<int>(in), 0.0f,
+                y + r0 * out, static_cast<int>(out));
+    if (bias != nullptr) {
+      const float* b = bias->data.data();
+      for (int64_t r = r0; r < r1; ++r) {
+        float* yr = y + r * out;
+        for (int64_t o = 0; o < out; ++o) yr[o] += b[o];
+      }
+    }
+  }
+}
+
+void add_inplace(float* y, const float* x, int64_t n, int threads) {
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t i = 0; i < n; ++i) y[i] += x[i];
+}
+
+void rms_norm(const float* x, int64_t rows, int64_t dim, const float* weight, double eps, float* y, int threads) {
+  const float eps_f = static_cast<float>(eps);  // torch adds the Python float to an fp32 tensor
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * dim;
+    float* yr = y + r * dim;
+    double ss = 0.0;
+    for (int64_t i = 0; i < dim; ++i) ss += static_cast<double>(xr[i]) * xr[i];
+    const float variance = static_cast<float>(ss / static_cast<double>(dim));
+    const float inv = 1.0f / std::sqrt(variance + eps_f);
+    for (int64_t i = 0; i < dim; ++i) yr[i] = weight[i] * (xr[i] * inv);
+  }
+}
+
+RopeTables make_rope_tables(const rope::RopeSchedule& s) {
+  RopeTables rt;
+  rt.length = static_cast<int64_t>(s.positions.size());
+  rt.pairs = static_cast<int64_t>(s.inv_freq.size());
+  rt.cos.resize(static_cast<size_t>(rt.length * rt.pairs));
+  rt.sin.resize(rt.cos.size());
+  for (int64_t t = 0; t < rt.length; ++t) {
+    for (int64_t i = 0; i < rt.pairs; ++i) {
+      const float freq = s.inv_freq[i] * s.positions[t];  // fp32 product, as inv_freq @ position_ids
+      rt.cos[t * rt.pairs + i] = std::cos(freq) * s.attention_scaling;
+      rt.sin[t * rt.pairs + i] = std::sin(freq) * s.attention_scaling;
+    }
+  }
+  return rt;
+}
+
+void apply_rope(float* x, int64_t heads, int64_t head_dim, const RopeTables& rt, const float* band_scale,
+                const float* row_scale, int threads) {
+  const int64_t P = rt.pairs, width = heads * head_dim;
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t t = 0; t < rt.length; ++t) {
+    const float* c = rt.cos.data() + t * P;
+    const float* s = rt.sin.data() + t * P;
+    for (int64_t h = 0; h < heads; ++h) {
+      float* xh = x + t * width + h * head_dim;
+      for (int64_t i = 0; i < P; ++i) {
+        const float a = xh[i], b = xh[i + P];
+        // q * cos + rotate_half(q) * sin, rotate_half(q) = cat(-q2, q1)
+        xh[i] = a * c[i] + (-b) * s[i];
+        xh[i + P] = b * c[i] + a * s[i];
+      }
+      if (band_scale != nullptr) {
+        for (int64_t i = 0; i < P; ++i) {
+          xh[i] *= band_scale[i];
+          xh[i + P] *= band_scale[i];
+        }
+      }
+      if (row_scale != nullptr) {
+        for (int64_t i = 0; i < head_dim; ++i) xh[i] *= row_scale[t];
+      }
+    }
+  }
+}
+
+void causal_attention(const float* q, const float* k, const float* v, int64_t L, int64_t heads, int64_t kv_heads,
+                      int64_t head_dim, float scale, float* out, int threads) {
+  constexpr int64_t kBlock = 64;  // query rows per task: a 64 x L score buffer per thread
+  const int64_t group = heads / kv_heads;
+  const int64_t ldq = heads * head_dim, ldkv = kv_heads * head_dim;
+  const int64_t nblocks = (L + kBlock - 1) / kBlock;
+  const int64_t tasks = heads * nblocks;
+  // Parallel over (head, query block); each task's two GEMMs run on the calling thread.
+#pragma omp parallel num_threads(threads)
+  {
+    std::vector<float> scores(static_cast<size_t>(std::min(kBlock, L) * L));
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t task = 0; task < tasks; ++task) {
+      const int64_t b = nblocks - 1 - task / heads;  // the longest (last) blocks first
+      const int64_t h = task % heads, g = h / group;
+      const int64_t t0 = b * kBlock, rows = std::min(kBlock, L - t0), keys = t0 + rows;
+      float* S = scores.data();
+      // S = (Q_blk K[0:keys]^T) * scale  (torch.matmul(query, key^T) * scaling)
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(keys),
+                  static_cast<int>(head_dim), scale, q + t0 * ldq + h * head_dim, static_cast<int>(ldq),
+                  k + g * head_dim, static_cast<int>(ldkv), 0.0f, S, static_cast<int>(keys));
+      for (int64_t r = 0; r < rows; ++r) {
+        float* row = S + r * keys;
+        const int64_t n = t0 + r + 1;  // causal: keys 0..t
+        float mx = -std::numeric_limits<float>::infinity();
+        for (int64_t j = 0; j < n; ++j) mx = std::max(mx, row[j]);
+        double sum = 0.0;
+        for (int64_t j = 0; j < n; ++j) {
+          row[j] = std::exp(row[j] - mx);
+          sum += row[j];
+        }
+        const float inv = static_cast<float>(1.0 / sum);
+        for (int64_t j = 0; j < n; ++j) row[j] *= inv;
+        std::fill(row + n, row + keys, 0.0f);
+      }
+      // O_blk = P V[0:keys]
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), static_cast<int>(head_dim),
+                  static_cast<int>(keys), 1.0f, S, static_cast<int>(keys), v + g * head_dim, static_cast<int>(ldkv),
+                  0.0f, out + t0 * ldq + h * head_dim, static_cast<int>(ldq));
+    }
+  }
+}
+
+void silu_mul(float* gate, const float* up, int64_t n, int threads) {
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = gate[i];
+    gate[i] = (g / (1.0f + std::exp(-g))) * up[i];  // silu(x) = x * sigmoid(x)
+  }
+}
+
+void next_token_scores(const float* hidden, int64_t rows, int64_t dim, const HostTensor& lm_head,
+                       std::span<const int32_t> targets, float* logprob, uint8_t* is_argmax, int64_t chunk,
+                       int threads) {
+  const int64_t V = lm_head.rows();
+  std::vector<float> logits(static_cast<size_t>(std::min(chunk, rows) * V));
+  for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
+    const int64_t n = std::min(chunk, rows - r0);
+    linear(hidden + r0 * dim, n, dim, lm_head, nullptr, logits.data(), threads);
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t r = 0; r < n; ++r) {
+      const float* lr = logits.data() + r * V;
+      int64_t best = 0;
+      for (int64_t j = 1; j < V; ++j)
+        if (lr[j] > lr[best]) best = j;  // strict: the first index of the max, as torch.argmax
+      const float mx = lr[best];
+      double sum = 0.0;
+      for (int64_t j = 0; j < V; ++j) sum += static_cast<double>(std::exp(lr[j] - mx));
+      const int32_t y = targets[static_cast<size_t>(r0 + r)];
+      logprob[r0 + r] = static_cast<float>(static_cast<double>(lr[y] - mx) - std::log(sum));
+      is_argmax[r0 + r] = (best == y) ? 1 : 0;
+    }
+  }
+}
+
+}  // namespace rb::cpu

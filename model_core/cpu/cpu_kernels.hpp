@@ -1,0 +1,58 @@
+#pragma once
+// The fp32 building blocks of the fast CPU forward. Each mirrors one op of transformers'
+// modeling_llama.py (cited per function); matrices are row-major [rows, features].
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "model_core/tensor.hpp"
+#include "rope_methods/rope_method.hpp"
+
+namespace rb::cpu {
+
+// All parallelism is OpenMP's: OpenBLAS is set to one thread (a process-wide setting) and every
+// GEMM is split over OpenMP threads by rows, so the two thread pools never compete for cores.
+void use_single_threaded_blas();
+
+// nn.Linear: y[rows, out] = x[rows, in] * W^T (+ bias), W stored [out, in]. OpenBLAS sgemm, the
+// rows split over `threads`.
+void linear(const float* x, int64_t rows, int64_t in, const HostTensor& w, const HostTensor* bias, float* y,
+            int threads);
+
+// y += x elementwise (the residual connection), n elements.
+void add_inplace(float* y, const float* x, int64_t n, int threads);
+
+// LlamaRMSNorm: y = weight * (x * rsqrt(mean(x^2) + eps)), all in fp32 (sum of squares in double).
+void rms_norm(const float* x, int64_t rows, int64_t dim, const float* weight, double eps, float* y, int threads);
+
+// cos/sin of float(inv_freq[i]) * float(positions[t]) in fp32, times attention_scaling
+// (LlamaRotaryEmbedding.forward); [L][pairs].
+struct RopeTables {
+  int64_t length = 0, pairs = 0;
+  std::vector<float> cos, sin;
+};
+RopeTables make_rope_tables(const rope::RopeSchedule& s);
+
+// apply_rotary_pos_emb on the first 2*pairs dims of every head: x*cos + rotate_half(x)*sin with
+// pairs (i, i+pairs); then band i (both dims) times band_scale[i] and the whole head times
+// row_scale[t], each when non-null. x is [L, heads*head_dim].
+void apply_rope(float* x, int64_t heads, int64_t head_dim, const RopeTables& rt, const float* band_scale,
+                const float* row_scale, int threads);
+
+// Causal softmax attention with grouped KV heads (eager_attention_forward): out[t, h] =
+// softmax_j<=t((q[t,h] . k[j,g]) * scale) v[j,g], g = h / (heads/kv_heads). Works on one head and
+// a block of query rows at a time with an O(block * L) score buffer per thread.
+void causal_attention(const float* q, const float* k, const float* v, int64_t L, int64_t heads, int64_t kv_heads,
+                      int64_t head_dim, float scale, float* out, int threads);
+
+// gate = silu(gate) * up (LlamaMLP with hidden_act "silu"), n elements.
+void silu_mul(float* gate, const float* up, int64_t n, int threads);
+
+// For rows r of hidden (already final-normed, [rows, hidden]): logits = hidden W_lm^T computed
+// `chunk` rows at a time; logprob[r] = logit[target[r]] - logsumexp(logits) (max-subtracted, sum of
+// exp in double); is_argmax[r] = target is the first index of the max logit (torch.argmax).
+void next_token_scores(const float* hidden, int64_t rows, int64_t dim, const HostTensor& lm_head,
+                       std::span<const int32_t> targets, float* logprob, uint8_t* is_argmax, int64_t chunk,
+                       int threads);
+
+}  // namespace rb::cpu

@@ -1,0 +1,95 @@
+// The CPU backend against Hugging Face transformers (torch 2.11.0, transformers 5.17.0, eager
+// attention, fp32) on the tiny checkpoints of tests/fixtures/cpu/ (written by
+// tests/fixtures/make_cpu_fixture.py): per-position next-token log-probs and is_argmax.
+//
+// Tolerance 1e-4 abs: both sides are fp32 but sum in different orders (MKL/ATen kernels vs
+// OpenBLAS, a float vs a double softmax sum) and use different exp/cos/sin; with weights ~N(0, 0.25^2)
+// the observed gap is a few 1e-6, and a semantic difference (the o_proj bias, YaRN's attention_scaling,
+// a tied head) moves log-probs by far more than 1e-4.
+#define BOOST_TEST_MODULE cpu_torch
+#define BOOST_TEST_DYN_LINK
+#include <boost/test/unit_test.hpp>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "model_core/backend.hpp"
+#include "model_core/config.hpp"
+#include "model_core/cpu/naive_forward.hpp"
+#include "model_core/loaders/safetensors.hpp"
+
+using namespace rb;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Fixture {
+  Model model;
+  std::vector<int32_t> tokens;
+  rope::RopeSchedule schedule;
+  std::vector<float> logprob;
+  std::vector<int> is_argmax;
+};
+
+Fixture load_fixture(const std::string& name) {
+  const fs::path dir = fs::path(RB_FIXTURES) / "cpu" / name;
+  Fixture f;
+  f.model.config = load_hf_config(dir / "config.json");
+  f.model.weights = load_safetensors_weights(dir);
+  f.model.path = dir;
+  f.model.format = "hf-safetensors";
+  std::ifstream in(dir / "expected.json");
+  BOOST_REQUIRE(in.good());
+  const nlohmann::json e = nlohmann::json::parse(in);
+  f.tokens = e.at("tokens").get<std::vector<int32_t>>();
+  f.schedule.inv_freq = e.at("inv_freq").get<std::vector<float>>();
+  f.schedule.attention_scaling = e.at("attention_scaling").get<float>();
+  for (size_t t = 0; t < f.tokens.size(); ++t) f.schedule.positions.push_back(static_cast<float>(t));
+  f.logprob = e.at("logprob").get<std::vector<float>>();
+  f.is_argmax = e.at("is_argmax").get<std::vector<int>>();
+  BOOST_REQUIRE_EQUAL(f.logprob.size(), f.tokens.size() - 1);
+  return f;
+}
+
+void check_against_torch(const std::string& name) {
+  const Fixture f = load_fixture(name);
+  auto backend = make_cpu_backend(f.model, {});
+  const WindowScores got = backend->score({std::span<const int32_t>(f.tokens)}, f.schedule).at(0);
+  const cpu::NaiveScores naive = cpu::naive_forward(f.model, f.tokens, f.schedule);
+  BOOST_REQUIRE_EQUAL(got.logprob.size(), f.logprob.size());
+  double worst = 0.0, worst_naive = 0.0;
+  int hits = 0;
+  for (size_t t = 0; t < f.logprob.size(); ++t) {
+    const double d = std::abs(double(got.logprob[t]) - f.logprob[t]);
+    worst = std::max(worst, d);
+    worst_naive = std::max(worst_naive, std::abs(double(naive.scores.logprob[t]) - f.logprob[t]));
+    hits += f.is_argmax[t];
+    BOOST_TEST_CONTEXT(name << " t=" << t) {
+      BOOST_TEST(d <= 1e-4);
+      BOOST_TEST(int(got.is_argmax[t]) == f.is_argmax[t]);
+    }
+  }
+  BOOST_TEST(worst_naive <= 1e-4);
+  BOOST_TEST(hits > 0);  // the fixture's tokens follow the greedy choice at every other position
+  BOOST_TEST(hits < static_cast<int>(f.logprob.size()));
+  BOOST_TEST_MESSAGE(name << ": largest |cpu - torch| " << worst << ", |naive - torch| " << worst_naive);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(llama_biases_untied_plain_rope) {
+  const Fixture f = load_fixture("llama");
+  BOOST_TEST(f.model.config.attention_bias);
+  BOOST_TEST(f.model.weights.find("model.layers.0.self_attn.o_proj.bias") != nullptr);
+  check_against_torch("llama");
+}
+
+BOOST_AUTO_TEST_CASE(qwen2_tied_yarn) {
+  const Fixture f = load_fixture("qwen2");
+  BOOST_TEST(f.model.config.tie_word_embeddings);
+  BOOST_TEST(f.schedule.attention_scaling > 1.0f);
+  check_against_torch("qwen2");
+}
