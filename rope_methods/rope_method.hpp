@@ -9,6 +9,8 @@
 //   rotate-half pairs (i, i + rotary_dim/2) of q and k;
 //   q additionally multiplied by query_scale[t] when present (Qwen-1 LogN),
 //   q rows of band i by q_band_scale[i], k by k_band_scale[i] when present.
+// rotary_dim = 2 * inv_freq.size(); dims beyond it pass through unrotated.
+// Methods, formulas, parameters and numerics: docs/ROPE_METHODS.md.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -40,7 +42,8 @@ class RopeMethod {
   virtual ~RopeMethod() = default;
   virtual std::string name() const = 0;            // "default", "yarn", "compress+yarn", ...
   virtual nlohmann::json config() const = 0;       // fully resolved parameters (defaults filled in)
-  // Schedule for a window of `seq_len` tokens at positions 0..seq_len-1.
+  // Schedule for a window of `seq_len` (>= 1) tokens at positions 0..seq_len-1. Depends on seq_len only
+  // (no history; for dynamic/longrope what a fresh transformers rotary embedding gives). Thread-safe.
   virtual RopeSchedule schedule(int64_t seq_len) const = 0;
 };
 
@@ -50,7 +53,7 @@ class RopeMethod {
 std::unique_ptr<RopeMethod> make_rope_method(const nlohmann::json& rope, const RopeModelInfo& info,
                                              const std::string& source = "rope");
 
-// Names of all methods, for help text and "did you mean".
+// Names of all methods, for help text and "did you mean" (the order of docs/ROPE_METHODS.md).
 std::vector<std::string> method_names();
 
 }  // namespace rb::rope
