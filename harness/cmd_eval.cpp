@@ -1,0 +1,105 @@
+// `ropebatch eval`: perplexity of one model on one text at one or more window lengths.
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+
+#include "common/error.hpp"
+#include "harness/commands.hpp"
+#include "harness/options.hpp"
+#include "harness/scoring.hpp"
+#include "harness/text_input.hpp"
+#include "model_core/backend.hpp"
+#include "model_core/model.hpp"
+
+namespace rb::cli {
+
+int cmd_eval(const Args& args) {
+  po::options_description desc("eval options");
+  std::string model_path, data, lengths_text, rope_text, format, backend_kind, bos;
+  int64_t max_tokens = 0, stride = 0, max_windows = 0;
+  int threads = 0;
+  desc.add_options()
+      ("model", po::value(&model_path)->required(), "Hugging Face model directory or .gguf file")
+      ("data", po::value(&data)->required(), "text to score: a file, bible-kjv (Debian's King James Bible), or text:/dir:/jsonl:/wikitext:PATH")
+      ("lengths", po::value(&lengths_text)->required(), "window lengths, e.g. 2048,4096 or 2k,4k")
+      ("rope", po::value(&rope_text)->default_value(""), "RoPE method: Hugging Face JSON, @FILE or FILE.json (default: the model's own)")
+      ("max-tokens", po::value(&max_tokens)->default_value(0), "keep only the first N tokens of the tokenized text (0: all)")
+      ("stride", po::value(&stride)->default_value(0), "sliding windows with this stride; each window scores only its last S predictions (0: non-overlapping)")
+      ("max-windows", po::value(&max_windows)->default_value(0), "score at most this many windows per length (0: all)")
+      ("bos", po::value(&bos)->default_value("auto"), "BOS at the start of the text: auto (the tokenizer's default), always, never")
+      ("backend", po::value(&backend_kind)->default_value("cpu"), "cpu or cuda")
+      ("threads", po::value(&threads)->default_value(0), "CPU threads (0: all cores)")
+      ("format", po::value(&format)->default_value("text"), "text or json");
+  po::variables_map vm;
+  if (!parse_or_help(args, desc, vm,
+                     "usage: ropebatch eval --model PATH --data FILE --lengths L1,L2,... [--rope JSON] "
+                     "[--max-tokens N] [--stride S] [--format text|json]"))
+    return kExitOk;
+  check_format(format);
+  const std::vector<int64_t> lengths = parse_lengths(lengths_text, "--lengths");
+  const BosPolicy bos_policy = parse_bos_policy(bos);
+  if (max_tokens < 0) throw InputError("command line", "--max-tokens", "must be >= 0");
+  if (max_windows < 0) throw InputError("command line", "--max-windows", "must be >= 0");
+  if (stride < 0) throw InputError("command line", "--stride", "must be >= 0");
+
+  // Everything that can be wrong with the inputs is checked before the weights are read.
+  Model model = load_model(model_path, LoadOptions{.load_tokenizer = true, .load_weights = false});
+  const nlohmann::json rope_arg = parse_rope_argument(rope_text);
+  auto rope = rope_method_for(model.config, rope_arg);
+  const TokenizedText text = tokenize_source(data, *model.tokenizer, bos_policy);
+  std::vector<int32_t> tokens = text.tokens;
+  if (max_tokens > 0 && static_cast<int64_t>(tokens.size()) > max_tokens) tokens.resize(max_tokens);
+  for (int64_t L : lengths) {
+    if (stride > L) throw InputError("command line", "--stride", "stride " + std::to_string(stride) +
+                                     " is longer than the window length " + std::to_string(L));
+    if (static_cast<int64_t>(tokens.size()) < L)
+      throw InputError(text.id, "--lengths", "the text has " + std::to_string(tokens.size()) +
+                       " tokens, fewer than the window length " + std::to_string(L));
+  }
+
+  Model loaded = load_model(model_path, LoadOptions{.load_tokenizer = false, .load_weights = true});
+  model.weights = std::move(loaded.weights);
+  BackendOptions bopts;
+  bopts.kind = backend_kind;
+  bopts.threads = threads;
+  auto backend = make_backend(model, bopts);
+
+  nlohmann::json results = nlohmann::json::array();
+  for (int64_t L : lengths) {
+    data::WindowOptions wopts;
+    wopts.length = static_cast<size_t>(L);
+    if (stride > 0) wopts.stride = static_cast<size_t>(stride);
+    if (max_windows > 0) wopts.max_windows = static_cast<size_t>(max_windows);
+    const size_t n_tokens = tokens.size();
+    const data::WindowPlan plan = data::plan_windows(std::span<const size_t>(&n_tokens, 1), wopts);
+    const LengthResult r = score_windows(*backend, *rope, tokens, plan.windows, L);
+    results.push_back({{"length", L},
+                       {"ppl", r.ppl},
+                       {"nll_sum", r.nll_sum},
+                       {"predictions", r.predictions},
+                       {"windows", r.windows},
+                       {"seconds", r.seconds},
+                       {"tokens_per_second", r.seconds > 0 ? r.windows * L / r.seconds : 0.0}});
+    if (format == "text") {
+      std::printf("length %7lld  windows %5lld  predictions %8lld  nll %.6f  ppl %.6f  (%.2f s)\n",
+                  static_cast<long long>(L), static_cast<long long>(r.windows),
+                  static_cast<long long>(r.predictions), r.nll_sum / std::max<int64_t>(1, r.predictions), r.ppl,
+                  r.seconds);
+      std::fflush(stdout);
+    }
+  }
+  if (format == "json") {
+    nlohmann::json out = {{"model", model_path},
+                          {"data", text.id},
+                          {"data_sha256", text.sha256},
+                          {"tokens", tokens.size()},
+                          {"backend", backend->name()},
+                          {"rope", {{"method", rope->name()}, {"config", rope->config()}}},
+                          {"results", results}};
+    std::cout << out.dump(2) << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace rb::cli

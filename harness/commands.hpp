@@ -1,0 +1,20 @@
+#pragma once
+// The `ropebatch` subcommands. Each takes the arguments after its name and returns the exit code.
+#include <string>
+#include <vector>
+
+namespace rb::cli {
+
+using Args = std::vector<std::string>;
+
+int cmd_eval(const Args& args);
+int cmd_tokenize(const Args& args);
+int cmd_inspect(const Args& args);
+int cmd_rope(const Args& args);
+
+// Exit codes shared by every command.
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;     // a run failed (runtime error)
+constexpr int kExitBadInput = 2;    // bad command line or input file
+
+}  // namespace rb::cli

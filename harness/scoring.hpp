@@ -1,0 +1,28 @@
+#pragma once
+// Scores the windows of one token stream at one length with a backend, and sums up perplexity.
+// Shared by `eval` and `run`.
+#include <cstdint>
+#include <vector>
+
+#include "datasets/windows.hpp"
+#include "model_core/backend.hpp"
+#include "rope_methods/rope_method.hpp"
+
+namespace rb {
+
+struct LengthResult {
+  int64_t length = 0;
+  int64_t windows = 0;
+  int64_t predictions = 0;
+  double nll_sum = 0.0;              // summed in double, in window order
+  double ppl = 0.0;                  // exp(nll_sum / predictions)
+  std::vector<double> window_nll;    // per window
+  std::vector<int64_t> window_predictions;
+  double seconds = 0.0;
+};
+
+// `windows` (all of `length` tokens) index into `tokens`, one stream (document 0).
+LengthResult score_windows(Backend& backend, const rope::RopeMethod& rope, const std::vector<int32_t>& tokens,
+                           const std::vector<data::Window>& windows, int64_t length);
+
+}  // namespace rb

