@@ -1,0 +1,229 @@
+// Throughput of the CUDA backend on real model shapes with synthetic weights generated on the
+// device (no checkpoints): for each model of bench/models.json and each window length, scores
+// preferred_batch(L) random windows, and prints one JSON line per run with tokens/s, seconds,
+// achieved TFLOP/s, and memory. Also measures a bf16 8192^3 cuBLAS GEMM as the device's peak.
+//
+// FLOPs counted: 2 * (projection + LM head parameters) * tokens for the GEMMs, plus causal
+// attention 2 * L^2 * heads * head_dim * layers per window (Q K^T and P V, half of L x L each).
+//
+//   rb_bench [--models a,b] [--lengths 2048,8192] [--repeats N] [--warmup N] [--no-gemm]
+//            [--models-json FILE] [--out FILE]
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <span>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <cuda_runtime.h>
+#include <nlohmann/json.hpp>
+
+#include "model_core/cuda/blas.hpp"
+#include "model_core/cuda/cuda_backend.hpp"
+#include "model_core/cuda/cuda_check.hpp"
+#include "model_core/cuda/device_buffer.hpp"
+#include "model_core/cuda/kernels.hpp"
+
+#ifndef RB_BENCH_MODELS
+#define RB_BENCH_MODELS "bench/models.json"
+#endif
+
+namespace {
+
+using json = nlohmann::json;
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+rb::ModelConfig config_from_hf(const std::string& name, const json& j) {
+  rb::ModelConfig c;
+  c.model_type = j.at("model_type");
+  c.architecture = j.at("architectures").at(0);
+  c.hidden_size = j.at("hidden_size");
+  c.num_layers = j.at("num_hidden_layers");
+  c.num_heads = j.at("num_attention_heads");
+  c.num_kv_heads = j.value("num_key_value_heads", c.num_heads);
+  c.head_dim = j.value("head_dim", c.hidden_size / c.num_heads);
+  c.intermediate_size = j.at("intermediate_size");
+  c.vocab_size = j.at("vocab_size");
+  c.rope_theta = j.value("rope_theta", 10000.0);
+  c.rms_norm_eps = j.value("rms_norm_eps", 1e-6);
+  c.max_position_embeddings = j.value("max_position_embeddings", 2048);
+  c.tie_word_embeddings = j.value("tie_word_embeddings", false);
+  c.attention_bias = c.model_type == "qwen2" || j.value("attention_bias", false);
+  c.source = "bench model " + name;
+  return c;
+}
+
+rb::rope::RopeSchedule default_schedule(const rb::ModelConfig& c, int64_t L) {
+  rb::rope::RopeSchedule s;
+  const int64_t rd = c.rotary_dim();
+  for (int64_t i = 0; i < rd / 2; ++i)
+    s.inv_freq.push_back(static_cast<float>(1.0 / std::pow(c.rope_theta, static_cast<double>(2 * i) / rd)));
+  for (int64_t t = 0; t < L; ++t) s.positions.push_back(static_cast<float>(t));
+  return s;
+}
+
+double gemm_params(const rb::ModelConfig& c) {
+  const double H = c.num_heads, KV = c.num_kv_heads, D = c.head_dim, h = c.hidden_size, ff = c.intermediate_size;
+  const double per_layer = h * (H + 2 * KV) * D + H * D * h + 3.0 * h * ff;
+  return per_layer * c.num_layers + static_cast<double>(c.vocab_size) * h;
+}
+
+double device_used_gib() {
+  size_t free_b = 0, total_b = 0;
+  CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
+  return static_cast<double>(total_b - free_b) / (1024.0 * 1024.0 * 1024.0);
+}
+
+std::string device_name() {
+  int dev = 0;
+  CUDA_CHECK(cudaGetDevice(&dev));
+  cudaDeviceProp p{};
+  CUDA_CHECK(cudaGetDeviceProperties(&p, dev));
+  return p.name;
+}
+
+void emit(const json& j, std::ofstream* out) {
+  const std::string line = j.dump();
+  std::cout << line << std::endl;
+  if (out && *out) *out << line << std::endl;
+}
+
+json gemm_peak(int n, int repeats) {
+  using bf16 = __nv_bfloat16;
+  const size_t elems = static_cast<size_t>(n) * n;
+  rb::cuda::DeviceBuffer<bf16> a(elems), b(elems), c(elems);
+  cudaStream_t stream = nullptr;
+  CUDA_CHECK(cudaStreamCreate(&stream));
+  rb::cuda::fill_uniform<bf16>(a.get(), static_cast<int64_t>(elems), 1, 1.0f, stream);
+  rb::cuda::fill_uniform<bf16>(b.get(), static_cast<int64_t>(elems), 2, 1.0f, stream);
+  double best = 1e30;
+  {
+    rb::cuda::Blas blas(stream);
+    for (int i = 0; i < 3; ++i) blas.linear<bf16, bf16>(a.get(), n, b.get(), n, c.get(), n, n, n, n);
+    cudaEvent_t e0, e1;
+    CUDA_CHECK(cudaEventCreate(&e0));
+    CUDA_CHECK(cudaEventCreate(&e1));
+    for (int r = 0; r < repeats; ++r) {
+      CUDA_CHECK(cudaEventRecord(e0, stream));
+      for (int i = 0; i < 10; ++i) blas.linear<bf16, bf16>(a.get(), n, b.get(), n, c.get(), n, n, n, n);
+      CUDA_CHECK(cudaEventRecord(e1, stream));
+      CUDA_CHECK(cudaEventSynchronize(e1));
+      float ms = 0;
+      CUDA_CHECK(cudaEventElapsedTime(&ms, e0, e1));
+      best = std::min(best, ms / 1000.0 / 10.0);
+    }
+    CUDA_CHECK(cudaEventDestroy(e0));
+    CUDA_CHECK(cudaEventDestroy(e1));
+  }
+  CUDA_CHECK(cudaStreamDestroy(stream));
+  const double flops = 2.0 * n * static_cast<double>(n) * n;
+  return json{{"impl", "cublas-gemm-bf16"}, {"m", n}, {"n", n}, {"k", n}, {"seconds", best},
+              {"tflops", flops / best / 1e12}, {"device", device_name()}};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> models = {"tinyllama-1.1b", "llama-3-8b", "qwen2.5-7b"};
+  std::vector<int64_t> lengths = {2048, 8192, 32768, 51200};
+  int repeats = 2, warmup = 1;
+  bool gemm = true;
+  std::string models_json = RB_BENCH_MODELS, out_path;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--models") models = split(next());
+    else if (a == "--lengths") {
+      lengths.clear();
+      for (const auto& s : split(next())) lengths.push_back(std::stoll(s));
+    } else if (a == "--repeats") repeats = std::stoi(next());
+    else if (a == "--warmup") warmup = std::stoi(next());
+    else if (a == "--no-gemm") gemm = false;
+    else if (a == "--models-json") models_json = next();
+    else if (a == "--out") out_path = next();
+    else {
+      std::cerr << "rb_bench: unknown argument " << a << "\n";
+      return 2;
+    }
+  }
+  std::ofstream out;
+  if (!out_path.empty()) out.open(out_path, std::ios::app);
+  try {
+    std::ifstream in(models_json);
+    if (!in) throw std::runtime_error("cannot open " + models_json);
+    const json presets = json::parse(in);
+    if (gemm) emit(gemm_peak(8192, 3), &out);
+    for (const std::string& name : models) {
+      if (!presets.contains(name)) throw std::runtime_error("unknown model " + name + " (see " + models_json + ")");
+      const rb::ModelConfig c = config_from_hf(name, presets.at(name));
+      CUDA_CHECK(cudaSetDevice(0));
+      const double baseline = device_used_gib();
+      const auto t_create = std::chrono::steady_clock::now();
+      auto backend = rb::make_cuda_backend_random(c, 1, rb::BackendOptions{"cuda", 0, 0});
+      const double create_s =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t_create).count();
+      for (const int64_t L : lengths) {
+        json row{{"impl", "ropebatch-cuda"}, {"model", name}, {"seq_len", L}};
+        try {
+          const int64_t B = backend->preferred_batch(L);
+          std::mt19937 rng(static_cast<uint32_t>(L));
+          std::vector<std::vector<int32_t>> windows(B, std::vector<int32_t>(L));
+          for (auto& w : windows)
+            for (auto& t : w) t = static_cast<int32_t>(rng() % c.vocab_size);
+          std::vector<std::span<const int32_t>> spans;
+          for (const auto& w : windows) spans.emplace_back(w.data(), w.size());
+          const auto schedule = default_schedule(c, L);
+          for (int i = 0; i < warmup; ++i) backend->score(spans, schedule);
+          double best = 1e30, mean_lp = 0;
+          for (int r = 0; r < std::max(repeats, 1); ++r) {
+            const auto t0 = std::chrono::steady_clock::now();
+            const auto scores = backend->score(spans, schedule);
+            best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+            double s = 0;
+            for (float x : scores[0].logprob) s += x;
+            mean_lp = s / static_cast<double>(scores[0].logprob.size());
+          }
+          const double tokens = static_cast<double>(B) * static_cast<double>(L);
+          const double flops = 2.0 * gemm_params(c) * tokens +
+                               2.0 * static_cast<double>(L) * L * c.num_heads * c.head_dim * c.num_layers * B;
+          const rb::CudaMemoryStats m = backend->memory_stats();
+          row.update(json{{"batch", B},
+                          {"tokens", B * L},
+                          {"seconds", best},
+                          {"tokens_per_s", tokens / best},
+                          {"tflops", flops / best / 1e12},
+                          {"peak_gib", m.device_used_gib},
+                          {"backend_gib", m.device_used_gib - baseline},
+                          {"weights_gib", m.weights_gib},
+                          {"activations_gib", m.activations_gib},
+                          {"mean_logprob_window0", mean_lp},
+                          {"create_seconds", create_s},
+                          {"config", backend->describe()},
+                          {"device", device_name()}});
+        } catch (const std::exception& e) {
+          row["error"] = e.what();
+        }
+        emit(row, &out);
+      }
+    }
+  } catch (const std::exception& e) {
+    emit(json{{"impl", "ropebatch-cuda"}, {"error", e.what()}}, &out);
+    return 1;
+  }
+  return 0;
+}

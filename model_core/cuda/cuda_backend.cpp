@@ -1,0 +1,465 @@
+// The CUDA backend: device selection, weights, memory plan and the forward pass.
+// Per layer (rows = all tokens of the batch):
+//   qkv = normed W_qkv^T (+bias), RoPE in place     cuBLAS + qkv_bias_rope
+//   attn = causal flash attention per window        flash_attention
+//   normed = attn W_o^T; residual += normed; normed = RMSNorm(residual)
+//   per row chunk: normed = (silu(x W_g^T) * x W_u^T) W_d^T
+//   residual += normed; normed = RMSNorm(residual) (next layer's input norm or the final norm)
+// then the fused LM head (lm_head.hpp).
+#include "model_core/cuda/cuda_backend.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "model_core/cuda/blas.hpp"
+#include "model_core/cuda/cuda_check.hpp"
+#include "model_core/cuda/cuda_options.hpp"
+#include "model_core/cuda/device_buffer.hpp"
+#include "model_core/cuda/device_weights.hpp"
+#include "model_core/cuda/forward_plan.hpp"
+#include "model_core/cuda/kernels.hpp"
+#include "model_core/cuda/lm_head.hpp"
+
+namespace rb {
+namespace cuda {
+namespace {
+
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+// Left free beyond the planned buffers: cuBLAS internals, context growth, fragmentation.
+constexpr std::size_t kReserveBytes = std::size_t{512} << 20;
+
+std::string gib(double bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", bytes / kGiB);
+  return buf;
+}
+
+int local_rank_from_env() {
+  for (const char* name : {"LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID"})
+    if (const char* v = std::getenv(name)) return std::atoi(v);
+  return 0;
+}
+
+int pick_device(int requested) {
+  int count = 0;
+  const cudaError_t e = cudaGetDeviceCount(&count);
+  if (e != cudaSuccess) {
+    cudaGetLastError();  // clear the sticky-free error state
+    throw Error(std::string("no CUDA device: ") + cudaGetErrorString(e));
+  }
+  if (count == 0) throw Error("no CUDA device: the driver reports none");
+  const int dev = requested >= 0 ? requested : local_rank_from_env() % count;
+  if (dev >= count)
+    throw Error("no CUDA device: device " + std::to_string(dev) + " requested, " + std::to_string(count) + " present");
+  return dev;
+}
+
+void validate_for_cuda(const ModelConfig& c) {
+  auto fail = [&](const std::string& field, const std::string& what) { throw InputError(c.source, field, what); };
+  if (c.hidden_size <= 0 || c.num_heads <= 0 || c.num_kv_heads <= 0 || c.head_dim <= 0 || c.vocab_size <= 0 ||
+      c.intermediate_size <= 0 || c.num_layers < 0)
+    fail("", "model dimensions must be positive for the CUDA backend");
+  if (c.num_heads % c.num_kv_heads != 0) fail("num_key_value_heads", "must divide num_attention_heads");
+  if (c.head_dim > 256) fail("head_dim", "the CUDA backend supports head_dim <= 256");
+  if (c.rotary_dim() % 2 != 0 || c.rotary_dim() > c.head_dim) fail("partial_rotary_factor", "rotary dim must be even and <= head_dim");
+}
+
+struct Stream {
+  cudaStream_t s = nullptr;
+  Stream() { CUDA_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking)); }
+  ~Stream() {
+    if (s) cudaStreamDestroy(s);
+  }
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+};
+
+template <typename T>
+class CudaModelBackend final : public CudaBackend {
+ public:
+  CudaModelBackend(const ModelConfig& c, const CudaOptions& o, int device) : config_(c), opts_(o), device_(device) {
+    validate_for_cuda(c);
+    CUDA_CHECK(cudaSetDevice(device_));
+    cudaDeviceProp prop{};
+    CUDA_CHECK(cudaGetDeviceProperties(&prop, device_));
+    device_name_ = prop.name;
+    if (prop.major < 8)
+      throw Error("CUDA device " + std::to_string(device_) + " (" + device_name_ + ") has compute capability " +
+                  std::to_string(prop.major) + "." + std::to_string(prop.minor) + "; the backend needs 8.0 or newer");
+    stream_ = std::make_unique<Stream>();
+    blas_ = std::make_unique<Blas>(stream_->s);
+  }
+
+  ~CudaModelBackend() override {
+    if (stream_) cudaStreamSynchronize(stream_->s);
+  }
+
+  void load_weights(const ModelWeights& w) {
+    check_weights_fit(w.source);
+    weights_ = upload_weights<T>(config_, w, stream_->s);
+    choose_attention();
+  }
+  void load_random(uint64_t seed) {
+    check_weights_fit("random weights");
+    weights_ = random_weights<T>(config_, seed, stream_->s);
+    choose_attention();
+  }
+
+  std::string name() const override { return "cuda"; }
+
+  std::string describe() const override {
+    std::string s = cuda::describe(opts_);
+    s += attn_ == AttnKernel::TensorCore ? " (tensor cores)" : " (simple kernel)";
+    return s + ", device " + std::to_string(device_) + ": " + device_name_;
+  }
+
+  void synchronize() override { CUDA_CHECK(cudaStreamSynchronize(stream_->s)); }
+
+  CudaMemoryStats memory_stats() const override {
+    CudaMemoryStats m;
+    m.weights_gib = static_cast<double>(weights_.bytes()) / kGiB;
+    m.activations_gib = static_cast<double>(activation_bytes()) / kGiB;
+    std::size_t free_b = 0, total_b = 0;
+    CUDA_CHECK(cudaSetDevice(device_));
+    CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
+    m.device_used_gib = static_cast<double>(total_b - free_b) / kGiB;
+    m.device_total_gib = static_cast<double>(total_b) / kGiB;
+    return m;
+  }
+
+  int64_t preferred_batch(int64_t length) const override {
+    if (length <= 0) return 1;
+    int64_t b = std::clamp<int64_t>(opts_.batch_tokens / length, 1, 4096);
+    while (b > 1 && !fits(b, length)) b = b * 3 / 4;
+    return std::max<int64_t>(b, 1);
+  }
+
+  std::vector<WindowScores> score(const std::vector<std::span<const int32_t>>& windows,
+                                  const rope::RopeSchedule& schedule) override {
+    const int64_t L = static_cast<int64_t>(schedule.positions.size());
+    validate_inputs(windows, schedule, L);
+    std::vector<WindowScores> out(windows.size());
+    if (windows.empty() || L < 2) return out;
+    CUDA_CHECK(cudaSetDevice(device_));
+
+    const int64_t W = static_cast<int64_t>(windows.size());
+    int64_t group = W;
+    while (group > 1 && !fits(group, L)) group = (group + 1) / 2;
+    ensure_buffers(make_forward_plan(config_, sizeof(T), group, L));
+    upload_schedule(schedule, L);
+    for (int64_t start = 0; start < W; start += group) {
+      const int64_t n = std::min(group, W - start);
+      run_group(windows, start, n, L, out);
+    }
+    return out;
+  }
+
+ private:
+  // ---- memory ----
+  std::size_t activation_bytes() const {
+    return residual_.bytes() + normed_.bytes() + work_.bytes() + tokens_.bytes() + targets_.bytes() + state_.bytes() +
+           logprob_.bytes() + argmax_.bytes() + cos_.bytes() + sin_.bytes() + positions_.bytes() +
+           query_scale_.bytes() + inv_freq_.bytes() + q_band_.bytes() + k_band_.bytes();
+  }
+
+  std::size_t free_bytes() const {
+    std::size_t free_b = 0, total_b = 0;
+    CUDA_CHECK(cudaSetDevice(device_));
+    CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
+    return free_b;
+  }
+
+  bool fits(int64_t batch, int64_t L) const {
+    const ForwardPlan p = make_forward_plan(config_, sizeof(T), batch, L);
+    return p.bytes + kReserveBytes <= free_bytes() + activation_bytes();
+  }
+
+  void check_weights_fit(const std::string& source) {
+    const std::size_t need = device_weight_bytes(config_, sizeof(T));
+    const std::size_t avail = free_bytes();
+    if (need + kReserveBytes > avail)
+      throw Error("CUDA: the weights of " + source + " need " + gib(static_cast<double>(need)) + " GiB (" +
+                  (sizeof(T) == 2 ? "16-bit" : "") + "), " + gib(static_cast<double>(avail)) + " GiB are free on device " +
+                  std::to_string(device_) + " (" + device_name_ + ")");
+  }
+
+  template <typename U>
+  static void grow(DeviceBuffer<U>& b, int64_t n) {
+    if (static_cast<int64_t>(b.size()) < n) b.reset(static_cast<std::size_t>(n));
+  }
+
+  void ensure_buffers(const ForwardPlan& p) {
+    const int64_t hid = config_.hidden_size, half = p.half_rotary;
+    const bool enough = static_cast<int64_t>(residual_.size()) >= p.rows * hid &&
+                        static_cast<int64_t>(work_.size()) >= p.work_elems &&
+                        static_cast<int64_t>(positions_.size()) >= p.seq_len;
+    if (enough) return;
+    const std::size_t avail = free_bytes() + activation_bytes();
+    if (p.bytes + kReserveBytes > avail)
+      throw Error("CUDA: scoring " + std::to_string(p.batch) + " window(s) of " + std::to_string(p.seq_len) +
+                  " tokens needs " + gib(static_cast<double>(p.bytes + kReserveBytes)) +
+                  " GiB of activation buffers on top of " + gib(static_cast<double>(weights_.bytes())) +
+                  " GiB of weights; " + gib(static_cast<double>(avail)) + " GiB are free on device " +
+                  std::to_string(device_) + " (" + device_name_ + ")");
+    CUDA_CHECK(cudaStreamSynchronize(stream_->s));
+    // Free everything first so the new plan never coexists with the old one.
+    for (auto* b : {&residual_, &logprob_, &cos_, &sin_, &positions_, &query_scale_, &inv_freq_, &q_band_, &k_band_})
+      b->release();
+    normed_.release();
+    work_.release();
+    tokens_.release();
+    targets_.release();
+    state_.release();
+    argmax_.release();
+    grow(residual_, p.rows * hid);
+    grow(normed_, p.rows * hid);
+    grow(work_, p.work_elems);
+    grow(tokens_, p.rows);
+    grow(targets_, p.rows);
+    grow(state_, p.rows);
+    grow(logprob_, p.rows);
+    grow(argmax_, p.rows);
+    grow(positions_, p.seq_len);
+    grow(query_scale_, p.seq_len);
+    grow(cos_, std::max<int64_t>(p.seq_len * half, 1));
+    grow(sin_, std::max<int64_t>(p.seq_len * half, 1));
+    grow(inv_freq_, std::max<int64_t>(half, 1));
+    grow(q_band_, std::max<int64_t>(half, 1));
+    grow(k_band_, std::max<int64_t>(half, 1));
+  }
+
+  // ---- inputs ----
+  void validate_inputs(const std::vector<std::span<const int32_t>>& windows, const rope::RopeSchedule& s,
+                       int64_t L) const {
+    const int64_t half = config_.rotary_dim() / 2;
+    auto bad = [](const std::string& what) { throw Error("CUDA backend: " + what); };
+    if (static_cast<int64_t>(s.inv_freq.size()) != half)
+      bad("RoPE schedule has " + std::to_string(s.inv_freq.size()) + " inverse frequencies, the model's rotary_dim/2 is " +
+          std::to_string(half));
+    if (!s.query_scale.empty() && static_cast<int64_t>(s.query_scale.size()) != L)
+      bad("RoPE schedule query_scale has " + std::to_string(s.query_scale.size()) + " entries for " +
+          std::to_string(L) + " positions");
+    if (!s.q_band_scale.empty() && static_cast<int64_t>(s.q_band_scale.size()) != half) bad("q_band_scale size != rotary_dim/2");
+    if (!s.k_band_scale.empty() && static_cast<int64_t>(s.k_band_scale.size()) != half) bad("k_band_scale size != rotary_dim/2");
+    for (std::size_t w = 0; w < windows.size(); ++w) {
+      if (static_cast<int64_t>(windows[w].size()) != L)
+        bad("window " + std::to_string(w) + " has " + std::to_string(windows[w].size()) +
+            " tokens, the RoPE schedule has " + std::to_string(L) + " positions");
+      for (std::size_t t = 0; t < windows[w].size(); ++t) {
+        const int32_t id = windows[w][t];
+        if (id < 0 || id >= config_.vocab_size)
+          bad("token id " + std::to_string(id) + " at position " + std::to_string(t) + " of window " +
+              std::to_string(w) + " is outside the vocabulary [0, " + std::to_string(config_.vocab_size) + ")");
+      }
+    }
+  }
+
+  void upload_schedule(const rope::RopeSchedule& s, int64_t L) {
+    const int64_t half = config_.rotary_dim() / 2;
+    cudaStream_t st = stream_->s;
+    auto put = [&](DeviceBuffer<float>& dst, const std::vector<float>& src) {
+      if (!src.empty())
+        CUDA_CHECK(cudaMemcpyAsync(dst.get(), src.data(), src.size() * sizeof(float), cudaMemcpyHostToDevice, st));
+    };
+    put(positions_, s.positions);
+    put(query_scale_, s.query_scale);
+    put(inv_freq_, s.inv_freq);
+    put(q_band_, s.q_band_scale);
+    put(k_band_, s.k_band_scale);
+    has_query_scale_ = !s.query_scale.empty();
+    has_q_band_ = !s.q_band_scale.empty();
+    has_k_band_ = !s.k_band_scale.empty();
+    rope_table(inv_freq_.get(), positions_.get(), L, half, s.attention_scaling, cos_.get(), sin_.get(), st);
+    CUDA_CHECK(cudaStreamSynchronize(st));  // host vectors may go away after score()
+  }
+
+  void run_group(const std::vector<std::span<const int32_t>>& windows, int64_t start, int64_t n, int64_t L,
+                 std::vector<WindowScores>& out) {
+    const ForwardPlan p = make_forward_plan(config_, sizeof(T), n, L);
+    const int64_t rows = p.rows;
+    host_tokens_.resize(rows);
+    host_targets_.resize(rows);
+    for (int64_t b = 0; b < n; ++b) {
+      const auto& w = windows[start + b];
+      for (int64_t t = 0; t < L; ++t) {
+        host_tokens_[b * L + t] = w[t];
+        host_targets_[b * L + t] = t + 1 < L ? w[t + 1] : -1;
+      }
+    }
+    cudaStream_t st = stream_->s;
+    CUDA_CHECK(cudaMemcpyAsync(tokens_.get(), host_tokens_.data(), rows * sizeof(int32_t), cudaMemcpyHostToDevice, st));
+    CUDA_CHECK(cudaMemcpyAsync(targets_.get(), host_targets_.data(), rows * sizeof(int32_t), cudaMemcpyHostToDevice, st));
+    forward(p);
+    host_logprob_.resize(rows);
+    host_argmax_.resize(rows);
+    CUDA_CHECK(cudaMemcpyAsync(host_logprob_.data(), logprob_.get(), rows * sizeof(float), cudaMemcpyDeviceToHost, st));
+    CUDA_CHECK(cudaMemcpyAsync(host_argmax_.data(), argmax_.get(), rows * sizeof(uint8_t), cudaMemcpyDeviceToHost, st));
+    CUDA_CHECK(cudaStreamSynchronize(st));
+    for (int64_t b = 0; b < n; ++b) {
+      WindowScores& ws = out[start + b];
+      ws.logprob.assign(host_logprob_.begin() + b * L, host_logprob_.begin() + b * L + (L - 1));
+      ws.is_argmax.assign(host_argmax_.begin() + b * L, host_argmax_.begin() + b * L + (L - 1));
+    }
+  }
+
+  // ---- the forward pass ----
+  void forward(const ForwardPlan& p) {
+    const ModelConfig& c = config_;
+    cudaStream_t st = stream_->s;
+    const Blas& blas = *blas_;
+    const int64_t rows = p.rows, hid = c.hidden_size, H = c.num_heads, KV = c.num_kv_heads, D = c.head_dim;
+    const int64_t ff = c.intermediate_size, qkv_w = p.qkv_width, attn_w = p.attn_width;
+    const float eps = static_cast<float>(c.rms_norm_eps);
+    const bool hf = opts_.hf_rounding;
+    float* residual = residual_.get();
+    T* normed = normed_.get();
+    T* work = work_.get();
+
+    embed_rows<T>(tokens_.get(), rows, weights_.embed, hid, c.vocab_size, residual, st);
+    const T* first_norm = weights_.layers.empty() ? weights_.final_norm : weights_.layers[0].input_norm;
+    add_rmsnorm<T>(residual, nullptr, first_norm, normed, rows, hid, eps, hf, st);
+
+    QkvShape shape;
+    shape.rows = rows;
+    shape.seq_len = p.seq_len;
+    shape.heads = H;
+    shape.kv_heads = KV;
+    shape.head_dim = D;
+    shape.rotary_dim = c.rotary_dim();
+    AttnArgs<T> aa;
+    aa.q_stride = aa.kv_stride = qkv_w;
+    aa.o_stride = attn_w;
+    aa.batch = static_cast<int>(p.batch);
+    aa.seq_len = static_cast<int>(p.seq_len);
+    aa.heads = static_cast<int>(H);
+    aa.kv_heads = static_cast<int>(KV);
+    aa.head_dim = static_cast<int>(D);
+    aa.scale = 1.0f / std::sqrt(static_cast<float>(D));
+
+    for (std::size_t i = 0; i < weights_.layers.size(); ++i) {
+      const DeviceLayer<T>& lw = weights_.layers[i];
+      T* qkv = work;
+      T* attn = work + p.attn_out_offset;
+      blas.linear<T, T>(normed, hid, lw.qkv, hid, qkv, qkv_w, rows, hid, qkv_w);
+      qkv_bias_rope<T>(qkv, lw.qkv_bias, cos_.get(), sin_.get(), has_query_scale_ ? query_scale_.get() : nullptr,
+                       has_q_band_ ? q_band_.get() : nullptr, has_k_band_ ? k_band_.get() : nullptr, shape, st);
+      aa.q = qkv;
+      aa.k = qkv + H * D;
+      aa.v = qkv + (H + KV) * D;
+      aa.o = attn;
+      flash_attention<T>(aa, attn_, st);
+      blas.linear<T, T>(attn, attn_w, lw.o, attn_w, normed, hid, rows, attn_w, hid);
+      add_rmsnorm<T>(residual, normed, lw.post_norm, normed, rows, hid, eps, hf, st);
+
+      T* gate_up = work;
+      T* act = work + p.mlp_act_offset;
+      for (int64_t r0 = 0; r0 < rows; r0 += p.mlp_chunk) {
+        const int64_t nr = std::min(p.mlp_chunk, rows - r0);
+        blas.linear<T, T>(normed + r0 * hid, hid, lw.gate_up, hid, gate_up, 2 * ff, nr, hid, 2 * ff);
+        swiglu<T>(gate_up, act, nr, ff, hf, st);
+        blas.linear<T, T>(act, ff, lw.down, ff, normed + r0 * hid, hid, nr, ff, hid);
+      }
+      const T* next_norm = i + 1 < weights_.layers.size() ? weights_.layers[i + 1].input_norm : weights_.final_norm;
+      add_rmsnorm<T>(residual, normed, next_norm, normed, rows, hid, eps, hf, st);
+    }
+
+    LmHeadArgs lm = p.lm;
+    lm.round_logits = hf;
+    lm_head_logprobs<T>(blas, normed, weights_.lm_head, targets_.get(), lm, reinterpret_cast<float*>(work),
+                        state_.get(), logprob_.get(), argmax_.get(), st);
+  }
+
+  void choose_attention() {
+    attn_ = opts_.attention;
+    const int D = static_cast<int>(config_.head_dim);
+    if (attn_ != AttnKernel::Auto) return;
+    attn_ = AttnKernel::Simple;
+    if (!tensor_core_attention_supported(D)) return;
+    const float diff = attention_kernels_max_diff<T>(D, stream_->s);
+    if (diff <= 2e-2f) {
+      attn_ = AttnKernel::TensorCore;
+    } else {
+      std::cerr << "ropebatch: CUDA tensor-core attention differs from the simple kernel by " << diff
+                << " on this device; using the simple kernel\n";
+    }
+  }
+
+  ModelConfig config_;
+  CudaOptions opts_;
+  int device_ = 0;
+  std::string device_name_;
+  AttnKernel attn_ = AttnKernel::Simple;
+  std::unique_ptr<Stream> stream_;
+  std::unique_ptr<Blas> blas_;
+  DeviceWeights<T> weights_;
+  DeviceBuffer<float> residual_;
+  DeviceBuffer<T> normed_, work_;
+  DeviceBuffer<int32_t> tokens_, targets_;
+  DeviceBuffer<LmState> state_;
+  DeviceBuffer<float> logprob_;
+  DeviceBuffer<uint8_t> argmax_;
+  DeviceBuffer<float> cos_, sin_, positions_, query_scale_, inv_freq_, q_band_, k_band_;
+  bool has_query_scale_ = false, has_q_band_ = false, has_k_band_ = false;
+  std::vector<int32_t> host_tokens_, host_targets_;
+  std::vector<float> host_logprob_;
+  std::vector<uint8_t> host_argmax_;
+};
+
+template <typename T>
+std::unique_ptr<CudaModelBackend<T>> create(const ModelConfig& c, const CudaOptions& o, int device) {
+  return std::make_unique<CudaModelBackend<T>>(c, o, device);
+}
+
+}  // namespace
+}  // namespace cuda
+
+std::unique_ptr<Backend> make_cuda_backend(const Model& model, const BackendOptions& opts) {
+  const cuda::CudaOptions o = cuda::cuda_options_from_env();
+  const int device = cuda::pick_device(opts.device);
+  if (o.dtype == cuda::DTypeChoice::BF16) {
+    auto b = cuda::create<__nv_bfloat16>(model.config, o, device);
+    b->load_weights(model.weights);
+    return b;
+  }
+  auto b = cuda::create<__half>(model.config, o, device);
+  b->load_weights(model.weights);
+  return b;
+}
+
+std::unique_ptr<CudaBackend> make_cuda_backend_random(const ModelConfig& config, uint64_t seed,
+                                                      const BackendOptions& opts) {
+  const cuda::CudaOptions o = cuda::cuda_options_from_env();
+  const int device = cuda::pick_device(opts.device);
+  if (o.dtype == cuda::DTypeChoice::BF16) {
+    auto b = cuda::create<__nv_bfloat16>(config, o, device);
+    b->load_random(seed);
+    return b;
+  }
+  auto b = cuda::create<__half>(config, o, device);
+  b->load_random(seed);
+  return b;
+}
+
+bool cuda_device_available(std::string* why) {
+  int count = 0;
+  const cudaError_t e = cudaGetDeviceCount(&count);
+  if (e != cudaSuccess) {
+    cudaGetLastError();
+    if (why) *why = cudaGetErrorString(e);
+    return false;
+  }
+  if (count == 0) {
+    if (why) *why = "the driver reports no device";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace rb

@@ -1,0 +1,51 @@
+#include "model_core/cuda/cuda_options.hpp"
+
+#include <cstdlib>
+#include <string>
+
+#include "common/error.hpp"
+
+namespace rb::cuda {
+namespace {
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? std::string(v) : std::string();
+}
+}  // namespace
+
+CudaOptions cuda_options_from_env() {
+  CudaOptions o;
+  if (const std::string v = env("RB_CUDA_DTYPE"); !v.empty()) {
+    if (v == "bf16" || v == "bfloat16") o.dtype = DTypeChoice::BF16;
+    else if (v == "fp16" || v == "float16" || v == "half") o.dtype = DTypeChoice::FP16;
+    else throw InputError("RB_CUDA_DTYPE", "", "must be bf16 or fp16, got '" + v + "'");
+  }
+  if (const std::string v = env("RB_CUDA_RESIDUAL"); !v.empty()) {
+    if (v == "bf16" || v == "fp16" || v == "hf") o.hf_rounding = true;
+    else if (v == "fp32") o.hf_rounding = false;
+    else throw InputError("RB_CUDA_RESIDUAL", "", "must be bf16 (as transformers) or fp32, got '" + v + "'");
+  }
+  if (const std::string v = env("RB_CUDA_ATTN"); !v.empty()) {
+    if (v == "auto") o.attention = AttnKernel::Auto;
+    else if (v == "simple") o.attention = AttnKernel::Simple;
+    else if (v == "tc" || v == "tensor-core") o.attention = AttnKernel::TensorCore;
+    else throw InputError("RB_CUDA_ATTN", "", "must be auto, simple or tc, got '" + v + "'");
+  }
+  if (const std::string v = env("RB_CUDA_BATCH_TOKENS"); !v.empty()) {
+    char* end = nullptr;
+    const long long n = std::strtoll(v.c_str(), &end, 10);
+    if (!end || *end != '\0' || n < 1) throw InputError("RB_CUDA_BATCH_TOKENS", "", "must be a positive integer, got '" + v + "'");
+    o.batch_tokens = n;
+  }
+  return o;
+}
+
+std::string describe(const CudaOptions& o) {
+  std::string s = o.dtype == DTypeChoice::BF16 ? "bf16" : "fp16";
+  s += o.hf_rounding ? ", residual in activation dtype" : ", residual fp32";
+  s += o.attention == AttnKernel::Auto ? ", attention auto" : o.attention == AttnKernel::Simple ? ", attention simple"
+                                                                                                 : ", attention tc";
+  return s;
+}
+
+}  // namespace rb::cuda

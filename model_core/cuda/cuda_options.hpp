@@ -1,0 +1,31 @@
+#pragma once
+// Settings of the CUDA backend that BackendOptions does not carry (yet), read from the
+// environment:
+//   RB_CUDA_DTYPE=bf16|fp16        weights and activations (default bf16)
+//   RB_CUDA_RESIDUAL=bf16|fp32     bf16 (default): residual stream and logits rounded to the
+//                                  activation type, as transformers computes a bf16 model;
+//                                  fp32: residual kept in fp32, logits not rounded
+//   RB_CUDA_ATTN=auto|simple|tc    attention kernel (default auto: tensor cores when head_dim
+//                                  is 64/80/96/128 and the start-up self-check passes)
+//   RB_CUDA_BATCH_TOKENS=N         tokens per forward that preferred_batch aims for (default 32768)
+#include <cstdint>
+#include <string>
+
+#include "model_core/cuda/kernels.hpp"
+
+namespace rb::cuda {
+
+enum class DTypeChoice { BF16, FP16 };
+
+struct CudaOptions {
+  DTypeChoice dtype = DTypeChoice::BF16;
+  bool hf_rounding = true;  // RB_CUDA_RESIDUAL=bf16
+  AttnKernel attention = AttnKernel::Auto;
+  int64_t batch_tokens = 32768;
+};
+
+// Throws rb::InputError naming the variable and the allowed values.
+CudaOptions cuda_options_from_env();
+std::string describe(const CudaOptions& o);
+
+}  // namespace rb::cuda

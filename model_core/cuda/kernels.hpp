@@ -1,0 +1,106 @@
+#pragma once
+// Host launchers of the CUDA backend's kernels. Every launcher is instantiated for
+// T = __nv_bfloat16 and T = __half, enqueues on `stream`, checks the launch and does not
+// synchronize. Layouts are row-major; "rows" are tokens of all windows of a batch back to back
+// (row r is position r % seq_len of window r / seq_len). Each kernel has a plain CPU reference in
+// tests/gpu/reference.hpp that the GPU tests compare against.
+#include <cstdint>
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+namespace rb::cuda {
+
+// ---- convert.cu: uploads and synthetic weights ----
+template <typename T>
+void convert_from_f32(const float* src, T* dst, int64_t n, cudaStream_t stream);
+// Uniform in [-bound, bound), a pure function of (seed, index): same numbers on every device.
+template <typename T>
+void fill_uniform(T* dst, int64_t n, uint64_t seed, float bound, cudaStream_t stream);
+template <typename T>
+void fill_value(T* dst, int64_t n, float value, cudaStream_t stream);
+
+// ---- norm.cu: embedding, residual add + RMSNorm ----
+// residual[r, :] = float(table[tokens[r], :]). Tokens outside [0, vocab) are clamped to 0 (the
+// backend validates ids on the host first).
+template <typename T>
+void embed_rows(const int32_t* tokens, int64_t rows, const T* table, int64_t hidden, int64_t vocab, float* residual,
+                cudaStream_t stream);
+// When delta != nullptr: residual += delta (rounded to T when round_residual, which reproduces a
+// residual stream kept in T as Hugging Face keeps it). Then out = RMSNorm(residual) * weight as
+// Hugging Face computes it: x.float() * rsqrt(mean(x^2) + eps), cast to T, times weight (in T).
+template <typename T>
+void add_rmsnorm(float* residual, const T* delta, const T* weight, T* out, int64_t rows, int64_t hidden, float eps,
+                 bool round_residual, cudaStream_t stream);
+
+// ---- rope.cu ----
+// cos[t][i] = cos(inv_freq[i] * positions[t]) * attention_scaling (fp32 product), sin likewise.
+void rope_table(const float* inv_freq, const float* positions, int64_t seq_len, int64_t half_rotary,
+                float attention_scaling, float* cos_out, float* sin_out, cudaStream_t stream);
+
+struct QkvShape {
+  int64_t rows = 0;        // tokens in the batch (windows * seq_len)
+  int64_t seq_len = 0;     // window length L; row r is position r % L
+  int64_t heads = 0;
+  int64_t kv_heads = 0;
+  int64_t head_dim = 0;
+  int64_t rotary_dim = 0;  // even, <= head_dim; dims >= rotary_dim pass through
+};
+// In place on the fused projection output qkv[rows, (heads + 2 kv_heads) * head_dim]
+// (q heads, then k heads, then v heads): adds the bias (nullable; the result rounded to T, as a
+// Linear with bias returns it), rotates q and k (rotate-half pairs (i, i + rotary_dim/2)) in fp32
+// with the table, multiplies q by query_scale[t] (nullable) and band i of q/k by q_band[i]/k_band[i]
+// (nullable), and rounds once to T.
+template <typename T>
+void qkv_bias_rope(T* qkv, const T* bias, const float* cos_table, const float* sin_table, const float* query_scale,
+                   const float* q_band, const float* k_band, const QkvShape& shape, cudaStream_t stream);
+
+// ---- swiglu.cu ----
+// out[r, j] = silu(gate_up[r, j]) * gate_up[r, ff + j]; silu rounded to T before the product when
+// hf_rounding (Hugging Face evaluates act_fn(gate) in T, then multiplies in T).
+template <typename T>
+void swiglu(const T* gate_up, T* out, int64_t rows, int64_t ff, bool hf_rounding, cudaStream_t stream);
+
+// ---- attention_*.cu: causal attention per window, never materializing L x L ----
+enum class AttnKernel { Auto, Simple, TensorCore };
+
+template <typename T>
+struct AttnArgs {
+  const T* q = nullptr;     // q[(b*L + t) * q_stride + h * head_dim + d]
+  const T* k = nullptr;     // k[(b*L + t) * kv_stride + g * head_dim + d], g = h / (heads / kv_heads)
+  const T* v = nullptr;     // same layout as k
+  T* o = nullptr;           // o[(b*L + t) * o_stride + h * head_dim + d]
+  int64_t q_stride = 0, kv_stride = 0, o_stride = 0;
+  int batch = 0, seq_len = 0, heads = 0, kv_heads = 0, head_dim = 0;
+  float scale = 0.0f;       // softmax scale, head_dim^-0.5
+};
+// True when the tensor-core kernel handles this head_dim (64, 80, 96, 128).
+bool tensor_core_attention_supported(int head_dim);
+// Auto: tensor cores when supported, else the simple fp32 kernel (any head_dim <= 256).
+template <typename T>
+void flash_attention(const AttnArgs<T>& args, AttnKernel which, cudaStream_t stream);
+// Start-up cross-check: runs both kernels on a small random GQA problem (2 windows of 200
+// tokens) and returns the largest absolute difference of their outputs (|o| <= 1). Synchronizes.
+template <typename T>
+float attention_kernels_max_diff(int head_dim, cudaStream_t stream);
+
+// ---- lm_head.cu: log-softmax + gather + argmax over vocab chunks, online ----
+struct LmState {
+  float max;        // running max of the logits seen so far
+  float sum;        // sum of exp(logit - max)
+  float target;     // logit of the target token (once its chunk was seen)
+  float best;       // largest logit (argmax value)
+  int32_t best_idx; // first index of the largest logit (as torch.argmax)
+};
+void lm_state_init(LmState* state, int64_t rows, cudaStream_t stream);
+// logits[r * ld + c] for c < cols holds vocab entries col0 + c of row r. targets[r] < 0: no target.
+// round_logits: round each logit to T first (logits that Hugging Face returns in T).
+template <typename T>
+void lm_state_update(const float* logits, int64_t rows, int64_t cols, int64_t ld, int64_t col0, const int32_t* targets,
+                     LmState* state, bool round_logits, cudaStream_t stream);
+// logprob[r] = target - (max + log(sum)); is_argmax[r] = best_idx == targets[r].
+void lm_state_finish(const LmState* state, const int32_t* targets, int64_t rows, float* logprob, uint8_t* is_argmax,
+                     cudaStream_t stream);
+
+}  // namespace rb::cuda

@@ -1,0 +1,131 @@
+// The LM head's reduction: log-softmax, gather of the target and argmax computed over vocab
+// chunks with an online log-sum-exp (Milakov & Gimelshein 2018, "Online normalizer calculation
+// for softmax"), so the L x V logits never exist at once. The GEMM producing each chunk's logits
+// is the caller's (cuBLAS).
+#include <cfloat>
+#include <climits>
+
+#include "model_core/cuda/cuda_check.hpp"
+#include "model_core/cuda/dtype.cuh"
+#include "model_core/cuda/kernels.hpp"
+#include "model_core/cuda/launch.cuh"
+
+namespace rb::cuda {
+namespace {
+
+struct Partial {
+  float max, sum, best;
+  int32_t best_idx;
+};
+
+__device__ __forceinline__ Partial merge(const Partial& a, const Partial& b) {
+  Partial r;
+  r.max = fmaxf(a.max, b.max);
+  r.sum = r.max == -INFINITY ? 0.0f : a.sum * expf(a.max - r.max) + b.sum * expf(b.max - r.max);
+  const bool take_b = b.best > a.best || (b.best == a.best && b.best_idx < a.best_idx);
+  r.best = take_b ? b.best : a.best;
+  r.best_idx = take_b ? b.best_idx : a.best_idx;
+  return r;
+}
+
+__device__ __forceinline__ Partial shfl_partial(const Partial& p, int offset) {
+  Partial q;
+  q.max = __shfl_xor_sync(0xffffffffu, p.max, offset);
+  q.sum = __shfl_xor_sync(0xffffffffu, p.sum, offset);
+  q.best = __shfl_xor_sync(0xffffffffu, p.best, offset);
+  q.best_idx = __shfl_xor_sync(0xffffffffu, p.best_idx, offset);
+  return q;
+}
+
+__global__ void init_kernel(LmState* state, int64_t rows) {
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < rows; i += int64_t{gridDim.x} * blockDim.x)
+    state[i] = LmState{-INFINITY, 0.0f, 0.0f, -INFINITY, INT_MAX};
+}
+
+// One block (256 threads) per row.
+template <typename T>
+__global__ void update_kernel(const float* __restrict__ logits, int64_t cols, int64_t ld, int64_t col0,
+                              const int32_t* __restrict__ targets, LmState* __restrict__ state, bool round_logits) {
+  __shared__ Partial warp_partials[32];
+  const int64_t row = blockIdx.x;
+  const float* x = logits + row * ld;
+  const int32_t target = targets[row];
+  Partial p{-INFINITY, 0.0f, -INFINITY, INT_MAX};
+  for (int64_t c = threadIdx.x; c < cols; c += blockDim.x) {
+    float v = x[c];
+    if (round_logits) v = round_to<T>(v);
+    if (v > p.max) {
+      p.sum = p.sum * expf(p.max - v) + 1.0f;  // exp(-inf) = 0 on the first element
+      p.max = v;
+    } else {
+      p.sum += expf(v - p.max);
+    }
+    if (v > p.best) {  // columns visited in increasing order: the first maximum wins
+      p.best = v;
+      p.best_idx = static_cast<int32_t>(col0 + c);
+    }
+    if (col0 + c == target) state[row].target = v;
+  }
+  for (int o = 16; o > 0; o >>= 1) p = merge(p, shfl_partial(p, o));
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
+  if (lane == 0) warp_partials[warp] = p;
+  __syncthreads();
+  if (warp == 0) {
+    p = lane < nwarps ? warp_partials[lane] : Partial{-INFINITY, 0.0f, -INFINITY, INT_MAX};
+    for (int o = 16; o > 0; o >>= 1) p = merge(p, shfl_partial(p, o));
+    if (lane == 0) {
+      LmState s = state[row];
+      const Partial merged = merge(Partial{s.max, s.sum, s.best, s.best_idx}, p);
+      s.max = merged.max;
+      s.sum = merged.sum;
+      s.best = merged.best;
+      s.best_idx = merged.best_idx;
+      state[row].max = s.max;
+      state[row].sum = s.sum;
+      state[row].best = s.best;
+      state[row].best_idx = s.best_idx;
+    }
+  }
+}
+
+__global__ void finish_kernel(const LmState* __restrict__ state, const int32_t* __restrict__ targets, int64_t rows,
+                              float* __restrict__ logprob, uint8_t* __restrict__ is_argmax) {
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < rows; i += int64_t{gridDim.x} * blockDim.x) {
+    const LmState s = state[i];
+    const bool has_target = targets[i] >= 0;
+    logprob[i] = has_target ? s.target - (s.max + logf(s.sum)) : 0.0f;
+    is_argmax[i] = has_target && s.best_idx == targets[i] ? 1 : 0;
+  }
+}
+
+}  // namespace
+
+void lm_state_init(LmState* state, int64_t rows, cudaStream_t stream) {
+  if (rows <= 0) return;
+  init_kernel<<<grid_for(rows, 256), 256, 0, stream>>>(state, rows);
+  CUDA_CHECK_LAUNCH();
+}
+
+template <typename T>
+void lm_state_update(const float* logits, int64_t rows, int64_t cols, int64_t ld, int64_t col0, const int32_t* targets,
+                     LmState* state, bool round_logits, cudaStream_t stream) {
+  if (rows <= 0 || cols <= 0) return;
+  update_kernel<T><<<static_cast<unsigned>(rows), 256, 0, stream>>>(logits, cols, ld, col0, targets, state,
+                                                                    round_logits);
+  CUDA_CHECK_LAUNCH();
+}
+
+void lm_state_finish(const LmState* state, const int32_t* targets, int64_t rows, float* logprob, uint8_t* is_argmax,
+                     cudaStream_t stream) {
+  if (rows <= 0) return;
+  finish_kernel<<<grid_for(rows, 256), 256, 0, stream>>>(state, targets, rows, logprob, is_argmax);
+  CUDA_CHECK_LAUNCH();
+}
+
+#define RB_INST(T)                                                                                             \
+  template void lm_state_update<T>(const float*, int64_t, int64_t, int64_t, int64_t, const int32_t*, LmState*, \
+                                   bool, cudaStream_t);
+RB_INSTANTIATE_BOTH(RB_INST)
+#undef RB_INST
+
+}  // namespace rb::cuda

@@ -1,0 +1,26 @@
+#pragma once
+// The fused LM head: for chunks of token rows and chunks of the vocabulary, one cuBLAS GEMM
+// writes fp32 logits into a scratch tile and lm_state_update folds them into running
+// (max, sum-exp, target logit, argmax) per row. Memory: rows_chunk x vocab_chunk floats.
+#include <cstdint>
+
+#include "model_core/cuda/blas.hpp"
+#include "model_core/cuda/kernels.hpp"
+
+namespace rb::cuda {
+
+struct LmHeadArgs {
+  int64_t rows = 0, hidden = 0, vocab = 0;
+  int64_t row_chunk = 4096;    // token rows per GEMM
+  int64_t vocab_chunk = 16384; // logits columns per GEMM
+  bool round_logits = true;    // logits rounded to T first (as a model returning T logits)
+};
+
+// x[rows, hidden] (final-normed hidden states), w[vocab, hidden]; targets[rows] (< 0: none).
+// scratch holds row_chunk * vocab_chunk floats; state holds rows entries. Writes logprob[rows]
+// and is_argmax[rows] on the device.
+template <typename T>
+void lm_head_logprobs(const Blas& blas, const T* x, const T* w, const int32_t* targets, const LmHeadArgs& args,
+                      float* scratch, LmState* state, float* logprob, uint8_t* is_argmax, cudaStream_t stream);
+
+}  // namespace rb::cuda

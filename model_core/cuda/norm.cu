@@ -1,0 +1,75 @@
+// Token embedding and the fused residual add + RMSNorm (Zhang & Sennrich 2019, as
+// transformers' LlamaRMSNorm evaluates it).
+#include "model_core/cuda/cuda_check.hpp"
+#include "model_core/cuda/dtype.cuh"
+#include "model_core/cuda/kernels.hpp"
+#include "model_core/cuda/launch.cuh"
+
+namespace rb::cuda {
+namespace {
+
+template <typename T>
+__global__ void embed_kernel(const int32_t* __restrict__ tokens, int64_t rows, const T* __restrict__ table,
+                             int64_t hidden, int64_t vocab, float* __restrict__ residual) {
+  const int64_t n = rows * hidden;
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n; i += int64_t{gridDim.x} * blockDim.x) {
+    const int64_t r = i / hidden, c = i - r * hidden;
+    int64_t tok = tokens[r];
+    if (tok < 0 || tok >= vocab) tok = 0;
+    residual[i] = Elem<T>::to_float(table[tok * hidden + c]);
+  }
+}
+
+// One block per row. Phase 1 adds delta and accumulates the sum of squares; phase 2 normalizes.
+// Each element is read and written by the same thread in both phases, so out may alias delta.
+template <typename T>
+__global__ void add_rmsnorm_kernel(float* __restrict__ residual, const T* delta, const T* __restrict__ weight, T* out,
+                                   int64_t hidden, float eps, bool round_residual) {
+  __shared__ float scratch[32];
+  const int64_t row = blockIdx.x;
+  float* x = residual + row * hidden;
+  const T* d = delta ? delta + row * hidden : nullptr;
+  float ss = 0.0f;
+  for (int64_t i = threadIdx.x; i < hidden; i += blockDim.x) {
+    float v = x[i];
+    if (d) {
+      v += Elem<T>::to_float(d[i]);
+      if (round_residual) v = round_to<T>(v);
+      x[i] = v;
+    }
+    ss += v * v;
+  }
+  const float total = block_sum(ss, scratch);
+  const float inv = rsqrtf(total / static_cast<float>(hidden) + eps);
+  T* y = out + row * hidden;
+  for (int64_t i = threadIdx.x; i < hidden; i += blockDim.x)
+    y[i] = Elem<T>::from_float(Elem<T>::to_float(weight[i]) * round_to<T>(x[i] * inv));
+}
+
+}  // namespace
+
+template <typename T>
+void embed_rows(const int32_t* tokens, int64_t rows, const T* table, int64_t hidden, int64_t vocab, float* residual,
+                cudaStream_t stream) {
+  if (rows <= 0) return;
+  embed_kernel<T><<<grid_for(rows * hidden, 256), 256, 0, stream>>>(tokens, rows, table, hidden, vocab, residual);
+  CUDA_CHECK_LAUNCH();
+}
+
+template <typename T>
+void add_rmsnorm(float* residual, const T* delta, const T* weight, T* out, int64_t rows, int64_t hidden, float eps,
+                 bool round_residual, cudaStream_t stream) {
+  if (rows <= 0) return;
+  const int threads = hidden >= 4096 ? 512 : 256;
+  add_rmsnorm_kernel<T><<<static_cast<unsigned>(rows), threads, 0, stream>>>(residual, delta, weight, out, hidden, eps,
+                                                                            round_residual);
+  CUDA_CHECK_LAUNCH();
+}
+
+#define RB_INST(T)                                                                                           \
+  template void embed_rows<T>(const int32_t*, int64_t, const T*, int64_t, int64_t, float*, cudaStream_t);   \
+  template void add_rmsnorm<T>(float*, const T*, const T*, T*, int64_t, int64_t, float, bool, cudaStream_t);
+RB_INSTANTIATE_BOTH(RB_INST)
+#undef RB_INST
+
+}  // namespace rb::cuda

@@ -1,0 +1,43 @@
+// SwiGLU activation (Shazeer 2020, "GLU Variants Improve Transformer"): silu(gate) * up, reading
+// the fused gate|up projection output [rows, 2*ff].
+#include "model_core/cuda/cuda_check.hpp"
+#include "model_core/cuda/dtype.cuh"
+#include "model_core/cuda/kernels.hpp"
+#include "model_core/cuda/launch.cuh"
+
+namespace rb::cuda {
+namespace {
+
+template <typename T>
+__global__ void swiglu_kernel(const T* __restrict__ gate_up, T* __restrict__ out, int64_t rows, int64_t ff,
+                              bool hf_rounding) {
+  // 2D grid: y strides over rows, x over columns (no 64-bit division per element).
+  for (int64_t r = blockIdx.y; r < rows; r += gridDim.y) {
+    const T* g = gate_up + r * 2 * ff;
+    const T* u = g + ff;
+    T* o = out + r * ff;
+    for (int64_t j = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; j < ff; j += int64_t{gridDim.x} * blockDim.x) {
+      const float x = Elem<T>::to_float(g[j]);
+      float act = x / (1.0f + expf(-x));
+      if (hf_rounding) act = round_to<T>(act);
+      o[j] = Elem<T>::from_float(act * Elem<T>::to_float(u[j]));
+    }
+  }
+}
+
+}  // namespace
+
+template <typename T>
+void swiglu(const T* gate_up, T* out, int64_t rows, int64_t ff, bool hf_rounding, cudaStream_t stream) {
+  if (rows <= 0 || ff <= 0) return;
+  const dim3 grid(static_cast<unsigned>(std::min<int64_t>((ff + 255) / 256, 64)),
+                  static_cast<unsigned>(std::min<int64_t>(rows, 65535)));
+  swiglu_kernel<T><<<grid, 256, 0, stream>>>(gate_up, out, rows, ff, hf_rounding);
+  CUDA_CHECK_LAUNCH();
+}
+
+#define RB_INST(T) template void swiglu<T>(const T*, T*, int64_t, int64_t, bool, cudaStream_t);
+RB_INSTANTIATE_BOTH(RB_INST)
+#undef RB_INST
+
+}  // namespace rb::cuda

@@ -1,0 +1,173 @@
+// The whole CUDA forward: consistency (batched vs one window at a time, tensor-core vs simple
+// attention), agreement with the fp32 CPU reference backend on small random models, and the
+// error paths (weights too large, bad windows).
+#define BOOST_TEST_MODULE cuda_backend
+#define BOOST_TEST_DYN_LINK
+#include <boost/test/unit_test.hpp>
+
+#include <cstdlib>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "common/error.hpp"
+#include "model_core/cuda/cuda_backend.hpp"
+#include "tests/gpu/forward_compare.hpp"
+
+using namespace rbtest;
+
+namespace {
+
+struct RequireDevice {
+  RequireDevice() {
+    std::string why;
+    if (!rb::cuda_device_available(&why)) throw std::runtime_error("the GPU tests need a CUDA device: " + why);
+  }
+};
+
+// Sets an environment variable for one scope (the backend reads RB_CUDA_* when created).
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() {
+    if (old_) setenv(name_, old_->c_str(), 1);
+    else unsetenv(name_);
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+void log_diff(const std::string& what, const ScoreDiff& d) {
+  BOOST_TEST_MESSAGE(what << ": max |dlogprob| " << d.max_abs << ", mean " << d.mean_abs << ", argmax agreement "
+                          << d.argmax_agreement);
+}
+
+}  // namespace
+
+BOOST_GLOBAL_FIXTURE(RequireDevice);
+
+BOOST_AUTO_TEST_CASE(batched_equals_one_by_one_random_device_weights) {
+  for (int64_t D : {16, 64}) {
+    const rb::ModelConfig c = tiny_config(256, 4, 2, D, 512, 1000, 2, D == 64);
+    auto backend = rb::make_cuda_backend_random(c, 7, rb::BackendOptions{"cuda", 0, -1});
+    BOOST_TEST_MESSAGE("backend: " << backend->describe());
+    const int64_t L = 37;
+    const auto windows = random_windows(3, L, c.vocab_size, 11);
+    const auto schedule = default_schedule(c, L);
+    const auto batched = backend->score(spans(windows), schedule);
+    BOOST_REQUIRE_EQUAL(batched.size(), 3u);
+    for (std::size_t w = 0; w < windows.size(); ++w) {
+      BOOST_REQUIRE_EQUAL(batched[w].logprob.size(), static_cast<std::size_t>(L - 1));
+      const auto alone = backend->score(spans({windows[w]}), schedule);
+      const ScoreDiff d = compare_scores({batched[w]}, alone);
+      log_diff("head_dim " + std::to_string(D) + " window " + std::to_string(w) + " batched vs alone", d);
+      BOOST_CHECK(d.finite);
+      // Only GEMM blocking can differ with the batch shape: bf16-level noise.
+      BOOST_CHECK_LE(d.max_abs, 2e-2);
+    }
+    BOOST_CHECK_GE(backend->preferred_batch(2048), 1);
+    const rb::CudaMemoryStats m = backend->memory_stats();
+    BOOST_CHECK_GT(m.weights_gib, 0.0);
+    BOOST_CHECK_GT(m.activations_gib, 0.0);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(tensor_core_and_simple_attention_agree_in_the_forward) {
+  const rb::ModelConfig c = tiny_config(256, 4, 1, 64, 512, 1000, 2, false);
+  const int64_t L = 300;
+  const auto windows = random_windows(2, L, c.vocab_size, 12);
+  const auto schedule = default_schedule(c, L);
+  std::vector<rb::WindowScores> tc, simple;
+  {
+    ScopedEnv e("RB_CUDA_ATTN", "tc");
+    tc = rb::make_cuda_backend_random(c, 3, rb::BackendOptions{"cuda", 0, -1})->score(spans(windows), schedule);
+  }
+  {
+    ScopedEnv e("RB_CUDA_ATTN", "simple");
+    simple = rb::make_cuda_backend_random(c, 3, rb::BackendOptions{"cuda", 0, -1})->score(spans(windows), schedule);
+  }
+  const ScoreDiff d = compare_scores(tc, simple);
+  log_diff("tc vs simple attention", d);
+  BOOST_CHECK(d.finite);
+  BOOST_CHECK_LE(d.max_abs, 5e-2);
+}
+
+// Against the fp32 CPU reference. The CUDA side runs in bf16 (weights exact: they are
+// bf16-representable), so differences come from bf16 activations: each rounding is 2^-9
+// relative; over 2 layers logits move by ~1e-2. Tolerances: max 0.15, mean 0.03 — a wrong RoPE
+// pair, scale, mask, bias or norm moves log-probs by far more on these models.
+BOOST_AUTO_TEST_CASE(agrees_with_cpu_backend_on_random_models) {
+  struct Case { const char* name; rb::ModelConfig c; };
+  const Case cases[] = {
+      {"llama gqa head_dim 16", tiny_config(64, 4, 2, 16, 128, 1000, 2, false)},
+      {"qwen2 bias head_dim 64", tiny_config(256, 4, 2, 64, 384, 1000, 2, true)},
+      {"llama head_dim 128", tiny_config(256, 2, 1, 128, 256, 777, 2, false)},
+  };
+  for (const Case& k : cases) {
+    const rb::Model model = random_model(k.c, 5, 0.3f);
+    auto cpu = rb::make_cpu_backend(model, rb::BackendOptions{"cpu", 0, -1});
+    for (const char* residual : {"bf16", "fp32"}) {
+      ScopedEnv e("RB_CUDA_RESIDUAL", residual);
+      auto gpu = rb::make_cuda_backend(model, rb::BackendOptions{"cuda", 0, -1});
+      for (int64_t L : {50, 130}) {
+        const auto windows = random_windows(2, L, k.c.vocab_size, 21);
+        rb::rope::RopeSchedule s = default_schedule(k.c, L);
+        const ScoreDiff d = compare_scores(gpu->score(spans(windows), s), cpu->score(spans(windows), s));
+        log_diff(std::string(k.name) + " residual " + residual + " L=" + std::to_string(L), d);
+        BOOST_CHECK(d.finite);
+        BOOST_CHECK_LE(d.max_abs, 0.15);
+        BOOST_CHECK_LE(d.mean_abs, 0.03);
+        BOOST_CHECK_GE(d.argmax_agreement, 0.9);
+        // A schedule using every field: interpolated positions, attention scaling, query scale, bands.
+        for (float& p : s.positions) p *= 0.5f;
+        s.attention_scaling = 1.1f;
+        for (int64_t t = 0; t < L; ++t) s.query_scale.push_back(1.0f + 0.002f * static_cast<float>(t));
+        s.q_band_scale.assign(s.inv_freq.size(), 1.05f);
+        s.k_band_scale.assign(s.inv_freq.size(), 0.95f);
+        const ScoreDiff d2 = compare_scores(gpu->score(spans(windows), s), cpu->score(spans(windows), s));
+        log_diff(std::string(k.name) + " residual " + residual + " full schedule L=" + std::to_string(L), d2);
+        BOOST_CHECK(d2.finite);
+        BOOST_CHECK_LE(d2.max_abs, 0.15);
+        BOOST_CHECK_LE(d2.mean_abs, 0.03);
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(error_paths) {
+  // Weights far beyond any GPU: the message names the GiB needed and free.
+  const rb::ModelConfig huge = tiny_config(65536, 64, 8, 128, 262144, 1000000, 200, false);
+  try {
+    rb::make_cuda_backend_random(huge, 1, rb::BackendOptions{"cuda", 0, -1});
+    BOOST_ERROR("expected rb::Error for weights that cannot fit");
+  } catch (const rb::Error& e) {
+    BOOST_TEST_MESSAGE("huge model: " << e.what());
+    BOOST_CHECK(std::string(e.what()).find("GiB") != std::string::npos);
+  }
+  const rb::ModelConfig c = tiny_config(64, 4, 2, 16, 128, 100, 1, false);
+  auto backend = rb::make_cuda_backend_random(c, 1, rb::BackendOptions{"cuda", 0, -1});
+  const auto schedule = default_schedule(c, 10);
+  const std::vector<std::vector<int32_t>> short_window{std::vector<int32_t>(9, 1)};
+  BOOST_CHECK_THROW(backend->score(spans(short_window), schedule), rb::Error);
+  const std::vector<std::vector<int32_t>> bad_token{std::vector<int32_t>(10, 100)};
+  BOOST_CHECK_THROW(backend->score(spans(bad_token), schedule), rb::Error);
+  // A window too long for memory (2^26 tokens x hidden 2048: 512 GiB of residual stream): an
+  // rb::Error naming GiB, not a CUDA crash.
+  const rb::ModelConfig wide = tiny_config(2048, 16, 4, 128, 256, 100, 1, false);
+  auto wide_backend = rb::make_cuda_backend_random(wide, 1, rb::BackendOptions{"cuda", 0, -1});
+  const int64_t long_len = int64_t{1} << 26;
+  const auto long_schedule = default_schedule(wide, long_len);
+  const std::vector<std::vector<int32_t>> long_window{std::vector<int32_t>(long_len, 1)};
+  try {
+    wide_backend->score(spans(long_window), long_schedule);
+    BOOST_ERROR("expected rb::Error for a window that cannot fit");
+  } catch (const rb::Error& e) {
+    BOOST_TEST_MESSAGE("long window: " << e.what());
+    BOOST_CHECK(std::string(e.what()).find("GiB") != std::string::npos);
+  }
+}
