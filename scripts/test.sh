@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Everything CI checks: set-up, the full build (CUDA backend included when nvcc is present), the
+# unit tests, then the unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# GPU tests (ctest label "gpu") are skipped here; run them on a GPU machine with `ctest -L gpu`.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+eval "$("$root/scripts/setup.sh")"
+export RB_SMOLLM2_GGUF
+
+echo "== build (Release)"
+BUILD_DIR="$root/build" "$root/scripts/build.sh"
+echo "== unit tests"
+(cd "$root/build" && ctest -L unit --output-on-failure -j"$(nproc)")
+
+echo "== unit tests under ASan + UBSan"
+BUILD_DIR="$root/build-asan" BUILD_TYPE=RelWithDebInfo "$root/scripts/build.sh" \
+  -DROPEBATCH_SANITIZE=ON -DROPEBATCH_CUDA=OFF
+(cd "$root/build-asan" && ASAN_OPTIONS=detect_leaks=1 RB_SANITIZED=1 \
+   ctest -L unit --output-on-failure -j"$(nproc)")
