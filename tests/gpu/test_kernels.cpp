@@ -44,7 +44,7 @@ void check_close(const std::vector<A>& got, const std::vector<B>& ref, double ab
   for (std::size_t i = 0; i < got.size(); ++i) {
     const double g = static_cast<double>(got[i]), r = static_cast<double>(ref[i]);
     const double err = std::isfinite(g) ? std::abs(g - r) : INFINITY;
-    const double ratio = err / (abs_tol + rel_tol * std::abs(r));
+    const double ratio = err == 0.0 ? 0.0 : err / (abs_tol + rel_tol * std::abs(r));
     if (ratio > worst || !std::isfinite(ratio)) {
       worst = ratio;
       worst_abs = err;
