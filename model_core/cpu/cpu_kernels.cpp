@@ -20,11 +20,14 @@ void linear(const float* x, int64_t rows, int64_t in, const HostTensor& w, const
   const int64_t out = w.rows();
   if (w.cols() != in) throw Error("linear: weight has " + std::to_string(w.cols()) + " inputs, activations " + std::to_string(in));
   if (rows == 0) return;
-  // One contiguous slab of rows per thread; at least 16 rows each so small products stay whole.
-  const int64_t parts = std::clamp<int64_t>(rows / 16, 1, threads);
-#pragma omp parallel for num_threads(static_cast<int>(parts)) schedule(static, 1)
-  for (int64_t part = 0; part < parts; ++part) {
-    const int64_t r0 = rows * part / parts, r1 = rows * (part + 1) / parts;
+  // Blocks of a fixed number of rows, shared out among the threads: the GEMM each row goes through
+  // (and so its rounding) does not depend on the thread count, which keeps results bit-identical
+  // whatever --threads or the number of MPI ranks on a host.
+  constexpr int64_t kRowBlock = 64;
+  const int64_t blocks = (rows + kRowBlock - 1) / kRowBlock;
+#pragma omp parallel for num_threads(static_cast<int>(std::min<int64_t>(blocks, threads))) schedule(dynamic, 1)
+  for (int64_t block = 0; block < blocks; ++block) {
+    const int64_t r0 = block * kRowBlock, r1 = std::min(rows, r0 + kRowBlock);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(r1 - r0), static_cast<int>(out),
                 static_cast<int>(in), 1.0f, x + r0 * in, static_cast<int>(in), w.data.data(), static_cast<int>(in), 0.0f,
                 y + r0 * out, static_cast<int>(out));
