@@ -1,0 +1,87 @@
+#include "reports/run_record_json.hpp"
+
+#include <type_traits>
+
+#include "common/error.hpp"
+#include "reports/run_record_fields.hpp"
+
+namespace rb::reports {
+namespace {
+
+using nlohmann::json;
+
+template <class T>
+T get_field(const json& j, const char* key, const std::string& where) {
+  const auto it = j.find(key);
+  if (it == j.end()) throw InputError(where, key, "missing");
+  try {
+    return it->get<T>();
+  } catch (const json::exception& e) {
+    throw InputError(where, key, std::string("wrong type: ") + e.what());
+  }
+}
+
+}  // namespace
+
+json run_record_to_json(const RunRecord& r) {
+  json j = json::object();
+  j["run_id"] = r.run_id;
+  j["config"] = r.config;
+  visit_scalar_fields([&](const char* name, auto member, FieldKind) {
+    using T = std::remove_cvref_t<decltype(r.*member)>;
+    if constexpr (std::is_same_v<T, std::optional<double>>) {
+      if (r.*member) j[name] = *(r.*member);
+    } else {
+      j[name] = r.*member;
+    }
+  });
+  visit_array_fields([&](const char* name, auto member, ArrayStorage) { j[name] = r.*member; });
+  json passkey = json::array();
+  for (const PasskeyOutcome& p : r.passkey)
+    passkey.push_back({{"length", p.length}, {"depth", p.depth}, {"trial", p.trial}, {"retrieved", p.retrieved}});
+  j["passkey"] = std::move(passkey);
+  return j;
+}
+
+RunRecord run_record_from_json(const json& j, const std::string& where) {
+  if (!j.is_object()) throw InputError(where, "", "run record is not a JSON object");
+  RunRecord r;
+  r.run_id = get_field<std::string>(j, "run_id", where);
+  const std::string at = where + ": run " + r.run_id;
+  r.config = get_field<json>(j, "config", at);
+  visit_scalar_fields([&](const char* name, auto member, FieldKind) {
+    using T = std::remove_cvref_t<decltype(r.*member)>;
+    if constexpr (std::is_same_v<T, std::optional<double>>) {
+      if (j.contains(name)) r.*member = get_field<double>(j, name, at);
+    } else {
+      r.*member = get_field<T>(j, name, at);
+    }
+  });
+  visit_array_fields([&](const char* name, auto member, ArrayStorage) {
+    using T = std::remove_cvref_t<decltype(r.*member)>;
+    r.*member = get_field<T>(j, name, at);
+  });
+  for (const json& p : get_field<json>(j, "passkey", at)) {
+    r.passkey.push_back({get_field<int64_t>(p, "length", at + ": passkey"), get_field<double>(p, "depth", at + ": passkey"),
+                         get_field<int64_t>(p, "trial", at + ": passkey"), get_field<bool>(p, "retrieved", at + ": passkey")});
+  }
+  return r;
+}
+
+json file_info_to_json(const FileInfo& info) {
+  return {{"ropebatch_version", info.ropebatch_version},
+          {"git_commit", info.git_commit},
+          {"command_lines", info.command_lines},
+          {"started_at", info.started_at}};
+}
+
+FileInfo file_info_from_json(const json& j, const std::string& where) {
+  FileInfo info;
+  info.ropebatch_version = get_field<std::string>(j, "ropebatch_version", where);
+  info.git_commit = get_field<std::string>(j, "git_commit", where);
+  info.command_lines = get_field<std::vector<std::string>>(j, "command_lines", where);
+  info.started_at = get_field<std::string>(j, "started_at", where);
+  return info;
+}
+
+}  // namespace rb::reports
