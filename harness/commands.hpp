@@ -11,6 +11,7 @@ int cmd_eval(const Args& args);
 int cmd_tokenize(const Args& args);
 int cmd_inspect(const Args& args);
 int cmd_rope(const Args& args);
+int cmd_run(const Args& args);
 
 // Exit codes shared by every command.
 constexpr int kExitOk = 0;

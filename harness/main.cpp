@@ -6,6 +6,8 @@
 
 #include "common/error.hpp"
 #include "harness/commands.hpp"
+#include "harness/grid_commands.hpp"
+#include "harness/merge_command.hpp"
 #include "harness/version.hpp"
 
 namespace {
@@ -18,6 +20,10 @@ const char* kUsage =
     "  tokenize  token ids of a string, as the model's own tokenizer gives them\n"
     "  inspect   architecture, sizes, dtypes, RoPE settings and tokenizer of a model\n"
     "  rope      inverse frequencies, attention scaling and wavelengths of a RoPE method\n"
+    "  run       evaluate a grid of RoPE configurations (under mpirun: over many ranks), with resume\n"
+    "  plan      print the runs, windows, tokens and estimated cost of a grid, and do nothing\n"
+    "  grids     list the built-in grids\n"
+    "  merge     combine results files (shards) into one\n"
     "  version   version and git commit\n";
 
 }  // namespace
@@ -31,7 +37,8 @@ int main(int argc, char** argv) {
   const std::string command = argv[1];
   const Args args(argv + 2, argv + argc);
   const std::map<std::string, int (*)(const Args&)> commands = {
-      {"eval", cmd_eval}, {"tokenize", cmd_tokenize}, {"inspect", cmd_inspect}, {"rope", cmd_rope}};
+      {"eval", cmd_eval},   {"tokenize", cmd_tokenize}, {"inspect", cmd_inspect}, {"rope", cmd_rope},
+      {"run", cmd_run},     {"plan", cmd_plan},         {"grids", cmd_grids},     {"merge", cmd_merge}};
   if (command == "--help" || command == "-h" || command == "help") {
     std::cout << kUsage;
     return kExitOk;

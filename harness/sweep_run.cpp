@@ -1,0 +1,462 @@
+#include "harness/sweep_run.hpp"
+
+#include <mpi.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <cstdio>
+#include <deque>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include "common/error.hpp"
+#include "datasets/sha256.hpp"
+#include "harness/commands.hpp"
+#include "harness/sweep_work.hpp"
+#include "harness/version.hpp"
+#include "reports/results_store.hpp"
+#include "reports/statistics.hpp"
+
+namespace rb::sweep {
+
+namespace {
+
+#define MPI_CHECK(call)                                                                   \
+  do {                                                                                    \
+    const int rc_ = (call);                                                               \
+    if (rc_ != MPI_SUCCESS) {                                                             \
+      char msg_[MPI_MAX_ERROR_STRING];                                                    \
+      int len_ = 0;                                                                       \
+      MPI_Error_string(rc_, msg_, &len_);                                                 \
+      throw Error(std::string(#call) + " failed: " + std::string(msg_, len_));           \
+    }                                                                                     \
+  } while (0)
+
+enum Tag : int { kReady = 1, kItem = 2, kStop = 3, kResult = 4, kPlan = 5 };
+
+std::atomic<int> g_signal{0};
+extern "C" void on_signal(int sig) { g_signal.store(sig); }
+
+void send_json(int dest, int tag, const nlohmann::json& j) {
+  const std::string s = j.dump();
+  MPI_CHECK(MPI_Send(s.data(), static_cast<int>(s.size()), MPI_CHAR, dest, tag, MPI_COMM_WORLD));
+}
+
+nlohmann::json recv_json(const MPI_Status& probed) {
+  int n = 0;
+  MPI_CHECK(MPI_Get_count(&probed, MPI_CHAR, &n));
+  std::string s(static_cast<size_t>(n), '\0');
+  MPI_CHECK(MPI_Recv(s.data(), n, MPI_CHAR, probed.MPI_SOURCE, probed.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
+  return s.empty() ? nlohmann::json() : nlohmann::json::parse(s);
+}
+
+// Rank 0 tells the others whether planning succeeded (and the model identities), so a bad grid
+// ends every rank with the same message instead of leaving them waiting.
+nlohmann::json broadcast_json(const nlohmann::json& j, int rank) {
+  std::string s = rank == 0 ? j.dump() : std::string();
+  int n = static_cast<int>(s.size());
+  MPI_CHECK(MPI_Bcast(&n, 1, MPI_INT, 0, MPI_COMM_WORLD));
+  s.resize(static_cast<size_t>(n));
+  MPI_CHECK(MPI_Bcast(s.data(), n, MPI_CHAR, 0, MPI_COMM_WORLD));
+  return nlohmann::json::parse(s);
+}
+
+std::string hostname() {
+  char buf[256] = {0};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+std::string run_id_of(const nlohmann::json& config) {
+  data::Sha256 h;
+  h.update(config.dump());
+  return h.hex_digest();
+}
+
+std::string format_duration(double s) {
+  char buf[64];
+  if (s < 90) std::snprintf(buf, sizeof buf, "%.0fs", s);
+  else if (s < 5400) std::snprintf(buf, sizeof buf, "%.0fm%02.0fs", std::floor(s / 60), std::fmod(s, 60));
+  else std::snprintf(buf, sizeof buf, "%.0fh%02.0fm", std::floor(s / 3600), std::fmod(s / 60, 60));
+  return buf;
+}
+
+// What rank 0 collects for one run until its last item is back.
+struct RunState {
+  int64_t pending = 0;
+  int64_t windows = 0;
+  int64_t skipped_documents = 0;
+  bool failed = false;
+  std::string error;
+  std::map<int64_t, ItemResult> window_results;  // by first window
+  std::vector<reports::PasskeyOutcome> passkey;
+  double seconds = 0.0;
+  std::string device;
+  std::string started_at;
+};
+
+// The rank-0 worker: runs items handed over by the coordinator on its own thread, so rank 0's
+// device works too while the main thread talks MPI.
+class LocalWorker {
+ public:
+  LocalWorker(const SweepPlan& plan, Worker& worker) : plan_(plan), worker_(worker), thread_([this] { loop(); }) {}
+  ~LocalWorker() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      quit_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  bool idle() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return !item_ && !result_;
+  }
+  void give(const WorkItem& item) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      item_ = item;
+    }
+    cv_.notify_all();
+  }
+  std::optional<ItemResult> take_result() {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto r = std::move(result_);
+    result_.reset();
+    return r;
+  }
+
+ private:
+  void loop() {
+    for (;;) {
+      WorkItem item;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [this] { return quit_ || (item_ && !running_); });
+        if (quit_) return;
+        item = *item_;
+        running_ = true;
+      }
+      ItemResult r = worker_.execute(item);
+      std::lock_guard<std::mutex> lock(mu_);
+      result_ = std::move(r);
+      item_.reset();
+      running_ = false;
+    }
+  }
+  const SweepPlan& plan_;
+  Worker& worker_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::optional<WorkItem> item_;
+  std::optional<ItemResult> result_;
+  bool running_ = false;
+  bool quit_ = false;
+  std::thread thread_;
+};
+
+reports::RunRecord assemble(const SweepPlan& plan, int64_t run, RunState& st, int rank) {
+  reports::RunRecord rec;
+  rec.run_id = plan.run_ids[run];
+  rec.config = plan.configs[run];
+  rec.host = hostname();
+  rec.rank = rank;
+  rec.device = st.device;
+  rec.started_at = st.started_at;
+  rec.finished_at = reports::utc_now_iso8601();
+  rec.seconds = st.seconds;
+  rec.skipped_documents = st.skipped_documents;
+  if (st.failed) {
+    rec.status = "failed";
+    rec.error = st.error;
+    return rec;
+  }
+  if (st.windows == 0) {
+    rec.status = "skipped";
+    rec.error = "no window of " + std::to_string(plan.runs[run].length) + " tokens: " +
+                std::to_string(st.skipped_documents) + " document(s) shorter than the length";
+    return rec;
+  }
+  std::vector<double> key_logp;
+  for (auto& [first, r] : st.window_results) {
+    rec.window_nll.insert(rec.window_nll.end(), r.window_nll.begin(), r.window_nll.end());
+    rec.window_predictions.insert(rec.window_predictions.end(), r.window_predictions.begin(), r.window_predictions.end());
+    rec.token_nll.insert(rec.token_nll.end(), r.token_nll.begin(), r.token_nll.end());
+    key_logp.insert(key_logp.end(), r.key_logp.begin(), r.key_logp.end());
+  }
+  const auto est = reports::perplexity_over_windows(rec.window_nll, rec.window_predictions);
+  rec.status = "ok";
+  rec.ppl = est.ppl;
+  rec.ppl_stderr = est.ppl_stderr;
+  rec.nll_sum = est.nll_sum;
+  rec.predictions = est.predictions;
+  rec.passkey = st.passkey;
+  if (!key_logp.empty()) {
+    double sum = 0.0;
+    for (double v : key_logp) sum += v;
+    rec.longppl = std::exp(-sum / static_cast<double>(key_logp.size()));
+  }
+  rec.longppl_key_tokens = static_cast<int64_t>(key_logp.size());
+  const double tokens = static_cast<double>(st.windows * plan.runs[run].length);
+  rec.tokens_per_second = st.seconds > 0 ? tokens / st.seconds : 0.0;
+  return rec;
+}
+
+int coordinate(const SweepPlan& plan, Worker& worker, reports::ResultsStore& store, const std::vector<bool>& skip,
+               const RunOptions& options, int world) {
+  std::vector<RunState> states(plan.runs.size());
+  for (int64_t run = 0; run < static_cast<int64_t>(plan.runs.size()); ++run) {
+    if (skip[run]) continue;
+    const auto& wp = worker.windows(run);
+    states[run].windows = static_cast<int64_t>(wp.windows.size());
+    states[run].skipped_documents = static_cast<int64_t>(wp.skipped_streams);
+  }
+  std::deque<WorkItem> queue;
+  for (const WorkItem& item : make_items(plan, worker, skip, options.item_tokens)) {
+    queue.push_back(item);
+    states[item.run].pending++;
+  }
+  int64_t total_runs = 0, done_runs = 0, failed_runs = 0;
+  for (bool s : skip) total_runs += s ? 0 : 1;
+  int64_t total_tokens = 0, done_tokens = 0;
+  for (const auto& item : queue) total_tokens += item.tokens;
+  const bool tty = isatty(fileno(stderr));
+  const auto t0 = std::chrono::steady_clock::now();
+  auto last_checkpoint = t0;
+  const int64_t already = static_cast<int64_t>(std::count(skip.begin(), skip.end(), true));
+  std::fprintf(stderr, "ropebatch run: %lld runs to do (%lld already complete in %s), %zu work items, %d rank(s)\n",
+               static_cast<long long>(total_runs), static_cast<long long>(already), options.out.c_str(), queue.size(),
+               world);
+
+  auto finish_run = [&](int64_t run) {
+    reports::RunRecord rec = assemble(plan, run, states[run], 0);
+    store.append(rec);
+    ++done_runs;
+    if (rec.status != "ok") ++failed_runs;
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double eta = done_tokens > 0 ? elapsed * static_cast<double>(total_tokens - done_tokens) / done_tokens : 0.0;
+    const RunSpec& spec = plan.runs[run];
+    char line[512];
+    if (rec.status == "ok")
+      std::snprintf(line, sizeof line, "[%lld/%lld] %s L=%lld ppl %.4f (%.1fs)", static_cast<long long>(done_runs),
+                    static_cast<long long>(total_runs), spec.rope_label.c_str(), static_cast<long long>(spec.length),
+                    *rec.ppl, rec.seconds);
+    else
+      std::snprintf(line, sizeof line, "[%lld/%lld] %s L=%lld %s: %s", static_cast<long long>(done_runs),
+                    static_cast<long long>(total_runs), spec.rope_label.c_str(), static_cast<long long>(spec.length),
+                    rec.status.c_str(), rec.error.c_str());
+    if (tty) {
+      const int width = 30;
+      const int filled = total_tokens > 0 ? static_cast<int>(width * done_tokens / total_tokens) : width;
+      std::fprintf(stderr, "\r\033[K%s\n[%s%s] %lld/%lld runs  ETA %s", line, std::string(filled, '#').c_str(),
+                   std::string(width - filled, '.').c_str(), static_cast<long long>(done_runs),
+                   static_cast<long long>(total_runs), format_duration(eta).c_str());
+    } else {
+      std::fprintf(stderr, "%s  ETA %s\n", line, format_duration(eta).c_str());
+    }
+    std::fflush(stderr);
+  };
+
+  // Runs with no window at all are recorded as skipped right away.
+  for (int64_t run = 0; run < static_cast<int64_t>(plan.runs.size()); ++run)
+    if (!skip[run] && states[run].pending == 0) finish_run(run);
+
+  auto handle = [&](ItemResult&& r) {
+    RunState& st = states[r.run];
+    if (st.started_at.empty()) st.started_at = reports::utc_now_iso8601();
+    st.pending--;
+    st.seconds += r.seconds;
+    st.device = r.device;
+    const RunSpec& spec = plan.runs[r.run];
+    done_tokens += r.kind == ItemKind::Windows
+                       ? static_cast<int64_t>(r.window_nll.size()) * spec.length
+                       : spec.length * static_cast<int64_t>(spec.passkey.depths.size()) * spec.passkey.trials;
+    if (!r.error.empty() && !st.failed) {
+      st.failed = true;
+      st.error = r.error;
+    }
+    if (r.kind == ItemKind::Passkey) st.passkey = r.passkey;
+    else st.window_results[r.first_window] = std::move(r);
+    if (st.pending == 0) finish_run(r.run);
+  };
+
+  std::deque<int> idle_ranks;
+  int64_t in_flight = 0;
+  LocalWorker local(plan, worker);
+  bool local_busy = false;
+  auto next_item = [&]() -> std::optional<WorkItem> {
+    while (!queue.empty()) {
+      WorkItem item = queue.front();
+      queue.pop_front();
+      if (!states[item.run].failed) return item;
+      // The run already failed: its remaining items are dropped.
+      if (--states[item.run].pending == 0) finish_run(item.run);
+    }
+    return std::nullopt;
+  };
+
+  for (;;) {
+    bool progressed = false;
+    if (world > 1) {
+      int flag = 0;
+      MPI_Status st;
+      MPI_CHECK(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st));
+      if (flag) {
+        nlohmann::json j = recv_json(st);
+        if (st.MPI_TAG == kResult) {
+          handle(ItemResult::from_json(j));
+          --in_flight;
+        }
+        idle_ranks.push_back(st.MPI_SOURCE);
+        progressed = true;
+      }
+    }
+    if (local_busy) {
+      if (auto r = local.take_result()) {
+        handle(std::move(*r));
+        --in_flight;
+        local_busy = false;
+        progressed = true;
+      }
+    }
+    const bool stopping = g_signal.load() != 0;
+    while (!stopping && (!idle_ranks.empty() || !local_busy)) {
+      auto item = next_item();
+      if (!item) break;
+      if (!idle_ranks.empty()) {
+        send_json(idle_ranks.front(), kItem, item->to_json());
+        idle_ranks.pop_front();
+      } else {
+        local.give(*item);
+        local_busy = true;
+      }
+      ++in_flight;
+      progressed = true;
+    }
+    if (in_flight == 0 && (stopping || queue.empty())) break;
+    if (std::chrono::steady_clock::now() - last_checkpoint > std::chrono::minutes(5)) {
+      store.checkpoint();
+      last_checkpoint = std::chrono::steady_clock::now();
+    }
+    if (!progressed) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  // Nothing is in flight: every remote rank is idle or its READY is on the way. Collect those, so
+  // no message is left unreceived, then tell every rank to stop.
+  std::set<int> idle(idle_ranks.begin(), idle_ranks.end());
+  while (static_cast<int>(idle.size()) < world - 1) {
+    MPI_Status st;
+    MPI_CHECK(MPI_Probe(MPI_ANY_SOURCE, kReady, MPI_COMM_WORLD, &st));
+    recv_json(st);
+    idle.insert(st.MPI_SOURCE);
+  }
+  for (int r = 1; r < world; ++r) send_json(r, kStop, nullptr);
+  if (tty) std::fprintf(stderr, "\n");
+  store.close();
+  const int sig = g_signal.load();
+  if (sig != 0) {
+    std::fprintf(stderr,
+                 "ropebatch run: stopped by signal %d: %lld of %lld runs finished and saved in %s; the same command "
+                 "with --resume finishes the rest\n",
+                 sig, static_cast<long long>(done_runs), static_cast<long long>(total_runs), options.out.c_str());
+    return kExitInterrupted;
+  }
+  std::fprintf(stderr, "ropebatch run: %lld runs finished (%lld failed or skipped), results in %s\n",
+               static_cast<long long>(done_runs), static_cast<long long>(failed_runs), options.out.c_str());
+  return failed_runs > 0 ? kExitSomeFailed : cli::kExitOk;
+}
+
+void serve(const SweepPlan& plan, int rank) {
+  Worker worker(plan, rank);
+  send_json(0, kReady, nullptr);
+  for (;;) {
+    MPI_Status st;
+    MPI_CHECK(MPI_Probe(0, MPI_ANY_TAG, MPI_COMM_WORLD, &st));
+    nlohmann::json j = recv_json(st);
+    if (st.MPI_TAG == kStop) return;
+    ItemResult r = worker.execute(WorkItem::from_json(j));
+    send_json(0, kResult, r.to_json());
+  }
+}
+
+}  // namespace
+
+int run_sweep(const RunOptions& options) {
+  int rank = 0, world = 1;
+  MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
+  MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &world));
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGINT, on_signal);
+
+  SweepPlan plan;
+  plan.backend = options.backend;
+  plan.cache_dir = options.cache_dir;
+  plan.save_token_nll = options.save_token_nll;
+  plan.threads = options.threads;
+  if (plan.threads == 0 && world > 1 && plan.backend == "cpu") {
+    const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+    const int per_host = local ? std::max(1, std::atoi(local)) : world;
+    plan.threads = std::max(1u, std::thread::hardware_concurrency() / static_cast<unsigned>(per_host));
+  }
+
+  // Every rank expands the grid (deterministic); rank 0 validates, hashes models and datasets,
+  // tokenizes into the cache and opens the results; then tells the others how it went.
+  std::unique_ptr<reports::ResultsStore> store;
+  std::unique_ptr<Worker> planner;
+  std::vector<bool> skip;
+  nlohmann::json status;
+  try {
+    Grid grid = load_grid(options.grid, options.overrides);
+    plan.runs = expand_grid(grid);
+    if (rank == 0) {
+      validate_grid(grid, plan.runs);
+      for (const auto& spec : plan.runs)
+        if (!plan.model_ids.count(spec.model)) plan.model_ids[spec.model] = model_identity(spec.model);
+      planner = std::make_unique<Worker>(plan, 0);
+      fill_token_cache(plan, *planner);
+      for (const auto& spec : plan.runs) {
+        nlohmann::json config = spec.canonical();
+        config["model_sha256"] = plan.model_ids.at(spec.model);
+        config["dataset_sha256"] = planner->dataset_sha256(spec.dataset);
+        plan.run_ids.push_back(run_id_of(config));
+        plan.configs.push_back(std::move(config));
+      }
+      reports::FileInfo info;
+      info.ropebatch_version = ROPEBATCH_VERSION;
+      info.git_commit = git_commit();
+      info.command_lines = {options.command_line};
+      info.started_at = reports::utc_now_iso8601();
+      store = std::make_unique<reports::ResultsStore>(reports::ResultsStore::open(options.out, info, options.resume));
+      for (const auto& id : plan.run_ids) {
+        const auto* rec = store->find(id);
+        skip.push_back(rec && rec->status == "ok");
+      }
+    }
+    status = {{"ok", true}, {"model_ids", plan.model_ids}, {"run_ids", plan.run_ids}, {"configs", plan.configs}};
+  } catch (const InputError& e) {
+    status = {{"ok", false}, {"input", true}, {"error", e.what()}};
+  } catch (const std::exception& e) {
+    status = {{"ok", false}, {"input", false}, {"error", e.what()}};
+  }
+  status = broadcast_json(rank == 0 ? status : nlohmann::json(), rank);
+  if (!status["ok"].get<bool>()) {
+    if (rank == 0) std::cerr << "ropebatch run: error: " << status["error"].get<std::string>() << "\n";
+    return status["input"].get<bool>() ? cli::kExitBadInput : cli::kExitFailure;
+  }
+  if (rank != 0) {
+    plan.model_ids = status["model_ids"].get<std::map<std::string, std::string>>();
+    plan.run_ids = status["run_ids"].get<std::vector<std::string>>();
+    plan.configs = status["configs"].get<std::vector<nlohmann::json>>();
+    serve(plan, rank);
+    return cli::kExitOk;
+  }
+  return coordinate(plan, *planner, *store, skip, options, world);
+}
+
+}  // namespace rb::sweep

@@ -1,0 +1,31 @@
+#pragma once
+// `ropebatch run`: a grid evaluated over MPI ranks with a dynamic queue, every finished run made
+// durable at once, failures isolated per run, resume by run_id, clean stop on SIGTERM/SIGINT.
+#include <cstdint>
+#include <string>
+
+#include "harness/grid.hpp"
+
+namespace rb::sweep {
+
+struct RunOptions {
+  std::string grid;
+  GridOverrides overrides;
+  std::string out;
+  bool resume = false;
+  std::string backend = "cpu";
+  int threads = 0;               // per rank; 0: the cores divided among the ranks of a host
+  std::string cache_dir;         // token and text caches
+  bool save_token_nll = false;
+  int64_t item_tokens = 65536;   // tokens per work item (at least one window)
+  std::string command_line;
+};
+
+// Exit codes beyond the shared ones (harness/commands.hpp).
+constexpr int kExitInterrupted = 3;   // SIGTERM/SIGINT: finished runs are saved; rerun with --resume
+constexpr int kExitSomeFailed = 4;    // the sweep finished but some runs failed (see the results file)
+
+// Collective: every rank of MPI_COMM_WORLD calls it. Returns the exit code.
+int run_sweep(const RunOptions& options);
+
+}  // namespace rb::sweep

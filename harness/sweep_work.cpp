@@ -1,0 +1,306 @@
+#include "harness/sweep_work.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <span>
+
+#include "common/error.hpp"
+#include "datasets/longppl.hpp"
+#include "datasets/passkey.hpp"
+#include "datasets/sha256.hpp"
+#include "datasets/token_cache.hpp"
+#include "harness/options.hpp"
+
+namespace rb::sweep {
+
+namespace fs = std::filesystem;
+
+// ---- serialization -------------------------------------------------------------------------
+
+nlohmann::json WorkItem::to_json() const {
+  return {{"run", run}, {"kind", kind == ItemKind::Windows ? "windows" : "passkey"},
+          {"first", first_window}, {"end", end_window}, {"tokens", tokens}};
+}
+
+WorkItem WorkItem::from_json(const nlohmann::json& j) {
+  WorkItem w;
+  w.run = j.at("run");
+  w.kind = j.at("kind") == "windows" ? ItemKind::Windows : ItemKind::Passkey;
+  w.first_window = j.at("first");
+  w.end_window = j.at("end");
+  w.tokens = j.at("tokens");
+  return w;
+}
+
+nlohmann::json ItemResult::to_json() const {
+  nlohmann::json pk = nlohmann::json::array();
+  for (const auto& p : passkey) pk.push_back({p.length, p.depth, p.trial, p.retrieved});
+  return {{"run", run},
+          {"kind", kind == ItemKind::Windows ? "windows" : "passkey"},
+          {"first", first_window},
+          {"error", error},
+          {"window_nll", window_nll},
+          {"window_predictions", window_predictions},
+          {"token_nll", token_nll},
+          {"key_logp", key_logp},
+          {"longppl_predictions", longppl_predictions},
+          {"passkey", pk},
+          {"seconds", seconds},
+          {"device", device}};
+}
+
+ItemResult ItemResult::from_json(const nlohmann::json& j) {
+  ItemResult r;
+  r.run = j.at("run");
+  r.kind = j.at("kind") == "windows" ? ItemKind::Windows : ItemKind::Passkey;
+  r.first_window = j.at("first");
+  r.error = j.at("error");
+  r.window_nll = j.at("window_nll").get<std::vector<double>>();
+  r.window_predictions = j.at("window_predictions").get<std::vector<int64_t>>();
+  r.token_nll = j.at("token_nll").get<std::vector<float>>();
+  r.key_logp = j.at("key_logp").get<std::vector<double>>();
+  r.longppl_predictions = j.at("longppl_predictions");
+  for (const auto& p : j.at("passkey"))
+    r.passkey.push_back({p[0].get<int64_t>(), p[1].get<double>(), p[2].get<int64_t>(), p[3].get<bool>()});
+  r.seconds = j.at("seconds");
+  r.device = j.at("device");
+  return r;
+}
+
+// ---- model identity ------------------------------------------------------------------------
+
+std::string model_identity(const std::string& model_path) {
+  std::vector<fs::path> files;
+  if (fs::is_directory(model_path)) {
+    for (const auto& e : fs::directory_iterator(model_path))
+      if (e.is_regular_file()) files.push_back(e.path());
+  } else {
+    files.push_back(model_path);
+  }
+  std::sort(files.begin(), files.end());
+  data::Sha256 h;
+  constexpr size_t kHead = 16u << 20;
+  std::vector<char> buf(1 << 20);
+  for (const auto& f : files) {
+    const std::string header = f.filename().string() + "\n" + std::to_string(fs::file_size(f)) + "\n";
+    h.update(header);
+    std::ifstream in(f, std::ios::binary);
+    size_t done = 0;
+    while (done < kHead && in) {
+      in.read(buf.data(), static_cast<std::streamsize>(std::min(buf.size(), kHead - done)));
+      const auto n = static_cast<size_t>(in.gcount());
+      if (n == 0) break;
+      h.update(std::string_view(buf.data(), n));
+      done += n;
+    }
+  }
+  return h.hex_digest();
+}
+
+// ---- worker ---------------------------------------------------------------------------------
+
+struct Worker::Loaded {
+  std::string path;
+  Model model;
+  std::unique_ptr<Backend> backend;
+};
+
+Worker::Worker(const SweepPlan& plan, int rank) : plan_(plan), rank_(rank) {}
+Worker::~Worker() = default;
+
+Worker::Loaded& Worker::model_for(const std::string& path) {
+  if (loaded_ && loaded_->path == path) return *loaded_;
+  loaded_.reset();  // free the previous model first
+  auto l = std::make_unique<Loaded>();
+  l->path = path;
+  l->model = load_model(path);
+  BackendOptions opts;
+  opts.kind = plan_.backend;
+  opts.threads = plan_.threads;
+  l->backend = make_backend(l->model, opts);
+  loaded_ = std::move(l);
+  return *loaded_;
+}
+
+const data::TokenStream& Worker::tokens(const RunSpec& spec) {
+  const std::string key = spec.model + "|" + spec.dataset;
+  auto it = streams_.find(key);
+  if (it != streams_.end()) return it->second;
+  data::SourceOptions sopts;
+  sopts.cache_dir = plan_.cache_dir;
+  const data::Source source = data::load_source(spec.dataset, sopts);
+  per_document_default_[spec.dataset] = source.per_document;
+  dataset_sha256_[spec.dataset] = source.content_sha256;
+  Model tok_model = load_model(spec.model, LoadOptions{.load_tokenizer = true, .load_weights = false});
+  const Tokenizer& tok = *tok_model.tokenizer;
+  const std::string tokenizer_id = plan_.model_ids.at(spec.model) + "|" + tok.kind();
+  data::TokenizeFn fn = [&tok](std::string_view text, bool) { return tok.encode(text, true); };
+  data::CachedTokens cached =
+      data::get_or_tokenize(source, tokenizer_id, "auto", fn, fs::path(plan_.cache_dir) / "tokens");
+  auto& stream = streams_[key] = std::move(cached.stream);
+  concatenated_[key] = stream.concatenated();
+  return stream;
+}
+
+bool Worker::per_document(const RunSpec& spec) const {
+  return spec.windows.mode == "per-document" ||
+         (spec.windows.mode == "auto" && per_document_default_.at(spec.dataset));
+}
+
+const data::WindowPlan& Worker::windows(int64_t run) {
+  auto it = window_plans_.find(run);
+  if (it != window_plans_.end()) return it->second;
+  const RunSpec& spec = plan_.runs[run];
+  const data::TokenStream& stream = tokens(spec);
+  data::WindowOptions o;
+  o.length = static_cast<size_t>(spec.length);
+  if (spec.windows.stride > 0) o.stride = static_cast<size_t>(spec.windows.stride);
+  if (spec.windows.max_windows > 0) o.max_windows = static_cast<size_t>(spec.windows.max_windows);
+  if (spec.windows.max_tokens > 0) o.max_tokens = static_cast<size_t>(spec.windows.max_tokens);
+  o.per_document = per_document(spec);
+  return window_plans_[run] = data::plan_windows(stream, o);
+}
+
+ItemResult Worker::execute(const WorkItem& item) {
+  const auto t0 = std::chrono::steady_clock::now();
+  ItemResult r;
+  try {
+    r = item.kind == ItemKind::Windows ? score_windows(item) : score_passkey(item);
+  } catch (const std::exception& e) {
+    r = ItemResult{};
+    r.error = e.what();
+  }
+  r.run = item.run;
+  r.kind = item.kind;
+  r.first_window = item.first_window;
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.device = plan_.backend + " (rank " + std::to_string(rank_) + ")";
+  return r;
+}
+
+ItemResult Worker::score_windows(const WorkItem& item) {
+  const RunSpec& spec = plan_.runs[item.run];
+  const data::WindowPlan& wp = windows(item.run);
+  const data::TokenStream& stream = tokens(spec);
+  const auto& all = concatenated_.at(spec.model + "|" + spec.dataset);
+  Loaded& m = model_for(spec.model);
+  auto rope = cli::rope_method_for(m.model.config, spec.rope);
+  const int64_t L = spec.length;
+  const rope::RopeSchedule schedule = rope->schedule(L);
+  const bool want_longppl = std::find(spec.metrics.begin(), spec.metrics.end(), "longppl") != spec.metrics.end();
+  data::LongPplOptions lopts;
+  lopts.alpha = spec.longppl.alpha;
+  lopts.beta = spec.longppl.beta;
+  lopts.short_length = static_cast<size_t>(spec.longppl.short_length);
+  std::map<int64_t, rope::RopeSchedule> short_schedules;
+
+  const bool per_doc = per_document(spec);
+  auto window_tokens = [&](const data::Window& w) {
+    const std::vector<int32_t>& src = per_doc ? stream.documents.at(w.document) : all;
+    return std::span<const int32_t>(src.data() + w.start, w.length);
+  };
+
+  ItemResult r;
+  const int64_t batch = std::max<int64_t>(1, m.backend->preferred_batch(L));
+  for (int64_t first = item.first_window; first < item.end_window; first += batch) {
+    const int64_t last = std::min(item.end_window, first + batch);
+    std::vector<std::span<const int32_t>> spans;
+    for (int64_t w = first; w < last; ++w) spans.push_back(window_tokens(wp.windows[w]));
+    const auto scores = m.backend->score(spans, schedule);
+    for (int64_t w = first; w < last; ++w) {
+      const data::Window& win = wp.windows[w];
+      const WindowScores& s = scores[w - first];
+      double nll = 0.0;
+      for (int64_t t = static_cast<int64_t>(win.score_from); t < L - 1; ++t) {
+        nll -= s.logprob[t];
+        if (plan_.save_token_nll) r.token_nll.push_back(-s.logprob[t]);
+      }
+      if (!std::isfinite(nll))
+        throw Error("non-finite log-likelihood in window " + std::to_string(w) + " (tokens " +
+                    std::to_string(win.start) + ".." + std::to_string(win.start + L) + ")");
+      r.window_nll.push_back(nll);
+      r.window_predictions.push_back(static_cast<int64_t>(win.scored()));
+      if (!want_longppl || L <= spec.longppl.short_length) continue;
+      // LongPPL: the same predictions with a short context (datasets/longppl.hpp).
+      std::vector<double> logp_long(s.logprob.begin(), s.logprob.end());
+      std::vector<double> logp_short(logp_long.size(), std::nan(""));
+      const std::span<const int32_t> toks = spans[w - first];
+      for (const data::Window& sw : data::short_context_windows(static_cast<size_t>(L), lopts)) {
+        auto it = short_schedules.find(static_cast<int64_t>(sw.length));
+        if (it == short_schedules.end())
+          it = short_schedules.emplace(static_cast<int64_t>(sw.length), rope->schedule(static_cast<int64_t>(sw.length))).first;
+        const auto ss = m.backend->score({toks.subspan(sw.start, sw.length)}, it->second);
+        for (size_t t = sw.score_from; t + 1 < sw.length; ++t) logp_short[sw.start + t] = ss[0].logprob[t];
+      }
+      for (size_t k : data::select_key_tokens(logp_long, logp_short, lopts))
+        if (k >= win.score_from) r.key_logp.push_back(logp_long[k]);
+      for (size_t k = win.score_from; k < logp_short.size(); ++k)
+        if (!std::isnan(logp_short[k])) ++r.longppl_predictions;
+    }
+  }
+  return r;
+}
+
+ItemResult Worker::score_passkey(const WorkItem& item) {
+  const RunSpec& spec = plan_.runs[item.run];
+  Loaded& m = model_for(spec.model);
+  auto rope = cli::rope_method_for(m.model.config, spec.rope);
+  const Tokenizer& tok = *m.model.tokenizer;
+  data::TokenizeFn fn = [&tok](std::string_view text, bool) { return tok.encode(text, true); };
+  ItemResult r;
+  for (double depth : spec.passkey.depths) {
+    for (int64_t trial = 0; trial < spec.passkey.trials; ++trial) {
+      data::PasskeyRequest req;
+      req.target_tokens = static_cast<size_t>(spec.length);
+      req.depth = depth;
+      req.trial = static_cast<uint64_t>(trial);
+      req.seed = spec.passkey.seed;
+      const data::PasskeySample sample = data::make_passkey_sample(req, fn);
+      const auto n = static_cast<int64_t>(sample.tokens.size());
+      const auto scores = m.backend->score({std::span<const int32_t>(sample.tokens)}, rope->schedule(n));
+      bool retrieved = true;
+      for (size_t t = sample.answer_begin; t < sample.answer_end; ++t) retrieved = retrieved && scores[0].is_argmax[t - 1];
+      r.passkey.push_back({spec.length, depth, trial, retrieved});
+    }
+  }
+  return r;
+}
+
+const std::vector<int32_t>& Worker::stream(int64_t run) {
+  const RunSpec& spec = plan_.runs[run];
+  tokens(spec);
+  return concatenated_.at(spec.model + "|" + spec.dataset);
+}
+
+// ---- planning -------------------------------------------------------------------------------
+
+std::vector<WorkItem> make_items(const SweepPlan& plan, Worker& worker, const std::vector<bool>& skip,
+                                 int64_t item_tokens) {
+  std::vector<WorkItem> items;
+  for (int64_t run = 0; run < static_cast<int64_t>(plan.runs.size()); ++run) {
+    if (skip[run]) continue;
+    const RunSpec& spec = plan.runs[run];
+    const auto n = static_cast<int64_t>(worker.windows(run).windows.size());
+    const int64_t per_item = std::max<int64_t>(1, item_tokens / spec.length);
+    for (int64_t first = 0; first < n; first += per_item) {
+      const int64_t end = std::min(n, first + per_item);
+      items.push_back({run, ItemKind::Windows, first, end, (end - first) * spec.length});
+    }
+    if (n > 0 && std::find(spec.metrics.begin(), spec.metrics.end(), "passkey") != spec.metrics.end())
+      items.push_back({run, ItemKind::Passkey, 0, 0,
+                       spec.length * static_cast<int64_t>(spec.passkey.depths.size()) * spec.passkey.trials});
+  }
+  // Longest items first, so long windows do not straggle at the end of the sweep (stable: ties
+  // keep the grid's order).
+  std::stable_sort(items.begin(), items.end(), [](const WorkItem& a, const WorkItem& b) { return a.tokens > b.tokens; });
+  return items;
+}
+
+void fill_token_cache(const SweepPlan& plan, Worker& worker) {
+  for (int64_t run = 0; run < static_cast<int64_t>(plan.runs.size()); ++run) worker.windows(run);
+}
+
+}  // namespace rb::sweep
