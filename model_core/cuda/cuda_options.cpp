@@ -26,10 +26,11 @@ CudaOptions cuda_options_from_env() {
     else throw InputError("RB_CUDA_RESIDUAL", "", "must be bf16 (as transformers) or fp32, got '" + v + "'");
   }
   if (const std::string v = env("RB_CUDA_ATTN"); !v.empty()) {
-    if (v == "auto") o.attention = AttnKernel::Auto;
-    else if (v == "simple") o.attention = AttnKernel::Simple;
-    else if (v == "tc" || v == "tensor-core") o.attention = AttnKernel::TensorCore;
-    else throw InputError("RB_CUDA_ATTN", "", "must be auto, simple or tc, got '" + v + "'");
+    if (v == "auto") o.attention = AttnChoice::Auto;
+    else if (v == "cudnn") o.attention = AttnChoice::Cudnn;
+    else if (v == "tc" || v == "tensor-core") o.attention = AttnChoice::TensorCore;
+    else if (v == "simple") o.attention = AttnChoice::Simple;
+    else throw InputError("RB_CUDA_ATTN", "", "must be auto, cudnn, tc or simple, got '" + v + "'");
   }
   if (const std::string v = env("RB_CUDA_BATCH_TOKENS"); !v.empty()) {
     char* end = nullptr;
@@ -43,8 +44,12 @@ CudaOptions cuda_options_from_env() {
 std::string describe(const CudaOptions& o) {
   std::string s = o.dtype == DTypeChoice::BF16 ? "bf16" : "fp16";
   s += o.hf_rounding ? ", residual in activation dtype" : ", residual fp32";
-  s += o.attention == AttnKernel::Auto ? ", attention auto" : o.attention == AttnKernel::Simple ? ", attention simple"
-                                                                                                 : ", attention tc";
+  switch (o.attention) {
+    case AttnChoice::Auto: s += ", attention auto"; break;
+    case AttnChoice::Cudnn: s += ", attention cudnn"; break;
+    case AttnChoice::TensorCore: s += ", attention tc"; break;
+    case AttnChoice::Simple: s += ", attention simple"; break;
+  }
   return s;
 }
 

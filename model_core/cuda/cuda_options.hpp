@@ -5,8 +5,10 @@
 //   RB_CUDA_RESIDUAL=bf16|fp32     bf16 (default): residual stream and logits rounded to the
 //                                  activation type, as transformers computes a bf16 model;
 //                                  fp32: residual kept in fp32, logits not rounded
-//   RB_CUDA_ATTN=auto|simple|tc    attention kernel (default auto: tensor cores when head_dim
-//                                  is 64/80/96/128 and the start-up self-check passes)
+//   RB_CUDA_ATTN=auto|cudnn|tc|simple  attention (default auto: cuDNN's fused attention when
+//                                  built with it and its start-up self-check passes, per shape
+//                                  when cuDNN supports the shape; else tensor cores when head_dim
+//                                  is 64/80/96/128 and their self-check passes; else simple)
 //   RB_CUDA_BATCH_TOKENS=N         tokens per forward that preferred_batch aims for (default 32768)
 #include <cstdint>
 #include <string>
@@ -16,11 +18,12 @@
 namespace rb::cuda {
 
 enum class DTypeChoice { BF16, FP16 };
+enum class AttnChoice { Auto, Cudnn, TensorCore, Simple };
 
 struct CudaOptions {
   DTypeChoice dtype = DTypeChoice::BF16;
   bool hf_rounding = true;  // RB_CUDA_RESIDUAL=bf16
-  AttnKernel attention = AttnKernel::Auto;
+  AttnChoice attention = AttnChoice::Auto;
   int64_t batch_tokens = 32768;
 };
 
