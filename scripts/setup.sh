@@ -12,7 +12,7 @@ SUDO=""
 packages=(cmake ninja-build g++ pkg-config python3-venv
           libopenmpi-dev openmpi-bin libhdf5-dev hdf5-tools
           libboost-program-options-dev libboost-test-dev nlohmann-json3-dev
-          libsentencepiece-dev libpcre2-dev libutf8proc-dev libtomlplusplus-dev libopenblas-dev bible-kjv)
+          libsentencepiece-dev libpcre2-dev libutf8proc-dev libtomlplusplus-dev libopenblas-dev bible-kjv procps)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
