@@ -140,6 +140,14 @@ const data::TokenStream& Worker::tokens(const RunSpec& spec) {
   data::TokenizeFn fn = [&tok](std::string_view text, bool) { return tok.encode(text, true); };
   data::CachedTokens cached =
       data::get_or_tokenize(source, tokenizer_id, "auto", fn, fs::path(plan_.cache_dir) / "tokens");
+  // A tokenizer that belongs to another model gives ids the embedding does not have.
+  int32_t max_id = -1;
+  for (const auto& doc : cached.stream.documents)
+    for (int32_t id : doc) max_id = std::max(max_id, id);
+  if (max_id >= tok_model.config.vocab_size)
+    throw InputError(spec.model, "tokenizer",
+                     "gives token id " + std::to_string(max_id) + " for " + source.id + ", but the model's vocab_size is " +
+                         std::to_string(tok_model.config.vocab_size) + ": the tokenizer does not belong to this model");
   auto& stream = streams_[key] = std::move(cached.stream);
   concatenated_[key] = stream.concatenated();
   return stream;
@@ -195,6 +203,8 @@ ItemResult Worker::score_windows(const WorkItem& item) {
   lopts.alpha = spec.longppl.alpha;
   lopts.beta = spec.longppl.beta;
   lopts.short_length = static_cast<size_t>(spec.longppl.short_length);
+  // longppl.py: 1024 tokens share one short context of 4096; keep that proportion for other lengths.
+  lopts.short_stride = std::max<size_t>(1, lopts.short_length / 4);
   std::map<int64_t, rope::RopeSchedule> short_schedules;
 
   const bool per_doc = per_document(spec);
@@ -300,7 +310,26 @@ std::vector<WorkItem> make_items(const SweepPlan& plan, Worker& worker, const st
 }
 
 void fill_token_cache(const SweepPlan& plan, Worker& worker) {
-  for (int64_t run = 0; run < static_cast<int64_t>(plan.runs.size()); ++run) worker.windows(run);
+  // A dataset too short for every length of the grid is a mistake in the grid, not a run to skip.
+  struct Pair {
+    int64_t first_run;
+    int64_t min_length;
+    size_t windows = 0;
+  };
+  std::map<std::string, Pair> pairs;  // model|dataset
+  for (int64_t run = 0; run < static_cast<int64_t>(plan.runs.size()); ++run) {
+    const RunSpec& spec = plan.runs[run];
+    Pair& p = pairs.try_emplace(spec.model + "|" + spec.dataset, Pair{run, spec.length}).first->second;
+    p.min_length = std::min(p.min_length, spec.length);
+    p.windows += worker.windows(run).windows.size();
+  }
+  for (const auto& [key, p] : pairs) {
+    if (p.windows > 0) continue;
+    throw InputError(plan.runs[p.first_run].dataset, "lengths",
+                     "has " + std::to_string(worker.stream(p.first_run).size()) +
+                         " tokens, fewer than every length of the grid (the shortest is " +
+                         std::to_string(p.min_length) + "): no window can be scored");
+  }
 }
 
 }  // namespace rb::sweep

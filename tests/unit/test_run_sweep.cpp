@@ -12,6 +12,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <cmath>
 #include <map>
 #include <thread>
 
@@ -187,5 +188,81 @@ BOOST_AUTO_TEST_CASE(bad_inputs_are_refused_before_any_work) {
              " --resume --out " + (dir / "notours.h5").string(),
          {"notours.h5"});
   BOOST_CHECK(!fs::exists(dir / "a.h5"));
+  fs::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_CASE(a_failing_run_is_recorded_and_the_sweep_goes_on) {
+  const fs::path dir = scratch("fail");
+  const std::string grid = std::string(RB_SOURCE_DIR) + "/tests/grids/failing_runs.toml";
+  const int rc = std::system((mpirun(1) + " run --grid " + grid + " --out " + (dir / "f.h5").string() + " --cache-dir " +
+                              (dir / "cache").string() + " 2>" + (dir / "f.log").string())
+                                 .c_str());
+  BOOST_CHECK_EQUAL(WEXITSTATUS(rc), 4);  // finished, some runs failed
+  const auto runs = by_id((dir / "f.h5").string());
+  BOOST_REQUIRE_EQUAL(runs.size(), 4u);
+  for (const auto& [id, r] : runs) {
+    if (r.config["length"] == 64) {
+      BOOST_CHECK_EQUAL(r.status, "failed");
+      BOOST_CHECK_MESSAGE(r.error.find("passkey") != std::string::npos, r.error);
+    } else {
+      BOOST_CHECK_EQUAL(r.status, "ok");
+      BOOST_CHECK(r.ppl && std::isfinite(*r.ppl));
+      BOOST_CHECK_EQUAL(r.passkey.size(), 1u);
+      // LongPPL ran; this random model predicts no token with log-prob > beta = -2, so it finds
+      // no key token and stores no LongPPL (the SmolLM2 case below finds some).
+      BOOST_CHECK_EQUAL(r.longppl_key_tokens, 0);
+      BOOST_CHECK(!r.longppl);
+    }
+  }
+  fs::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_CASE(dataset_shorter_than_every_length_and_foreign_tokenizer_are_refused) {
+  const fs::path dir = scratch("short");
+  std::ofstream(dir / "tiny.txt") << "In the beginning God created the heaven and the earth.";
+  std::ofstream(dir / "g.toml") << "name = \"x\"\nmodels = [\"" << rbtest::fixture("models/llama_gqa")
+                                << "\"]\ndatasets = [\"text:" << (dir / "tiny.txt").string()
+                                << "\"]\nlengths = [64, 128]\n[[methods]]\nname = \"o\"\nrope = {}\nbaseline = true\n";
+  auto r = rbtest::run_ropebatch("run --grid " + (dir / "g.toml").string() + " --out " + (dir / "a.h5").string() +
+                                 " --cache-dir " + (dir / "cache").string());
+  BOOST_CHECK_EQUAL(r.status, 2);
+  BOOST_CHECK_MESSAGE(r.err.find("fewer than every length") != std::string::npos && r.err.find("tiny.txt") != std::string::npos, r.err);
+  // A model directory whose tokenizer is another model's (ids beyond its vocabulary).
+  const fs::path mixed = dir / "mixed";
+  fs::copy(rbtest::fixture("models/qwen2_bias"), mixed, fs::copy_options::recursive);
+  auto cfg = nlohmann::json::parse(std::ifstream(mixed / "config.json"));
+  cfg["vocab_size"] = 1000;
+  std::ofstream(mixed / "config.json") << cfg.dump();
+  std::ofstream(dir / "m.toml") << "name = \"x\"\nmodels = [\"" << mixed.string() << "\"]\ndatasets = [\"text:"
+                                << rbtest::fixture("text/genesis.txt")
+                                << "\"]\nlengths = [64]\n[[methods]]\nname = \"o\"\nrope = {}\nbaseline = true\n";
+  r = rbtest::run_ropebatch("run --grid " + (dir / "m.toml").string() + " --out " + (dir / "b.h5").string() + " --cache-dir " +
+                            (dir / "cache").string());
+  BOOST_CHECK_EQUAL(r.status, 2);
+  BOOST_CHECK_MESSAGE(r.err.find("tokenizer") != std::string::npos && r.err.find("vocab_size") != std::string::npos, r.err);
+  fs::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_CASE(longppl_on_a_real_model) {
+  if (rbtest::smollm2_gguf().empty() || rbtest::sanitized()) {
+    BOOST_TEST_MESSAGE("skipped: RB_SMOLLM2_GGUF not set or sanitizer build");
+    return;
+  }
+  const fs::path dir = scratch("longppl");
+  const std::string grid = std::string(RB_SOURCE_DIR) + "/tests/grids/longppl_smollm2.toml";
+  BOOST_REQUIRE(std::system((std::string(RB_BINARY) + " run --grid " + grid + " --out " + (dir / "l.h5").string() +
+                             " --cache-dir " + (dir / "cache").string() + " 2>/dev/null")
+                                .c_str()) == 0);
+  const auto runs = by_id((dir / "l.h5").string());
+  BOOST_REQUIRE_EQUAL(runs.size(), 1u);
+  const RunRecord& r = runs.begin()->second;
+  BOOST_TEST_MESSAGE("SmolLM2 L=512: ppl " << *r.ppl << ", LongPPL " << (r.longppl ? *r.longppl : NAN) << " over "
+                                           << r.longppl_key_tokens << " key tokens of " << r.predictions);
+  BOOST_CHECK_GT(r.longppl_key_tokens, 0);
+  BOOST_CHECK_LT(r.longppl_key_tokens, r.predictions);
+  BOOST_REQUIRE(r.longppl.has_value());
+  // Every key token has log-prob > beta = -2 under the long context, so LongPPL < e^2.
+  BOOST_CHECK_LT(*r.longppl, std::exp(2.0));
+  BOOST_CHECK_GE(*r.longppl, 1.0);
   fs::remove_all(dir);
 }
