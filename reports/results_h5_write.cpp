@@ -7,6 +7,7 @@
 #include "reports/hdf5_util.hpp"
 #include "reports/passkey_table.hpp"
 #include "reports/results_h5.hpp"
+#include "reports/derived_metrics.hpp"
 #include "reports/run_record_fields.hpp"
 #include "reports/summary_table.hpp"
 
@@ -111,7 +112,9 @@ void check_run_ids(const std::vector<RunRecord>& records, const std::string& fil
 
 }  // namespace
 
-void write_results_h5(const std::string& path, const std::vector<RunRecord>& records, const FileInfo& info) {
+void write_results_h5(const std::string& path, const std::vector<RunRecord>& stored, const FileInfo& info) {
+  std::vector<RunRecord> records = stored;
+  annotate_derived_metrics(records);
   check_run_ids(records, path);
   h5::QuietErrors quiet;
   h5::Handle fapl = h5::file_access_plist(path);

@@ -37,6 +37,9 @@ struct RunRecord {
   std::vector<float> token_nll;           // optional (--save-token-nll), concatenated over windows
 
   std::vector<PasskeyOutcome> passkey;    // empty unless the passkey metric ran
+  std::optional<double> ratio_to_baseline;  // derived when written: reports/derived_metrics.hpp
+  std::optional<double> collapse_ratio;     // derived when written: reports/derived_metrics.hpp
+
   std::optional<double> longppl;          // LongPPL over key tokens
   int64_t longppl_key_tokens = 0;
   std::vector<uint8_t> longppl_key_mask;  // optional, per scored token

@@ -29,6 +29,8 @@ void visit_scalar_fields(Visitor&& v) {
   v("nll_sum", &RunRecord::nll_sum, FieldKind::result);
   v("predictions", &RunRecord::predictions, FieldKind::result);
   v("skipped_documents", &RunRecord::skipped_documents, FieldKind::result);
+  v("ratio_to_baseline", &RunRecord::ratio_to_baseline, FieldKind::provenance);  // derived from other runs
+  v("collapse_ratio", &RunRecord::collapse_ratio, FieldKind::provenance);        // derived from other runs
   v("longppl", &RunRecord::longppl, FieldKind::result);
   v("longppl_key_tokens", &RunRecord::longppl_key_tokens, FieldKind::result);
   v("seconds", &RunRecord::seconds, FieldKind::provenance);
