@@ -190,6 +190,7 @@ reports::RunRecord assemble(const SweepPlan& plan, int64_t run, RunState& st, in
     rec.window_predictions.insert(rec.window_predictions.end(), r.window_predictions.begin(), r.window_predictions.end());
     rec.token_nll.insert(rec.token_nll.end(), r.token_nll.begin(), r.token_nll.end());
     key_logp.insert(key_logp.end(), r.key_logp.begin(), r.key_logp.end());
+    rec.longppl_key_mask.insert(rec.longppl_key_mask.end(), r.key_mask.begin(), r.key_mask.end());
   }
   const auto est = reports::perplexity_over_windows(rec.window_nll, rec.window_predictions);
   rec.status = "ok";
@@ -432,7 +433,8 @@ int run_sweep(const RunOptions& options) {
       info.git_commit = git_commit();
       info.command_lines = {options.command_line};
       info.started_at = reports::utc_now_iso8601();
-      store = std::make_unique<reports::ResultsStore>(reports::ResultsStore::open(options.out, info, options.resume));
+      // The same command again continues OUT (as --resume does): a results file only ever gains runs.
+      store = std::make_unique<reports::ResultsStore>(reports::ResultsStore::open(options.out, info, true));
       for (const auto& id : plan.run_ids) {
         const auto* rec = store->find(id);
         skip.push_back(rec && rec->status == "ok");

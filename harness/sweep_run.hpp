@@ -12,7 +12,7 @@ struct RunOptions {
   std::string grid;
   GridOverrides overrides;
   std::string out;
-  bool resume = false;
+  bool resume = false;           // explicit; an existing OUT is always continued, never overwritten
   std::string backend = "cpu";
   int threads = 0;               // per rank; 0: the cores divided among the ranks of a host
   std::string cache_dir;         // token and text caches

@@ -46,6 +46,7 @@ nlohmann::json ItemResult::to_json() const {
           {"window_predictions", window_predictions},
           {"token_nll", token_nll},
           {"key_logp", key_logp},
+          {"key_mask", key_mask},
           {"longppl_predictions", longppl_predictions},
           {"passkey", pk},
           {"seconds", seconds},
@@ -62,6 +63,7 @@ ItemResult ItemResult::from_json(const nlohmann::json& j) {
   r.window_predictions = j.at("window_predictions").get<std::vector<int64_t>>();
   r.token_nll = j.at("token_nll").get<std::vector<float>>();
   r.key_logp = j.at("key_logp").get<std::vector<double>>();
+  r.key_mask = j.at("key_mask").get<std::vector<uint8_t>>();
   r.longppl_predictions = j.at("longppl_predictions");
   for (const auto& p : j.at("passkey"))
     r.passkey.push_back({p[0].get<int64_t>(), p[1].get<double>(), p[2].get<int64_t>(), p[3].get<bool>()});
@@ -245,8 +247,13 @@ ItemResult Worker::score_windows(const WorkItem& item) {
         const auto ss = m.backend->score({toks.subspan(sw.start, sw.length)}, it->second);
         for (size_t t = sw.score_from; t + 1 < sw.length; ++t) logp_short[sw.start + t] = ss[0].logprob[t];
       }
-      for (size_t k : data::select_key_tokens(logp_long, logp_short, lopts))
-        if (k >= win.score_from) r.key_logp.push_back(logp_long[k]);
+      std::vector<uint8_t> mask(logp_long.size(), 0);
+      for (size_t k : data::select_key_tokens(logp_long, logp_short, lopts)) {
+        if (k < win.score_from) continue;
+        r.key_logp.push_back(logp_long[k]);
+        mask[k] = 1;
+      }
+      r.key_mask.insert(r.key_mask.end(), mask.begin() + static_cast<std::ptrdiff_t>(win.score_from), mask.end());
       for (size_t k = win.score_from; k < logp_short.size(); ++k)
         if (!std::isnan(logp_short[k])) ++r.longppl_predictions;
     }

@@ -40,6 +40,7 @@ struct ItemResult {
   std::vector<int64_t> window_predictions;
   std::vector<float> token_nll;            // when --save-token-nll
   std::vector<double> key_logp;            // LongPPL: long-context log-probs of the key tokens
+  std::vector<uint8_t> key_mask;           // LongPPL: per scored prediction of the item's windows, 1 = key token
   int64_t longppl_predictions = 0;         // predictions that had a short-context score
   std::vector<reports::PasskeyOutcome> passkey;
   double seconds = 0.0;

@@ -251,7 +251,7 @@ BOOST_AUTO_TEST_CASE(longppl_on_a_real_model) {
   const fs::path dir = scratch("longppl");
   const std::string grid = std::string(RB_SOURCE_DIR) + "/tests/grids/longppl_smollm2.toml";
   BOOST_REQUIRE(std::system((std::string(RB_BINARY) + " run --grid " + grid + " --out " + (dir / "l.h5").string() +
-                             " --cache-dir " + (dir / "cache").string() + " 2>/dev/null")
+                             " --cache-dir " + (dir / "cache").string() + " --save-token-nll 2>/dev/null")
                                 .c_str()) == 0);
   const auto runs = by_id((dir / "l.h5").string());
   BOOST_REQUIRE_EQUAL(runs.size(), 1u);
@@ -264,5 +264,15 @@ BOOST_AUTO_TEST_CASE(longppl_on_a_real_model) {
   // Every key token has log-prob > beta = -2 under the long context, so LongPPL < e^2.
   BOOST_CHECK_LT(*r.longppl, std::exp(2.0));
   BOOST_CHECK_GE(*r.longppl, 1.0);
+  // The stored key-token mask marks exactly those tokens, one entry per scored prediction, and
+  // --save-token-nll gives the per-token NLL that LongPPL averages over them.
+  BOOST_REQUIRE_EQUAL(static_cast<int64_t>(r.longppl_key_mask.size()), r.predictions);
+  BOOST_REQUIRE_EQUAL(static_cast<int64_t>(r.token_nll.size()), r.predictions);
+  double sum = 0.0;
+  int64_t n = 0;
+  for (size_t i = 0; i < r.token_nll.size(); ++i)
+    if (r.longppl_key_mask[i]) sum += r.token_nll[i], ++n;
+  BOOST_CHECK_EQUAL(n, r.longppl_key_tokens);
+  BOOST_CHECK_CLOSE(std::exp(sum / static_cast<double>(n)), *r.longppl, 1e-4);  // token_nll is stored in fp32
   fs::remove_all(dir);
 }
