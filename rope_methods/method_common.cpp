@@ -7,37 +7,12 @@
 #include <cmath>
 
 #include "common/error.hpp"
+#include "common/suggest.hpp"
 
 namespace rb::rope::detail {
 
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
 std::string nearest(const std::string& word, const std::vector<std::string>& candidates) {
-  std::string best;
-  std::size_t best_distance = 0;
-  for (const auto& c : candidates) {
-    std::size_t d = edit_distance(word, c);
-    if (best.empty() || d < best_distance) {
-      best = c;
-      best_distance = d;
-    }
-  }
-  // A suggestion only when at most about a third of the word differs.
-  if (best.empty() || best_distance > std::max<std::size_t>(2, word.size() / 3)) return "";
-  return best;
+  return rb::nearest_name(word, candidates);
 }
 
 std::string num(double v) {

@@ -21,7 +21,6 @@
 namespace rb::rope::detail {
 
 // Levenshtein distance, for "did you mean".
-std::size_t edit_distance(const std::string& a, const std::string& b);
 // The candidate nearest to `word` when it is plausibly a typo of it, else "".
 std::string nearest(const std::string& word, const std::vector<std::string>& candidates);
 // Shortest round-trip text of a double ("4", "0.5", "1e-06").
