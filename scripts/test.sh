@@ -15,5 +15,5 @@ echo "== unit tests"
 echo "== unit tests under ASan + UBSan"
 BUILD_DIR="$root/build-asan" BUILD_TYPE=RelWithDebInfo "$root/scripts/build.sh" \
   -DROPEBATCH_SANITIZE=ON -DROPEBATCH_CUDA=OFF
-(cd "$root/build-asan" && ASAN_OPTIONS=detect_leaks=1 RB_SANITIZED=1 \
-   ctest -L unit --output-on-failure -j"$(nproc)")
+(cd "$root/build-asan" && ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions="$root/tests/lsan.supp" \
+   RB_SANITIZED=1 ctest -L unit --output-on-failure -j"$(nproc)")
