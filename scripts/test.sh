@@ -15,5 +15,7 @@ echo "== unit tests"
 echo "== unit tests under ASan + UBSan"
 BUILD_DIR="$root/build-asan" BUILD_TYPE=RelWithDebInfo "$root/scripts/build.sh" \
   -DROPEBATCH_SANITIZE=ON -DROPEBATCH_CUDA=OFF
-(cd "$root/build-asan" && ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions="$root/tests/lsan.supp" \
-   RB_SANITIZED=1 ctest -L unit --output-on-failure -j"$(nproc)")
+# RB_SANITIZED: the tests that start MPI (ropebatch run) leak-check nothing in those processes
+# (Open MPI's plug-ins keep allocations LeakSanitizer cannot attribute); see tests/unit/cli_runner.hpp.
+(cd "$root/build-asan" && ASAN_OPTIONS=detect_leaks=1 RB_SANITIZED=1 \
+   ctest -L unit --output-on-failure -j"$(nproc)")

@@ -34,7 +34,7 @@ fs::path scratch(const std::string& name) {
 }
 
 std::string mpirun(int ranks) {
-  std::string cmd = "mpirun -n " + std::to_string(ranks) + " --oversubscribe";
+  std::string cmd = rbtest::mpi_env() + "mpirun -n " + std::to_string(ranks) + " --oversubscribe";
   if (::geteuid() == 0) cmd += " --allow-run-as-root";
   return cmd + " " + std::string(RB_BINARY);
 }
@@ -168,7 +168,7 @@ BOOST_AUTO_TEST_CASE(sigterm_stops_cleanly_then_resume_finishes) {
 BOOST_AUTO_TEST_CASE(bad_inputs_are_refused_before_any_work) {
   const fs::path dir = scratch("bad");
   auto expect = [&](const std::string& args, const std::vector<std::string>& needles) {
-    const auto r = rbtest::run_ropebatch(args);
+    const auto r = rbtest::run_ropebatch(args, rbtest::mpi_env());
     BOOST_CHECK_NE(r.status, 0);
     for (const auto& n : needles) BOOST_CHECK_MESSAGE(r.err.find(n) != std::string::npos, "'" << n << "' not in: " << r.err);
   };
@@ -224,7 +224,8 @@ BOOST_AUTO_TEST_CASE(dataset_shorter_than_every_length_and_foreign_tokenizer_are
                                 << "\"]\ndatasets = [\"text:" << (dir / "tiny.txt").string()
                                 << "\"]\nlengths = [64, 128]\n[[methods]]\nname = \"o\"\nrope = {}\nbaseline = true\n";
   auto r = rbtest::run_ropebatch("run --grid " + (dir / "g.toml").string() + " --out " + (dir / "a.h5").string() +
-                                 " --cache-dir " + (dir / "cache").string());
+                                     " --cache-dir " + (dir / "cache").string(),
+                                 rbtest::mpi_env());
   BOOST_CHECK_EQUAL(r.status, 2);
   BOOST_CHECK_MESSAGE(r.err.find("fewer than every length") != std::string::npos && r.err.find("tiny.txt") != std::string::npos, r.err);
   // A model directory whose tokenizer is another model's (ids beyond its vocabulary).
@@ -237,7 +238,8 @@ BOOST_AUTO_TEST_CASE(dataset_shorter_than_every_length_and_foreign_tokenizer_are
                                 << rbtest::fixture("text/genesis.txt")
                                 << "\"]\nlengths = [64]\n[[methods]]\nname = \"o\"\nrope = {}\nbaseline = true\n";
   r = rbtest::run_ropebatch("run --grid " + (dir / "m.toml").string() + " --out " + (dir / "b.h5").string() + " --cache-dir " +
-                            (dir / "cache").string());
+                                (dir / "cache").string(),
+                            rbtest::mpi_env());
   BOOST_CHECK_EQUAL(r.status, 2);
   BOOST_CHECK_MESSAGE(r.err.find("tokenizer") != std::string::npos && r.err.find("vocab_size") != std::string::npos, r.err);
   fs::remove_all(dir);
@@ -250,7 +252,7 @@ BOOST_AUTO_TEST_CASE(longppl_on_a_real_model) {
   }
   const fs::path dir = scratch("longppl");
   const std::string grid = std::string(RB_SOURCE_DIR) + "/tests/grids/longppl_smollm2.toml";
-  BOOST_REQUIRE(std::system((std::string(RB_BINARY) + " run --grid " + grid + " --out " + (dir / "l.h5").string() +
+  BOOST_REQUIRE(std::system((rbtest::mpi_env() + std::string(RB_BINARY) + " run --grid " + grid + " --out " + (dir / "l.h5").string() +
                              " --cache-dir " + (dir / "cache").string() + " --save-token-nll 2>/dev/null")
                                 .c_str()) == 0);
   const auto runs = by_id((dir / "l.h5").string());
