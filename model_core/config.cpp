@@ -183,6 +183,11 @@ ModelConfig parse_hf_config(const json& j, const std::string& source) {
     c.head_dim = c.num_heads > 0 ? c.hidden_size / c.num_heads : 0;
   }
   c.rms_norm_eps = f.number_or("rms_norm_eps", 1e-6);
+  if (j.contains("quantization_config") && !j.at("quantization_config").is_null()) {
+    if (!j.at("quantization_config").is_object())
+      throw InputError(source, "quantization_config", "expected an object");
+    c.quantization_config = j.at("quantization_config");
+  }
   c.max_position_embeddings = f.int_or("max_position_embeddings", 2048);
 
   // The decoder is SwiGLU; another activation would give silently wrong numbers.

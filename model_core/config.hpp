@@ -34,6 +34,9 @@ struct ModelConfig {
   // (`rope_type` key; null when the checkpoint uses plain RoPE). Accepts transformers 4's
   // `rope_scaling` and transformers 5's `rope_parameters` (rope_theta may sit inside the latter).
   nlohmann::json rope_scaling;
+  // config.json's `quantization_config` as published (GPTQ, AWQ); null when the checkpoint is not
+  // pre-quantized. model_core/loaders/prequantized.hpp reads it.
+  nlohmann::json quantization_config;
   std::string source;             // file the config came from, for messages
 
   int64_t rotary_dim() const { return static_cast<int64_t>(head_dim * partial_rotary_factor); }

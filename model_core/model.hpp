@@ -6,6 +6,7 @@
 #include "model_core/config.hpp"
 #include "model_core/tokenizer/tokenizer.hpp"
 #include "model_core/weights.hpp"
+#include "quant/quant_options.hpp"
 
 namespace rb {
 
@@ -15,11 +16,18 @@ struct Model {
   std::unique_ptr<Tokenizer> tokenizer;
   std::filesystem::path path;
   std::string format;  // "hf-safetensors" or "gguf"
+  // How the projection weights are held: "none" (full precision), a quantize-at-load label
+  // ("nf4", "nf4-dq", "int4-g128", "int4-asym-g64"), a pre-quantized checkpoint ("gptq-g128",
+  // "awq-g128") or, for GGUF, "gguf-" + the projections' ggml types ("gguf-q4_1+q8_0").
+  std::string quant = "none";
 };
 
 struct LoadOptions {
   bool load_tokenizer = true;
   bool load_weights = true;  // false: config and tokenizer only (inspect, tokenize)
+  // Quantize-at-load of a full-precision checkpoint (or of a GGUF file's dequantized values).
+  // Pre-quantized checkpoints (GPTQ, AWQ) refuse it.
+  quant::QuantOptions quant;
 };
 
 // PATH is a directory with config.json and *.safetensors, or a .gguf file.

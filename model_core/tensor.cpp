@@ -14,6 +14,7 @@ const char* dtype_name(DType t) {
     case DType::Q4_K: return "Q4_K";
     case DType::Q5_K: return "Q5_K";
     case DType::Q6_K: return "Q6_K";
+    case DType::I32: return "I32";
   }
   return "unknown";
 }

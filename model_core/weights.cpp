@@ -92,9 +92,9 @@ void ModelWeights::validate_against(const ModelConfig& c) const {
     if (!t) throw InputError(source, name, "tensor is missing; expected shape " + shape_str(shape));
     if (t->shape != shape)
       throw InputError(source, name, "expected shape " + shape_str(shape) + " but found " + shape_str(t->shape));
-    if (t->data.size() != static_cast<size_t>(t->numel()))
+    if (t->stored_values() != t->numel())
       throw InputError(source, name,
-                       "holds " + std::to_string(t->data.size()) + " values for shape " + shape_str(t->shape));
+                       "holds " + std::to_string(t->stored_values()) + " values for shape " + shape_str(t->shape));
   }
 }
 

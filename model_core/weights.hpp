@@ -7,6 +7,7 @@
 
 #include "model_core/config.hpp"
 #include "model_core/tensor.hpp"
+#include "quant/checkpoint_formats.hpp"
 
 namespace rb {
 
@@ -28,6 +29,9 @@ struct LayerWeights {
 class ModelWeights {
  public:
   std::map<std::string, HostTensor> tensors;
+  // Integer tensors of a pre-quantized checkpoint (GPTQ/AWQ qweight, qzeros, g_idx) until
+  // loaders/prequantized.hpp turns them, with their `.scales`, into 4-bit `tensors`.
+  std::map<std::string, quant::Int32Tensor> int32_tensors;
   std::string source;  // file or directory, for messages
 
   const HostTensor& get(const std::string& name) const;           // throws InputError if absent

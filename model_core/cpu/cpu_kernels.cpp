@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include <cblas.h>
 #include <omp.h>
@@ -20,6 +21,23 @@ void linear(const float* x, int64_t rows, int64_t in, const HostTensor& w, const
   const int64_t out = w.rows();
   if (w.cols() != in) throw Error("linear: weight has " + std::to_string(w.cols()) + " inputs, activations " + std::to_string(in));
   if (rows == 0) return;
+  // A 4-bit weight is dequantized whole into a per-thread scratch buffer (reused across layers),
+  // then multiplied exactly as an fp32 weight: the same numbers as dequantize-then-fp32.
+  const float* wv = w.data.data();
+  if (w.is_packed()) {
+    thread_local std::vector<float> scratch;
+    scratch.resize(static_cast<size_t>(out * in));
+    const quant::QuantizedMatrix& q = *w.packed;
+    float* dst = scratch.data();  // this thread's buffer (a thread_local named inside the loop is the worker's own)
+    constexpr int64_t kDequantRows = 64;
+    const int64_t chunks = (out + kDequantRows - 1) / kDequantRows;
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+      const int64_t r0 = chunk * kDequantRows, r1 = std::min(out, r0 + kDequantRows);
+      q.dequantize_rows(r0, r1, dst + r0 * in);
+    }
+    wv = dst;
+  }
   // Blocks of a fixed number of rows, shared out among the threads: the GEMM each row goes through
   // (and so its rounding) does not depend on the thread count, which keeps results bit-identical
   // whatever --threads or the number of MPI ranks on a host.
@@ -29,7 +47,7 @@ void linear(const float* x, int64_t rows, int64_t in, const HostTensor& w, const
   for (int64_t block = 0; block < blocks; ++block) {
     const int64_t r0 = block * kRowBlock, r1 = std::min(rows, r0 + kRowBlock);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(r1 - r0), static_cast<int>(out),
-                static_cast<int>(in), 1.0f, x + r0 * in, static_cast<int>(in), w.data.data(), static_cast<int>(in), 0.0f,
+                static_cast<int>(in), 1.0f, x + r0 * in, static_cast<int>(in), wv, static_cast<int>(in), 0.0f,
                 y + r0 * out, static_cast<int>(out));
     if (bias != nullptr) {
       const float* b = bias->data.data();

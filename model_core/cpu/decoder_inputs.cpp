@@ -13,13 +13,17 @@ std::string shape_str(const std::vector<int64_t>& shape) {
   return s + "]";
 }
 
+// Only the seven projections of a layer may be held 4-bit; embeddings, norms, biases and the LM
+// head are read as fp32 values.
 void expect_shape(const HostTensor* t, const std::vector<int64_t>& shape, const std::string& name,
-                  const std::string& source) {
+                  const std::string& source, bool may_be_packed = false) {
   if (t == nullptr) throw InputError(source, name, "tensor is missing");
+  if (t->is_packed() && !may_be_packed)
+    throw InputError(source, name, "is 4-bit; only the attention and MLP projections may be quantized");
   if (t->shape != shape)
     throw InputError(source, name, "expected shape " + shape_str(shape) + ", found " + shape_str(t->shape));
-  if (static_cast<int64_t>(t->data.size()) != t->numel())
-    throw InputError(source, name, "holds " + std::to_string(t->data.size()) + " values for shape " + shape_str(shape));
+  if (t->stored_values() != t->numel())
+    throw InputError(source, name, "holds " + std::to_string(t->stored_values()) + " values for shape " + shape_str(shape));
 }
 
 }  // namespace
@@ -49,13 +53,13 @@ DecoderWeights resolve_decoder_weights(const Model& model) {
     L.w = mw.layer(c, i);
     expect_shape(L.w.input_norm, {H}, p + "input_layernorm.weight", src);
     expect_shape(L.w.post_norm, {H}, p + "post_attention_layernorm.weight", src);
-    expect_shape(L.w.q_proj, {Q, H}, p + "self_attn.q_proj.weight", src);
-    expect_shape(L.w.k_proj, {KV, H}, p + "self_attn.k_proj.weight", src);
-    expect_shape(L.w.v_proj, {KV, H}, p + "self_attn.v_proj.weight", src);
-    expect_shape(L.w.o_proj, {H, Q}, p + "self_attn.o_proj.weight", src);
-    expect_shape(L.w.gate_proj, {I, H}, p + "mlp.gate_proj.weight", src);
-    expect_shape(L.w.up_proj, {I, H}, p + "mlp.up_proj.weight", src);
-    expect_shape(L.w.down_proj, {H, I}, p + "mlp.down_proj.weight", src);
+    expect_shape(L.w.q_proj, {Q, H}, p + "self_attn.q_proj.weight", src, true);
+    expect_shape(L.w.k_proj, {KV, H}, p + "self_attn.k_proj.weight", src, true);
+    expect_shape(L.w.v_proj, {KV, H}, p + "self_attn.v_proj.weight", src, true);
+    expect_shape(L.w.o_proj, {H, Q}, p + "self_attn.o_proj.weight", src, true);
+    expect_shape(L.w.gate_proj, {I, H}, p + "mlp.gate_proj.weight", src, true);
+    expect_shape(L.w.up_proj, {I, H}, p + "mlp.up_proj.weight", src, true);
+    expect_shape(L.w.down_proj, {H, I}, p + "mlp.down_proj.weight", src, true);
     if (c.attention_bias) {
       expect_shape(L.w.q_bias, {Q}, p + "self_attn.q_proj.bias", src);
       expect_shape(L.w.k_bias, {KV}, p + "self_attn.k_proj.bias", src);

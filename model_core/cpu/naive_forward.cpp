@@ -17,10 +17,16 @@ Matrix zeros(int64_t rows, int64_t cols) { return Matrix(rows, std::vector<float
 Matrix linear(const Matrix& x, const HostTensor& w, const HostTensor* bias) {
   const int64_t out = w.rows(), in = w.cols();
   Matrix y = zeros(static_cast<int64_t>(x.size()), out);
+  std::vector<float> dequantized;  // a 4-bit weight: its values as the format defines them
+  if (w.is_packed()) {
+    dequantized.resize(static_cast<size_t>(out * in));
+    w.packed->dequantize_rows(0, out, dequantized.data());
+  }
+  const float* wv = w.is_packed() ? dequantized.data() : w.data.data();
   for (size_t t = 0; t < x.size(); ++t) {
     for (int64_t o = 0; o < out; ++o) {
       double acc = 0.0;
-      for (int64_t i = 0; i < in; ++i) acc += static_cast<double>(x[t][i]) * w.data[o * in + i];
+      for (int64_t i = 0; i < in; ++i) acc += static_cast<double>(x[t][i]) * wv[o * in + i];
       y[t][o] = static_cast<float>(acc);
       if (bias != nullptr) y[t][o] += bias->data[o];
     }

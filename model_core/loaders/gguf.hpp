@@ -43,6 +43,8 @@ class GgufFile {
   const GgufTensorInfo* find_tensor(const std::string& name) const;
   // Dequantized to fp32 exactly as ggml does; shape reversed to PyTorch order ([ne1, ne0]).
   HostTensor read_tensor(const std::string& name) const;
+  // The tensor's bytes as stored (ggml blocks), bounds-checked on open.
+  const uint8_t* raw_tensor(const GgufTensorInfo& t) const { return map_ + data_offset_ + t.offset; }
 
  private:
   std::filesystem::path path_;

@@ -10,6 +10,8 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "model_core/loaders/gguf_dequant.hpp"
+#include "quant/checkpoint_formats.hpp"
 
 namespace rb {
 namespace {
@@ -83,24 +85,58 @@ std::string hf_name(const std::string& name) {
   return "";
 }
 
-// Inverse of convert_hf_to_gguf.py LlamaModel.permute:
+// GGUF row index of each Hugging Face row, inverting convert_hf_to_gguf.py LlamaModel.permute:
 //   w.reshape(n_head, 2, rows // n_head // 2, *rest).swapaxes(1, 2).reshape(w.shape)
 // Within each head of hd = rows / n_head rows, HF row j * hd/2 + i became GGUF row 2 * i + j.
-void unpermute_rows(HostTensor& t, int64_t n_head, const std::string& file, const std::string& name) {
-  const int64_t rows = t.rows(), cols = t.cols();
+std::vector<int64_t> gguf_row_of_hf_row(int64_t rows, int64_t n_head, const std::string& file, const std::string& name) {
   if (n_head <= 0 || rows % (2 * n_head) != 0)
     throw InputError(file, name, std::to_string(rows) + " rows cannot be split into " + std::to_string(n_head) +
                                      " heads of an even size");
   const int64_t half = rows / n_head / 2;
-  std::vector<float> out(t.data.size());
+  std::vector<int64_t> source(static_cast<size_t>(rows));
   for (int64_t h = 0; h < n_head; ++h)
     for (int64_t i = 0; i < half; ++i)
-      for (int64_t j = 0; j < 2; ++j) {
-        const int64_t hf_row = h * 2 * half + j * half + i;
-        const int64_t gguf_row = h * 2 * half + 2 * i + j;
-        std::memcpy(&out[hf_row * cols], &t.data[gguf_row * cols], sizeof(float) * cols);
-      }
+      for (int64_t j = 0; j < 2; ++j) source[h * 2 * half + j * half + i] = h * 2 * half + 2 * i + j;
+  return source;
+}
+
+void unpermute_rows(HostTensor& t, int64_t n_head, const std::string& file, const std::string& name) {
+  const std::vector<int64_t> source = gguf_row_of_hf_row(t.rows(), n_head, file, name);
+  if (t.is_packed()) {
+    t.packed = std::make_shared<const quant::QuantizedMatrix>(t.packed->permuted_rows(source));
+    return;
+  }
+  const int64_t cols = t.cols();
+  std::vector<float> out(t.data.size());
+  for (size_t hf_row = 0; hf_row < source.size(); ++hf_row)
+    std::memcpy(&out[hf_row * cols], &t.data[source[hf_row] * cols], sizeof(float) * cols);
   t.data = std::move(out);
+}
+
+bool is_projection(const std::string& hf) {
+  static const std::regex projection(R"(model\.layers\.\d+\.(self_attn\.(q|k|v|o)_proj|mlp\.(gate|up|down)_proj)\.weight)");
+  return std::regex_match(hf, projection);
+}
+
+// Q4_0, Q4_1 and Q4_K projections stay 4-bit (quant/checkpoint_formats.hpp); nullopt for other types.
+std::optional<quant::Scheme> packable(uint32_t ggml_type) {
+  switch (ggml_type) {
+    case gguf::GGML_TYPE_Q4_0: return quant::Scheme::GGUF_Q4_0;
+    case gguf::GGML_TYPE_Q4_1: return quant::Scheme::GGUF_Q4_1;
+    case gguf::GGML_TYPE_Q4_K: return quant::Scheme::GGUF_Q4_K;
+    default: return std::nullopt;
+  }
+}
+
+HostTensor read_packed(const GgufFile& f, const GgufTensorInfo& info, quant::Scheme scheme) {
+  HostTensor t;
+  t.source_dtype = *gguf::ggml_dtype(info.ggml_type);
+  t.shape.assign(info.ne.rbegin(), info.ne.rend());
+  if (t.shape.size() != 2)
+    throw InputError(f.path().string(), "tensor '" + info.name + "'", "expected a 2-D projection weight");
+  t.packed = std::make_shared<const quant::QuantizedMatrix>(quant::pack_gguf_q4(
+      scheme, f.raw_tensor(info), info.nbytes, t.shape[0], t.shape[1], f.path().string() + ": " + info.name));
+  return t;
 }
 
 }  // namespace
@@ -150,7 +186,7 @@ ModelConfig gguf_model_config(const GgufFile& f) {
   return c;
 }
 
-ModelWeights load_gguf_weights(const GgufFile& f, const ModelConfig& c) {
+ModelWeights load_gguf_weights(const GgufFile& f, const ModelConfig& c, bool keep_q4_packed) {
   const std::string file = f.path().string();
   const bool permuted = find_arch(f).permuted_qk;
   ModelWeights w;
@@ -158,7 +194,8 @@ ModelWeights load_gguf_weights(const GgufFile& f, const ModelConfig& c) {
   for (const GgufTensorInfo& info : f.tensors()) {
     const std::string name = hf_name(info.name);
     if (name.empty()) continue;  // tensors ropebatch does not use (rope_freqs, ...)
-    HostTensor t = f.read_tensor(info.name);
+    const auto scheme = packable(info.ggml_type);
+    HostTensor t = keep_q4_packed && scheme && is_projection(name) ? read_packed(f, info, *scheme) : f.read_tensor(info.name);
     if (permuted) {
       if (info.name.find(".attn_q.") != std::string::npos) unpermute_rows(t, c.num_heads, file, info.name);
       if (info.name.find(".attn_k.") != std::string::npos) unpermute_rows(t, c.num_kv_heads, file, info.name);

@@ -9,6 +9,8 @@
 namespace rb {
 
 ModelConfig gguf_model_config(const GgufFile& f);
-ModelWeights load_gguf_weights(const GgufFile& f, const ModelConfig& c);
+// keep_q4_packed: Q4_0 / Q4_1 / Q4_K projection weights stay 4-bit (HostTensor::packed, values
+// identical to ggml's dequantization); false expands every tensor to fp32.
+ModelWeights load_gguf_weights(const GgufFile& f, const ModelConfig& c, bool keep_q4_packed = true);
 
 }  // namespace rb

@@ -144,4 +144,16 @@ HostTensor SafetensorsFile::read(const std::string& name) const {
   return t;
 }
 
+quant::Int32Tensor SafetensorsFile::read_int32(const std::string& name) const {
+  const auto it = entries_.find(name);
+  if (it == entries_.end()) throw InputError(path_.string(), name, "tensor not in this file");
+  const SafetensorsEntry& e = it->second;
+  if (e.dtype != "I32") throw InputError(path_.string(), name, "dtype " + e.dtype + ", expected I32");
+  quant::Int32Tensor t;
+  t.shape = e.shape;
+  t.data.resize((e.end - e.begin) / 4);  // equals the shape's element count: checked on open
+  std::memcpy(t.data.data(), map_ + data_start_ + e.begin, e.end - e.begin);
+  return t;
+}
+
 }  // namespace rb

@@ -10,6 +10,7 @@
 
 #include "model_core/tensor.hpp"
 #include "model_core/weights.hpp"
+#include "quant/checkpoint_formats.hpp"
 
 namespace rb {
 
@@ -29,6 +30,8 @@ class SafetensorsFile {
   const std::filesystem::path& path() const { return path_; }
   const std::map<std::string, SafetensorsEntry>& entries() const { return entries_; }
   HostTensor read(const std::string& name) const;  // converted to fp32
+  // An I32 tensor as stored (GPTQ/AWQ qweight, qzeros, g_idx).
+  quant::Int32Tensor read_int32(const std::string& name) const;
 
  private:
   std::filesystem::path path_;

@@ -21,10 +21,17 @@ using nlohmann::json;
 // The decoder's tensors; others (e.g. a stored rotary_emb.inv_freq buffer) are not needed.
 bool wanted(const std::string& name) { return name.rfind("model.", 0) == 0 || name == "lm_head.weight"; }
 
+void read_into(const SafetensorsFile& st, const std::string& name, ModelWeights& w) {
+  if (st.entries().at(name).dtype == "I32")
+    w.int32_tensors[name] = st.read_int32(name);
+  else
+    w.tensors[name] = st.read(name);
+}
+
 void load_file(const fs::path& file, ModelWeights& w) {
   const SafetensorsFile st(file);
   for (const auto& [name, entry] : st.entries())
-    if (wanted(name)) w.tensors[name] = st.read(name);
+    if (wanted(name)) read_into(st, name, w);
 }
 
 json read_index(const fs::path& index) {
@@ -63,7 +70,7 @@ void load_sharded(const fs::path& dir, const fs::path& index, ModelWeights& w) {
     for (const std::string& name : names) {
       if (!st.entries().count(name))
         throw InputError(index_name, "weight_map." + name, "tensor is not in its shard " + file.string());
-      w.tensors[name] = st.read(name);
+      read_into(st, name, w);
     }
   }
 }

@@ -193,19 +193,28 @@ BOOST_AUTO_TEST_CASE(smollm2_weights_match_transformers, *utf::precondition(HasS
   const nlohmann::json ref = nlohmann::json::parse(std::ifstream(kDir / "smollm2_q_proj_rows.json"));
   rb::GgufFile f(smollm2_path());
   const rb::ModelConfig c = rb::gguf_model_config(f);
-  const rb::ModelWeights w = rb::load_gguf_weights(f, c);
-  BOOST_CHECK_NO_THROW(w.validate_against(c));
-  BOOST_TEST(w.find("lm_head.weight") == nullptr);  // tied
-  for (const auto& [name, key, shape_key] :
-       {std::tuple{"model.layers.0.self_attn.q_proj.weight", "q_proj_rows", "q_proj_shape"},
-        std::tuple{"model.embed_tokens.weight", "embed_tokens_rows", "embed_tokens_shape"}}) {
-    BOOST_TEST_CONTEXT(name) {
-      const rb::HostTensor& t = w.get(name);
-      BOOST_TEST(t.shape == ref.at(shape_key).get<std::vector<int64_t>>(), boost::test_tools::per_element());
-      const auto rows = ref.at(key).get<std::vector<std::vector<float>>>();
-      for (size_t r = 0; r < rows.size(); ++r) {
-        BOOST_REQUIRE(rows[r].size() == static_cast<size_t>(t.cols()));
-        BOOST_TEST(same_bits(&t.data[r * t.cols()], rows[r].data(), rows[r].size()), "row " << r);
+  // Q4_1 projections kept 4-bit (the default) and expanded to fp32 must both give transformers' values.
+  for (const bool packed : {true, false}) {
+    const rb::ModelWeights w = rb::load_gguf_weights(f, c, packed);
+    BOOST_CHECK_NO_THROW(w.validate_against(c));
+    BOOST_TEST(w.find("lm_head.weight") == nullptr);  // tied
+    BOOST_TEST(w.get("model.layers.0.self_attn.q_proj.weight").is_packed() == packed);
+    for (const auto& [name, key, shape_key] :
+         {std::tuple{"model.layers.0.self_attn.q_proj.weight", "q_proj_rows", "q_proj_shape"},
+          std::tuple{"model.embed_tokens.weight", "embed_tokens_rows", "embed_tokens_shape"}}) {
+      BOOST_TEST_CONTEXT(name << (packed ? " (kept 4-bit)" : " (expanded)")) {
+        const rb::HostTensor& t = w.get(name);
+        BOOST_TEST(t.shape == ref.at(shape_key).get<std::vector<int64_t>>(), boost::test_tools::per_element());
+        const auto rows = ref.at(key).get<std::vector<std::vector<float>>>();
+        std::vector<float> values = t.data;
+        if (t.is_packed()) {
+          values.resize(rows.size() * static_cast<size_t>(t.cols()));
+          t.packed->dequantize_rows(0, static_cast<int64_t>(rows.size()), values.data());
+        }
+        for (size_t r = 0; r < rows.size(); ++r) {
+          BOOST_REQUIRE(rows[r].size() == static_cast<size_t>(t.cols()));
+          BOOST_TEST(same_bits(&values[r * t.cols()], rows[r].data(), rows[r].size()), "row " << r);
+        }
       }
     }
   }

@@ -18,6 +18,8 @@
 #include "cli_runner.hpp"
 #include "harness/scoring.hpp"
 #include "model_core/backend.hpp"
+#include "model_core/loaders/gguf.hpp"
+#include "model_core/loaders/gguf_model.hpp"
 #include "model_core/model.hpp"
 
 namespace {
@@ -77,6 +79,48 @@ BOOST_AUTO_TEST_CASE(llama_sharded_f16_llama3_tokenizer) {
 BOOST_AUTO_TEST_CASE(qwen2_bias_bf16_tied) {
   const std::string dir = rbtest::fixture("models/qwen2_bias");
   check_against_reference(dir, read_json(dir + "/reference.json"), rbtest::fixture("text/genesis.txt"));
+}
+
+// Pre-quantized checkpoints (tests/fixtures/make_quant_model_fixtures.py): the reference is
+// transformers on the weights AutoGPTQ's / AutoAWQ's own dequantization gives; 4-bit stays 4-bit here.
+BOOST_AUTO_TEST_CASE(gptq_v1_act_order) {
+  const std::string dir = rbtest::fixture("models/llama_gqa_gptq");
+  check_against_reference(dir, read_json(dir + "/reference.json"), rbtest::fixture("text/genesis.txt"));
+}
+
+BOOST_AUTO_TEST_CASE(gptq_v2_asymmetric) {
+  const std::string dir = rbtest::fixture("models/llama_gqa_gptq_v2");
+  check_against_reference(dir, read_json(dir + "/reference.json"), rbtest::fixture("text/genesis.txt"));
+}
+
+BOOST_AUTO_TEST_CASE(awq_gemm) {
+  const std::string dir = rbtest::fixture("models/llama_gqa_awq");
+  check_against_reference(dir, read_json(dir + "/reference.json"), rbtest::fixture("text/genesis.txt"));
+}
+
+// The real GGUF's Q4_1 projections kept 4-bit score exactly as the same file expanded to fp32.
+BOOST_AUTO_TEST_CASE(smollm2_q4_kept_packed_equals_expanded) {
+  const std::string gguf = rbtest::smollm2_gguf();
+  if (gguf.empty() || rbtest::sanitized()) {
+    BOOST_TEST_MESSAGE("skipped: RB_SMOLLM2_GGUF not set (scripts/setup.sh exports it) or sanitizer build");
+    return;
+  }
+  rb::Model packed = rb::load_model(gguf);
+  BOOST_REQUIRE(packed.weights.get("model.layers.0.self_attn.q_proj.weight").is_packed());
+  BOOST_CHECK_EQUAL(packed.quant, "gguf-q4_1");
+  rb::Model expanded = rb::load_model(gguf, rb::LoadOptions{.load_tokenizer = false, .load_weights = false});
+  rb::GgufFile file(gguf);
+  expanded.weights = rb::load_gguf_weights(file, expanded.config, /*keep_q4_packed=*/false);
+  BOOST_REQUIRE(!expanded.weights.get("model.layers.0.self_attn.q_proj.weight").is_packed());
+  const std::vector<int32_t> ids = packed.tokenizer->encode("In the beginning God created the heaven and the earth. "
+                                                            "And the earth was without form, and void.", true);
+  rb::rope::RopeModelInfo info{packed.config.head_dim, packed.config.partial_rotary_factor, packed.config.rope_theta,
+                               packed.config.max_position_embeddings};
+  const auto schedule = rb::rope::make_rope_method(packed.config.rope_scaling, info)->schedule(static_cast<int64_t>(ids.size()));
+  const auto a = rb::make_cpu_backend(packed, rb::BackendOptions{})->score({std::span<const int32_t>(ids)}, schedule);
+  const auto b = rb::make_cpu_backend(expanded, rb::BackendOptions{})->score({std::span<const int32_t>(ids)}, schedule);
+  BOOST_REQUIRE_EQUAL(a[0].logprob.size(), b[0].logprob.size());
+  for (size_t t = 0; t < a[0].logprob.size(); ++t) BOOST_REQUIRE_EQUAL(a[0].logprob[t], b[0].logprob[t]);
 }
 
 BOOST_AUTO_TEST_CASE(smollm2_gguf_q4_1) {

@@ -1,0 +1,19 @@
+#pragma once
+// `--quant nf4|nf4-dq|int4|int4-asym`: quantize a full-precision checkpoint's projections as it
+// loads. As bitsandbytes' and GPTQ's common practice (transformers replaces every nn.Linear but
+// lm_head), the seven projections of each decoder layer (q, k, v, o, gate, up, down) are quantized;
+// embeddings, norms, biases and the LM head stay full precision.
+#include "model_core/config.hpp"
+#include "model_core/weights.hpp"
+#include "quant/quant_options.hpp"
+
+namespace rb {
+
+// Names of the projection weights of layer `layer`, in the order above.
+std::vector<std::string> projection_names(int64_t layer);
+
+// Quantizes every projection of `w` in place (fp32 `data` released). Throws InputError naming the
+// tensor when a projection is already 4-bit or its shape does not fit the group size.
+void quantize_projections(ModelWeights& w, const ModelConfig& c, const quant::QuantOptions& q);
+
+}  // namespace rb
