@@ -16,8 +16,8 @@ namespace rb::cli {
 
 int cmd_eval(const Args& args) {
   po::options_description desc("eval options");
-  std::string model_path, data, lengths_text, rope_text, format, backend_kind, bos;
-  int64_t max_tokens = 0, stride = 0, max_windows = 0;
+  std::string model_path, data, lengths_text, rope_text, format, backend_kind, bos, quant_name;
+  int64_t max_tokens = 0, stride = 0, max_windows = 0, group_size = 0;
   int threads = 0;
   desc.add_options()
       ("model", po::value(&model_path)->required(), "Hugging Face model directory or .gguf file")
@@ -28,14 +28,18 @@ int cmd_eval(const Args& args) {
       ("stride", po::value(&stride)->default_value(0), "sliding windows with this stride; each window scores only its last S predictions (0: non-overlapping)")
       ("max-windows", po::value(&max_windows)->default_value(0), "score at most this many windows per length (0: all)")
       ("bos", po::value(&bos)->default_value("auto"), "BOS at the start of the text: auto (the tokenizer's default), always, never")
+      ("quant", po::value(&quant_name)->default_value("none"), "quantize the projections at load: none, nf4, nf4-dq, int4, int4-asym (docs/QUANT.md); GPTQ/AWQ/GGUF checkpoints are read as published with none")
+      ("group-size", po::value(&group_size)->default_value(0), "int4 group size (default 128)")
       ("backend", po::value(&backend_kind)->default_value("cpu"), "cpu or cuda")
       ("threads", po::value(&threads)->default_value(0), "CPU threads (0: all cores)")
       ("format", po::value(&format)->default_value("text"), "text or json");
   po::variables_map vm;
   if (!parse_or_help(args, desc, vm,
                      "usage: ropebatch eval --model PATH --data FILE --lengths L1,L2,... [--rope JSON] "
-                     "[--max-tokens N] [--stride S] [--format text|json]"))
+                     "[--max-tokens N] [--stride S] [--quant none|nf4|nf4-dq|int4|int4-asym [--group-size G]] "
+                     "[--format text|json]"))
     return kExitOk;
+  const quant::QuantOptions quant = quant::parse_quant_options(quant_name, group_size, "command line", "--quant");
   check_format(format);
   const std::vector<int64_t> lengths = parse_lengths(lengths_text, "--lengths");
   const BosPolicy bos_policy = parse_bos_policy(bos);
@@ -58,8 +62,9 @@ int cmd_eval(const Args& args) {
                        " tokens, fewer than the window length " + std::to_string(L));
   }
 
-  Model loaded = load_model(model_path, LoadOptions{.load_tokenizer = false, .load_weights = true});
+  Model loaded = load_model(model_path, LoadOptions{.load_tokenizer = false, .load_weights = true, .quant = quant});
   model.weights = std::move(loaded.weights);
+  model.quant = loaded.quant;
   BackendOptions bopts;
   bopts.kind = backend_kind;
   bopts.threads = threads;
@@ -95,6 +100,7 @@ int cmd_eval(const Args& args) {
                           {"data_sha256", text.sha256},
                           {"tokens", tokens.size()},
                           {"backend", backend->name()},
+                          {"quant", model.quant},
                           {"rope", {{"method", rope->name()}, {"config", rope->config()}}},
                           {"results", results}};
     std::cout << out.dump(2) << "\n";

@@ -96,6 +96,8 @@ int cmd_inspect(const Args& args) {
       {"bos_token_id", m.tokenizer->bos_id() ? nlohmann::json(*m.tokenizer->bos_id()) : nlohmann::json(nullptr)},
       {"eos_token_id", m.tokenizer->eos_id() ? nlohmann::json(*m.tokenizer->eos_id()) : nlohmann::json(nullptr)},
       {"dtypes", dtype_summary(m)},
+      {"quantization", m.quant},
+      {"quantization_config", c.quantization_config},
   };
   if (format == "json") {
     std::cout << j.dump(2) << "\n";

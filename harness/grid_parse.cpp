@@ -13,6 +13,7 @@
 #include "harness/grid_paths.hpp"
 #include "harness/grid_resolve.hpp"
 #include "harness/grid_suggest.hpp"
+#include "harness/quant_label.hpp"
 
 namespace rb {
 
@@ -30,8 +31,6 @@ const std::vector<std::string> kPasskeyKeys = {"depths", "trials", "seed"};
 const std::vector<std::string> kLongPplKeys = {"short_length", "alpha", "beta"};
 const std::vector<std::string> kMetrics = {"ppl", "passkey", "longppl"};
 const std::vector<std::string> kWindowModes = {"auto", "concatenated", "per-document"};
-// Quantizations the project plans (issue: quant); only "none" runs today.
-const std::vector<std::string> kPlannedQuant = {"q4_0", "q4_1", "q4_k", "nf4", "fp4", "int4", "awq", "gptq"};
 
 class Reader {
  public:
@@ -396,14 +395,18 @@ Grid parse_grid(const std::string& toml_text, const std::string& source, const s
   if (auto* n = root.get("quant")) {
     g.quant = r.strings(*n, "quant");
     for (std::size_t i = 0; i < g.quant.size(); ++i) {
-      const std::string& q = g.quant[i];
       const std::string f = "quant[" + std::to_string(i) + "]";
-      if (q == "none") continue;
-      if (std::find(kPlannedQuant.begin(), kPlannedQuant.end(), q) != kPlannedQuant.end())
-        r.fail(n, f, "quantization \"" + q + "\" is not supported yet; allowed: none");
-      r.fail(n, f, "unknown quantization \"" + q + "\"" + did_you_mean(q, kPlannedQuant) + "; allowed: none");
+      try {
+        g.quant[i] = quant_from_label(g.quant[i], source, f).label();  // canonical: "int4" -> "int4-g128"
+      } catch (const InputError& e) {  // the same problem, with the grid's line
+        const std::string message = e.what(), prefix = source + ": " + f + ": ";
+        r.fail(n, f, message.rfind(prefix, 0) == 0 ? message.substr(prefix.size()) : message);
+      }
     }
-    if (std::count(g.quant.begin(), g.quant.end(), "none") > 1) r.fail(n, "quant", "\"none\" is listed twice");
+    for (std::size_t i = 0; i < g.quant.size(); ++i)
+      for (std::size_t j = 0; j < i; ++j)
+        if (g.quant[i] == g.quant[j])
+          r.fail(n, "quant[" + std::to_string(i) + "]", "\"" + g.quant[i] + "\" is listed twice");
   }
   if (auto* n = root.get("windows")) parse_windows(r, r.table(*n, "windows"), g.windows);
   if (auto* n = root.get("passkey")) parse_passkey(r, r.table(*n, "passkey"), g.passkey);

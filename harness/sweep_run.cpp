@@ -21,6 +21,7 @@
 #include "harness/commands.hpp"
 #include "harness/sweep_work.hpp"
 #include "harness/version.hpp"
+#include "model_core/model.hpp"
 #include "reports/results_store.hpp"
 #include "reports/statistics.hpp"
 
@@ -38,6 +39,17 @@ namespace {
       throw Error(std::string(#call) + " failed: " + std::string(msg_, len_));           \
     }                                                                                     \
   } while (0)
+
+// How a run's weights are held: its quantize-at-load label, else the checkpoint's own ("none",
+// "gguf-q4_1+q8_0", "gptq-g128"); `cache` holds one per model path.
+std::string weights_label(const RunSpec& spec, std::map<std::string, std::string>& cache) {
+  if (spec.quant != "none") return spec.quant;
+  auto it = cache.find(spec.model);
+  if (it == cache.end())
+    it = cache.emplace(spec.model, load_model(spec.model, LoadOptions{.load_tokenizer = false, .load_weights = false}).quant)
+             .first;
+  return it->second;
+}
 
 enum Tag : int { kReady = 1, kItem = 2, kStop = 3, kResult = 4, kPlan = 5 };
 
@@ -421,11 +433,14 @@ int run_sweep(const RunOptions& options) {
         if (!plan.model_ids.count(spec.model)) plan.model_ids[spec.model] = model_identity(spec.model);
       planner = std::make_unique<Worker>(plan, 0);
       fill_token_cache(plan, *planner);
+      std::map<std::string, std::string> weight_labels;
       for (const auto& spec : plan.runs) {
         nlohmann::json config = spec.canonical();
         config["model_sha256"] = plan.model_ids.at(spec.model);
         config["dataset_sha256"] = planner->dataset_sha256(spec.dataset);
         plan.run_ids.push_back(run_id_of(config));
+        // How the weights are held, for readers (not part of the run's identity: `quant` is).
+        config["weights"] = weights_label(spec, weight_labels);
         plan.configs.push_back(std::move(config));
       }
       reports::FileInfo info;

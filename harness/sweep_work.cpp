@@ -1,4 +1,5 @@
 #include "harness/sweep_work.hpp"
+#include "harness/quant_label.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -105,7 +106,7 @@ std::string model_identity(const std::string& model_path) {
 // ---- worker ---------------------------------------------------------------------------------
 
 struct Worker::Loaded {
-  std::string path;
+  std::string key;  // path | quant
   Model model;
   std::unique_ptr<Backend> backend;
 };
@@ -113,12 +114,15 @@ struct Worker::Loaded {
 Worker::Worker(const SweepPlan& plan, int rank) : plan_(plan), rank_(rank) {}
 Worker::~Worker() = default;
 
-Worker::Loaded& Worker::model_for(const std::string& path) {
-  if (loaded_ && loaded_->path == path) return *loaded_;
+Worker::Loaded& Worker::model_for(const RunSpec& spec) {
+  const std::string key = spec.model + "|" + spec.quant;
+  if (loaded_ && loaded_->key == key) return *loaded_;
   loaded_.reset();  // free the previous model first
   auto l = std::make_unique<Loaded>();
-  l->path = path;
-  l->model = load_model(path);
+  l->key = key;
+  LoadOptions lopts;
+  lopts.quant = quant_from_label(spec.quant, spec.model, "quant");
+  l->model = load_model(spec.model, lopts);
   BackendOptions opts;
   opts.kind = plan_.backend;
   opts.threads = plan_.threads;
@@ -196,7 +200,7 @@ ItemResult Worker::score_windows(const WorkItem& item) {
   const data::WindowPlan& wp = windows(item.run);
   const data::TokenStream& stream = tokens(spec);
   const auto& all = concatenated_.at(spec.model + "|" + spec.dataset);
-  Loaded& m = model_for(spec.model);
+  Loaded& m = model_for(spec);
   auto rope = cli::rope_method_for(m.model.config, spec.rope);
   const int64_t L = spec.length;
   const rope::RopeSchedule schedule = rope->schedule(L);
@@ -263,7 +267,7 @@ ItemResult Worker::score_windows(const WorkItem& item) {
 
 ItemResult Worker::score_passkey(const WorkItem& item) {
   const RunSpec& spec = plan_.runs[item.run];
-  Loaded& m = model_for(spec.model);
+  Loaded& m = model_for(spec);
   auto rope = cli::rope_method_for(m.model.config, spec.rope);
   const Tokenizer& tok = *m.model.tokenizer;
   data::TokenizeFn fn = [&tok](std::string_view text, bool) { return tok.encode(text, true); };

@@ -151,6 +151,11 @@ sweep = { low_freq_factor = [1, 2], high_freq_factor = [4, 8], factor = [2] }
   BOOST_CHECK_EQUAL(sweep[2].key, "factor");
 }
 
+BOOST_AUTO_TEST_CASE(quantization_names_are_stored_canonically) {
+  const Grid g = parse("quant = [\"none\", \"int4\", \"nf4-dq\", \"int4-asym-g32\"]\n" + kHeader + kBaseline);
+  BOOST_CHECK((g.quant == std::vector<std::string>{"none", "int4-g128", "nf4-dq", "int4-asym-g32"}));
+}
+
 BOOST_AUTO_TEST_CASE(defaults) {
   const Grid g = parse(kHeader + kBaseline);
   BOOST_CHECK_EQUAL(g.name, "g");  // the file's stem
@@ -214,7 +219,12 @@ BOOST_AUTO_TEST_CASE(sweeps_and_zips) {
 
 BOOST_AUTO_TEST_CASE(settings_values) {
   check_error("metrics = [\"ppl\", \"paskey\"]\n" + kHeader + kBaseline, {"metrics[1]", "did you mean \"passkey\""});
-  check_error("quant = [\"q4_1\"]\n" + kHeader + kBaseline, {"quant[0]", "not supported yet", "allowed: none"});
+  // GGUF's own types are used as published (quant "none"), not named in grids.
+  check_error("quant = [\"q4_1\"]\n" + kHeader + kBaseline, {"quant[0]", "unknown quantization", "q4_1"});
+  check_error("quant = [\"nf4\", \"nf4-dq\", \"int4\", \"int4-g128\"]\n" + kHeader + kBaseline,
+              {"quant[3]", "\"int4-g128\" is listed twice"});
+  check_error("quant = [\"int4-g0\"]\n" + kHeader + kBaseline, {"quant[0]", "group size"});
+  check_error("quant = [\"nf4-g32\"]\n" + kHeader + kBaseline, {"quant[0]", "nf4"});
   check_error("quant = \"int3\"\n" + kHeader + kBaseline, {"quant[0]", "unknown quantization"});
   check_error(kHeader + "[windows]\nmode = \"per-doc\"\n" + kBaseline, {"windows.mode", "per-document"});
   check_error(kHeader + "[windows]\nstride = -1\n" + kBaseline, {"windows.stride", "below 0"});
