@@ -7,7 +7,8 @@
 // attention 2 * L^2 * heads * head_dim * layers per window (Q K^T and P V, half of L x L each).
 //
 //   rb_bench [--models a,b] [--lengths 2048,8192] [--repeats N] [--warmup N] [--no-gemm]
-//            [--models-json FILE] [--out FILE]
+//            [--quant none|nf4|int4|int4-gN] [--dequant-split TOKENS] [--models-json FILE] [--out FILE]
+// --quant: every projection 4-bit (random codes), dequantized into a bf16 buffer before its GEMM.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -26,6 +27,7 @@
 #include "model_core/cuda/blas.hpp"
 #include "model_core/cuda/cuda_backend.hpp"
 #include "model_core/cuda/cuda_check.hpp"
+#include "model_core/cuda/dequant.hpp"
 #include "model_core/cuda/device_buffer.hpp"
 #include "model_core/cuda/kernels.hpp"
 
@@ -133,6 +135,76 @@ json gemm_peak(int n, int repeats) {
               {"tflops", flops / best / 1e12}, {"device", device_name()}};
 }
 
+// W4A16 as the backend runs it, split in its two steps for each projection shape of a model:
+// dequantizing the 4-bit weight into a bf16 buffer, and the cuBLAS GEMM of `tokens` rows with it.
+// The dequantization share bounds what fusing it into the GEMM could save at this length.
+json dequant_vs_gemm(const rb::ModelConfig& c, const std::string& name, int64_t tokens, int repeats) {
+  using bf16 = __nv_bfloat16;
+  struct Shape { const char* proj; int64_t out, in; };
+  const int64_t qkv = (c.num_heads + 2 * c.num_kv_heads) * c.head_dim;
+  const Shape shapes[] = {{"qkv", qkv, c.hidden_size},
+                          {"o", c.hidden_size, c.num_heads * c.head_dim},
+                          {"gate_up", 2 * c.intermediate_size, c.hidden_size},
+                          {"down", c.hidden_size, c.intermediate_size}};
+  cudaStream_t stream = nullptr;
+  CUDA_CHECK(cudaStreamCreate(&stream));
+  json rows = json::array();
+  double dq_total = 0, gemm_total = 0;
+  {
+    rb::cuda::Blas blas(stream);
+    cudaEvent_t e0, e1;
+    CUDA_CHECK(cudaEventCreate(&e0));
+    CUDA_CHECK(cudaEventCreate(&e1));
+    auto time_ms = [&](auto&& fn) {
+      fn();
+      float best = 1e30f;
+      for (int r = 0; r < std::max(repeats, 1); ++r) {
+        CUDA_CHECK(cudaEventRecord(e0, stream));
+        fn();
+        CUDA_CHECK(cudaEventRecord(e1, stream));
+        CUDA_CHECK(cudaEventSynchronize(e1));
+        float ms = 0;
+        CUDA_CHECK(cudaEventElapsedTime(&ms, e0, e1));
+        best = std::min(best, ms);
+      }
+      return static_cast<double>(best);
+    };
+    for (const Shape& s : shapes) {
+      const int64_t group = 64, groups = s.out * s.in / group;
+      rb::cuda::DeviceBuffer<uint8_t> codes(static_cast<size_t>(s.out * s.in / 2));
+      rb::cuda::DeviceBuffer<float> scale(static_cast<size_t>(groups));
+      rb::cuda::DeviceBuffer<bf16> w(static_cast<size_t>(s.out * s.in)), x(static_cast<size_t>(tokens * s.in)),
+          y(static_cast<size_t>(tokens * s.out));
+      rb::cuda::fill_random_bytes(codes.get(), s.out * s.in / 2, 7, stream);
+      const std::vector<float> host_scale(static_cast<size_t>(groups), 0.0346f);
+      CUDA_CHECK(cudaMemcpyAsync(scale.get(), host_scale.data(), groups * sizeof(float), cudaMemcpyHostToDevice, stream));
+      rb::cuda::fill_uniform<bf16>(x.get(), tokens * s.in, 3, 1.0f, stream);
+      rb::cuda::QuantView q;
+      q.codes = codes.get();
+      q.scale = scale.get();
+      for (int i = 0; i < 16; ++i) q.table[i] = static_cast<float>(i) / 7.5f - 1.0f;
+      q.rows = s.out;
+      q.cols = s.in;
+      q.group_size = group;
+      q.groups_per_row = s.in / group;
+      const double dq = time_ms([&] { rb::cuda::dequantize<bf16>(q, w.get(), stream); });
+      const double gm = time_ms([&] {
+        blas.linear<bf16, bf16>(x.get(), s.in, w.get(), s.in, y.get(), s.out, tokens, s.in, s.out);
+      });
+      dq_total += dq;
+      gemm_total += gm;
+      rows.push_back(json{{"proj", s.proj}, {"out", s.out}, {"in", s.in}, {"dequant_ms", dq}, {"gemm_ms", gm},
+                          {"dequant_gbps", (s.out * s.in * 2.5) / (dq * 1e-3) / 1e9}});
+    }
+    CUDA_CHECK(cudaEventDestroy(e0));
+    CUDA_CHECK(cudaEventDestroy(e1));
+  }
+  CUDA_CHECK(cudaStreamDestroy(stream));
+  return json{{"impl", "w4a16-split"}, {"model", name}, {"tokens", tokens}, {"layer", rows},
+              {"dequant_ms_per_layer", dq_total}, {"gemm_ms_per_layer", gemm_total},
+              {"dequant_share", dq_total / (dq_total + gemm_total)}, {"device", device_name()}};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -140,7 +212,8 @@ int main(int argc, char** argv) {
   std::vector<int64_t> lengths = {2048, 8192, 32768, 51200};
   int repeats = 2, warmup = 1;
   bool gemm = true;
-  std::string models_json = RB_BENCH_MODELS, out_path;
+  std::string models_json = RB_BENCH_MODELS, out_path, quant = "none";
+  int64_t dequant_split = 0;  // tokens: time dequantization vs GEMM per projection, then exit
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -156,6 +229,8 @@ int main(int argc, char** argv) {
     else if (a == "--no-gemm") gemm = false;
     else if (a == "--models-json") models_json = next();
     else if (a == "--out") out_path = next();
+    else if (a == "--quant") quant = next();
+    else if (a == "--dequant-split") dequant_split = std::stoll(next());
     else {
       std::cerr << "rb_bench: unknown argument " << a << "\n";
       return 2;
@@ -168,17 +243,22 @@ int main(int argc, char** argv) {
     if (!in) throw std::runtime_error("cannot open " + models_json);
     const json presets = json::parse(in);
     if (gemm) emit(gemm_peak(8192, 3), &out);
+    if (dequant_split > 0) {
+      for (const std::string& name : models)
+        emit(dequant_vs_gemm(config_from_hf(name, presets.at(name)), name, dequant_split, repeats), &out);
+      return 0;
+    }
     for (const std::string& name : models) {
       if (!presets.contains(name)) throw std::runtime_error("unknown model " + name + " (see " + models_json + ")");
       const rb::ModelConfig c = config_from_hf(name, presets.at(name));
       CUDA_CHECK(cudaSetDevice(0));
       const double baseline = device_used_gib();
       const auto t_create = std::chrono::steady_clock::now();
-      auto backend = rb::make_cuda_backend_random(c, 1, rb::BackendOptions{"cuda", 0, 0});
+      auto backend = rb::make_cuda_backend_random(c, 1, rb::BackendOptions{"cuda", 0, 0}, quant);
       const double create_s =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t_create).count();
       for (const int64_t L : lengths) {
-        json row{{"impl", "ropebatch-cuda"}, {"model", name}, {"seq_len", L}};
+        json row{{"impl", "ropebatch-cuda"}, {"model", name}, {"seq_len", L}, {"quant", quant}};
         try {
           const int64_t B = backend->preferred_batch(L);
           std::mt19937 rng(static_cast<uint32_t>(L));
@@ -211,6 +291,7 @@ int main(int argc, char** argv) {
                           {"backend_gib", m.device_used_gib - baseline},
                           {"weights_gib", m.weights_gib},
                           {"activations_gib", m.activations_gib},
+                          {"dequant_gib", m.dequant_gib},
                           {"mean_logprob_window0", mean_lp},
                           {"create_seconds", create_s},
                           {"config", backend->describe()},

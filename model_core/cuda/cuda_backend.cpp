@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -105,13 +106,16 @@ class CudaModelBackend final : public CudaBackend {
   }
 
   void load_weights(const ModelWeights& w) {
-    check_weights_fit(w.source);
+    const bool packed = std::any_of(w.tensors.begin(), w.tensors.end(), [](const auto& t) { return t.second.is_packed(); });
+    check_weights_fit(w.source, device_weight_bytes(config_, sizeof(T), &w), packed);
     weights_ = upload_weights<T>(config_, w, stream_->s);
+    allocate_dequant_buffers();
     choose_attention();
   }
-  void load_random(uint64_t seed) {
-    check_weights_fit("random weights");
-    weights_ = random_weights<T>(config_, seed, stream_->s);
+  void load_random(uint64_t seed, const RandomQuant* rq) {
+    check_weights_fit("random weights", device_weight_bytes(config_, sizeof(T), nullptr, rq), rq != nullptr);
+    weights_ = random_weights<T>(config_, seed, stream_->s, rq);
+    allocate_dequant_buffers();
     choose_attention();
   }
 
@@ -130,6 +134,7 @@ class CudaModelBackend final : public CudaBackend {
   CudaMemoryStats memory_stats() const override {
     CudaMemoryStats m;
     m.weights_gib = static_cast<double>(weights_.bytes()) / kGiB;
+    m.dequant_gib = static_cast<double>(dequant_.bytes() + dequant_down_.bytes()) / kGiB;
     m.activations_gib = static_cast<double>(activation_bytes()) / kGiB;
     std::size_t free_b = 0, total_b = 0;
     CUDA_CHECK(cudaSetDevice(device_));
@@ -186,12 +191,39 @@ class CudaModelBackend final : public CudaBackend {
     return p.bytes + kReserveBytes <= free_bytes() + activation_bytes();
   }
 
-  void check_weights_fit(const std::string& source) {
-    const std::size_t need = device_weight_bytes(config_, sizeof(T));
+  // 4-bit projections are dequantized into these right before their GEMM (W4A16): one buffer for
+  // qkv, o and gate_up, one for down (the MLP loop alternates gate_up and down per row chunk).
+  void allocate_dequant_buffers() {
+    dequant_.reset(static_cast<std::size_t>(weights_.max_packed_elems));
+    dequant_down_.reset(static_cast<std::size_t>(weights_.max_packed_down_elems));
+  }
+
+  const T* weight(const DeviceMatrix<T>& m, T* buffer) const {
+    if (!m.packed()) return m.dense;
+    cudaStream_t st = stream_->s;
+    T* dst = buffer;
+    for (const auto& part : m.parts) {
+      if (part.dense)
+        CUDA_CHECK(cudaMemcpyAsync(dst, part.dense, part.rows * m.cols * sizeof(T), cudaMemcpyDeviceToDevice, st));
+      else
+        dequantize<T>(part.quant, dst, st);
+      dst += part.rows * m.cols;
+    }
+    return buffer;
+  }
+
+  void check_weights_fit(const std::string& source, std::size_t weight_bytes, bool packed) {
+    // Upper bound of the dequantization buffers (allocated only when some projection is 4-bit).
+    const ModelConfig& c = config_;
+    const std::size_t largest = static_cast<std::size_t>(std::max(
+        {(c.num_heads + 2 * c.num_kv_heads) * c.head_dim * c.hidden_size, 2 * c.intermediate_size * c.hidden_size,
+         c.hidden_size * c.num_heads * c.head_dim}));
+    const std::size_t need =
+        weight_bytes + (packed ? (largest + static_cast<std::size_t>(c.hidden_size * c.intermediate_size)) * sizeof(T) : 0);
     const std::size_t avail = free_bytes();
     if (need + kReserveBytes > avail)
       throw Error("CUDA: the weights of " + source + " need " + gib(static_cast<double>(need)) + " GiB (" +
-                  (sizeof(T) == 2 ? "16-bit" : "") + "), " + gib(static_cast<double>(avail)) + " GiB are free on device " +
+                  (packed ? "4-bit projections with their dequantization buffers" : "16-bit") + "), " + gib(static_cast<double>(avail)) + " GiB are free on device " +
                   std::to_string(device_) + " (" + device_name_ + ")");
   }
 
@@ -345,7 +377,7 @@ class CudaModelBackend final : public CudaBackend {
       const DeviceLayer<T>& lw = weights_.layers[i];
       T* qkv = work;
       T* attn = work + p.attn_out_offset;
-      blas.linear<T, T>(normed, hid, lw.qkv, hid, qkv, qkv_w, rows, hid, qkv_w);
+      blas.linear<T, T>(normed, hid, weight(lw.qkv, dequant_.get()), hid, qkv, qkv_w, rows, hid, qkv_w);
       qkv_bias_rope<T>(qkv, lw.qkv_bias, cos_.get(), sin_.get(), has_query_scale_ ? query_scale_.get() : nullptr,
                        has_q_band_ ? q_band_.get() : nullptr, has_k_band_ ? k_band_.get() : nullptr, shape, st);
       aa.q = qkv;
@@ -356,16 +388,18 @@ class CudaModelBackend final : public CudaBackend {
         cudnn_->run(aa, cudnn_workspace_.get(), cudnn_workspace_.bytes(), st);
       else
         flash_attention<T>(aa, attn_, st);
-      blas.linear<T, T>(attn, attn_w, lw.o, attn_w, normed, hid, rows, attn_w, hid);
+      blas.linear<T, T>(attn, attn_w, weight(lw.o, dequant_.get()), attn_w, normed, hid, rows, attn_w, hid);
       add_rmsnorm<T>(residual, normed, lw.post_norm, normed, rows, hid, eps, hf, st);
 
       T* gate_up = work;
       T* act = work + p.mlp_act_offset;
+      const T* w_gate_up = weight(lw.gate_up, dequant_.get());
+      const T* w_down = weight(lw.down, dequant_down_.get());
       for (int64_t r0 = 0; r0 < rows; r0 += p.mlp_chunk) {
         const int64_t nr = std::min(p.mlp_chunk, rows - r0);
-        blas.linear<T, T>(normed + r0 * hid, hid, lw.gate_up, hid, gate_up, 2 * ff, nr, hid, 2 * ff);
+        blas.linear<T, T>(normed + r0 * hid, hid, w_gate_up, hid, gate_up, 2 * ff, nr, hid, 2 * ff);
         swiglu<T>(gate_up, act, nr, ff, hf, st);
-        blas.linear<T, T>(act, ff, lw.down, ff, normed + r0 * hid, hid, nr, ff, hid);
+        blas.linear<T, T>(act, ff, w_down, ff, normed + r0 * hid, hid, nr, ff, hid);
       }
       const T* next_norm = i + 1 < weights_.layers.size() ? weights_.layers[i + 1].input_norm : weights_.final_norm;
       add_rmsnorm<T>(residual, normed, next_norm, normed, rows, hid, eps, hf, st);
@@ -470,6 +504,7 @@ class CudaModelBackend final : public CudaBackend {
   std::unique_ptr<Stream> stream_;
   std::unique_ptr<Blas> blas_;
   DeviceWeights<T> weights_;
+  DeviceBuffer<T> dequant_, dequant_down_;
   DeviceBuffer<float> residual_;
   DeviceBuffer<T> normed_, work_;
   DeviceBuffer<int32_t> tokens_, targets_;
@@ -511,16 +546,25 @@ std::unique_ptr<Backend> make_cuda_backend(const Model& model, const BackendOpti
 }
 
 std::unique_ptr<CudaBackend> make_cuda_backend_random(const ModelConfig& config, uint64_t seed,
-                                                      const BackendOptions& opts) {
+                                                      const BackendOptions& opts, const std::string& quant) {
+  std::optional<cuda::RandomQuant> rq;
+  if (quant == "nf4") {
+    rq = cuda::RandomQuant{true, 64};
+  } else if (quant.rfind("int4", 0) == 0) {
+    const std::string group = quant.size() > 6 && quant.compare(0, 6, "int4-g") == 0 ? quant.substr(6) : "128";
+    rq = cuda::RandomQuant{false, std::stoll(group)};
+  } else if (quant != "none") {
+    throw Error("random weights: quantization '" + quant + "' is not one of none, nf4, int4, int4-gN");
+  }
   const cuda::CudaOptions o = cuda::cuda_options_from_env();
   const int device = cuda::pick_device(opts.device);
   if (o.dtype == cuda::DTypeChoice::BF16) {
     auto b = cuda::create<__nv_bfloat16>(config, o, device);
-    b->load_random(seed);
+    b->load_random(seed, rq ? &*rq : nullptr);
     return b;
   }
   auto b = cuda::create<__half>(config, o, device);
-  b->load_random(seed);
+  b->load_random(seed, rq ? &*rq : nullptr);
   return b;
 }
 

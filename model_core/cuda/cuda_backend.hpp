@@ -15,6 +15,7 @@ namespace rb {
 struct CudaMemoryStats {
   double weights_gib = 0;      // device weights
   double activations_gib = 0;  // buffers of the current forward plan
+  double dequant_gib = 0;      // buffers the 4-bit projections are dequantized into
   double device_used_gib = 0;  // total - free, whole device (includes the CUDA context)
   double device_total_gib = 0;
 };
@@ -35,9 +36,10 @@ class CudaBackend : public Backend {
 std::unique_ptr<Backend> make_cuda_backend(const Model& model, const BackendOptions& opts);
 
 // The same backend with synthetic weights generated on the device from `seed` (no host tensors):
-// benchmarks of real model shapes without checkpoints.
+// benchmarks of real model shapes without checkpoints. quant "nf4" or "int4" / "int4-gN" makes
+// every projection 4-bit (random codes), dequantized before each GEMM as for a quantized checkpoint.
 std::unique_ptr<CudaBackend> make_cuda_backend_random(const ModelConfig& config, uint64_t seed,
-                                                      const BackendOptions& opts);
+                                                      const BackendOptions& opts, const std::string& quant = "none");
 
 // True when a CUDA device can be used; otherwise false and *why (if given) says why.
 bool cuda_device_available(std::string* why = nullptr);
