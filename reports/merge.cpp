@@ -77,6 +77,8 @@ MergeResult merge_results(const std::vector<std::string>& inputs, const FileInfo
     ResultsFile file = read_results_file(inputs[k]);
     for (std::string& w : file.warnings) out.warnings.push_back(std::move(w));
     history = continue_session(history, file.info);
+    out.input_infos.push_back(file.info);
+    out.input_runs.push_back(file.records.size());
     for (RunRecord& r : file.records) {
       const auto it = seen.find(r.run_id);
       if (it == seen.end()) {

@@ -21,6 +21,8 @@ struct MergeResult {
   FileInfo info;                    // command lines of every input, then this merge's
   std::size_t duplicates = 0;       // runs found again (and agreeing) in a later input
   std::vector<std::string> warnings;
+  std::vector<FileInfo> input_infos;      // each input's own sessions, in input order
+  std::vector<std::size_t> input_runs;    // runs read from each input
 };
 
 // Reads every input (with its journal, if any). Conflicting duplicates -> rb::InputError naming

@@ -1,0 +1,148 @@
+#include "reports/report_findings.hpp"
+
+#include <algorithm>
+#include <iterator>
+
+#include "reports/report_format.hpp"
+#include "reports/report_metrics.hpp"
+#include "reports/report_ranking.hpp"
+
+namespace rb::reports {
+
+namespace {
+
+std::string name_of(const Setting& s, std::size_t row) {
+  return "`" + markdown_text(s.rows[row].display_name(s.several_quants)) + "`";
+}
+
+// "`a`, `b` and `c`", with at most `limit` names and then "and N more".
+std::string name_list(const Setting& s, const std::vector<std::size_t>& rows, std::size_t limit = 3) {
+  std::string text;
+  const std::size_t shown = std::min(rows.size(), limit);
+  for (std::size_t i = 0; i < shown; ++i) {
+    if (i > 0) text += (i + 1 == shown && rows.size() <= limit) ? " and " : ", ";
+    text += name_of(s, rows[i]);
+  }
+  if (rows.size() > limit) text += " and " + std::to_string(rows.size() - limit) + " more";
+  return text;
+}
+
+std::string where(const ReportData& data, const Setting& s, const std::string& section, const std::string& anchor) {
+  std::string text = " ([" + section + "](#" + anchor + ")";
+  if (data.settings.size() > 1) text += ", " + markdown_text(s.title);
+  return text + ")";
+}
+
+std::string tokens(int64_t length) { return format_length(length) + " tokens"; }
+
+void lowest_ppl(const ReportData& data, const Setting& s, std::vector<std::string>& out) {
+  for (const int64_t length : s.lengths) {
+    const std::vector<std::size_t> ranked = rows_by_ppl(s, length);
+    if (ranked.empty()) continue;
+    std::vector<std::size_t> best;
+    for (std::size_t r : ranked)
+      if (*s.rows[r].run_at(length)->ppl == *s.rows[ranked.front()].run_at(length)->ppl) best.push_back(r);
+    const RunRecord& run = *s.rows[best.front()].run_at(length);
+    out.push_back("At " + tokens(length) + ", the lowest PPL is " + format_ppl(*run.ppl, run.ppl_stderr) + ", by " +
+                  name_list(s, best, best.size()) + ", of " + std::to_string(ranked.size()) +
+                  " completed configurations" + where(data, s, "Perplexity", "perplexity") + ".");
+  }
+}
+
+void against_baseline(const ReportData& data, const Setting& s, std::vector<std::string>& out) {
+  for (const int64_t length : s.lengths) {
+    std::size_t compared = 0, lower = 0;
+    for (const ConfigurationRow& row : s.rows) {
+      const auto ratio = s.ratio_to_reference(row, length);
+      if (!ratio) continue;
+      ++compared;
+      if (*ratio < 1.0) ++lower;
+    }
+    if (compared == 0) continue;
+    out.push_back("At " + tokens(length) + ", " + std::to_string(lower) + " of " + std::to_string(compared) +
+                  " configurations compared have a lower PPL than their baseline" +
+                  where(data, s, "Ratio to the baseline", "ratio-to-the-baseline") + ".");
+  }
+}
+
+void rises(const ReportData& data, const Setting& s, std::vector<std::string>& out) {
+  const double threshold = data.options.rise_threshold;
+  std::size_t checked = 0, stayed = 0;
+  std::vector<std::string> risen;
+  for (std::size_t i = 0; i < s.rows.size(); ++i) {
+    const ConfigurationRow& row = s.rows[i];
+    if (row.runs.size() < 2) continue;
+    const auto& [first_length, first_run] = *row.runs.begin();
+    if (cell_state(first_run) != CellState::completed) continue;
+    const auto completed_later = std::count_if(std::next(row.runs.begin()), row.runs.end(), [](const auto& entry) {
+      return cell_state(entry.second) == CellState::completed;
+    });
+    if (completed_later == 0) continue;  // nothing to compare its first length with
+    ++checked;
+    bool rose = false;
+    for (const auto& [length, run] : row.runs) {
+      if (length == first_length || cell_state(run) != CellState::completed) continue;
+      const double ratio = *run->ppl / *first_run->ppl;
+      if (ratio > 1.0 + threshold) {
+        risen.push_back(name_of(s, i) + " first rises more than " + format_percent(threshold) + " above its " +
+                        tokens(first_length) + " PPL at " + tokens(length) + " (" + format_signed_percent(ratio) + ")");
+        rose = true;
+        break;
+      }
+    }
+    if (!rose) ++stayed;
+  }
+  if (checked == 0) return;
+  out.push_back(std::to_string(stayed) + " of " + std::to_string(checked) +
+                " configurations stay within " + format_percent(threshold) +
+                " of their PPL at their shortest length at every completed length" +
+                where(data, s, "Perplexity", "perplexity") + ".");
+  for (const std::string& r : risen) out.push_back(r + where(data, s, "Perplexity", "perplexity") + ".");
+}
+
+void best_passkey(const ReportData& data, const Setting& s, std::vector<std::string>& out) {
+  if (!s.has_passkey) return;
+  for (const int64_t length : s.lengths) {
+    double best = -1;
+    std::vector<std::size_t> rows;
+    PasskeyTally best_tally;
+    for (std::size_t i = 0; i < s.rows.size(); ++i) {
+      const RunRecord* run = s.rows[i].run_at(length);
+      if (cell_state(run) != CellState::completed) continue;
+      const PasskeyTally t = passkey_total(*run);
+      if (t.trials == 0) continue;
+      if (t.accuracy() > best) {
+        best = t.accuracy();
+        rows.clear();
+        best_tally = t;
+      }
+      if (t.accuracy() == best) rows.push_back(i);
+    }
+    if (rows.empty()) continue;
+    out.push_back("At " + tokens(length) + ", the highest passkey accuracy is " + format_percent(best) + " (" +
+                  std::to_string(best_tally.retrieved) + "/" + std::to_string(best_tally.trials) + "), by " +
+                  name_list(s, rows) + where(data, s, "Passkey retrieval", "passkey-retrieval") + ".");
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> findings_markdown(const ReportData& data) {
+  std::vector<std::string> out;
+  for (const Setting& s : data.settings) {
+    lowest_ppl(data, s, out);
+    against_baseline(data, s, out);
+    rises(data, s, out);
+    best_passkey(data, s, out);
+  }
+  const std::size_t not_completed = data.counts.failed + data.counts.skipped;
+  if (not_completed > 0)
+    out.push_back(std::to_string(data.counts.failed) + " of " + std::to_string(data.counts.total) + " runs failed and " +
+                  std::to_string(data.counts.skipped) +
+                  " were skipped; they are N/A in every table ([Failures](#failures)).");
+  else
+    out.push_back("Every one of the " + std::to_string(data.counts.total) + " runs completed ([Failures](#failures)).");
+  return out;
+}
+
+}  // namespace rb::reports

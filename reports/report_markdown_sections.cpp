@@ -1,0 +1,301 @@
+#include "reports/report_markdown_sections.hpp"
+
+#include <cstdio>
+#include <map>
+
+#include "reports/report_figures.hpp"
+#include "reports/report_format.hpp"
+#include "reports/report_markdown_table.hpp"
+#include "reports/report_metrics.hpp"
+#include "reports/report_ranking.hpp"
+
+namespace rb::reports::markdown {
+
+namespace {
+
+using Align = MarkdownTable::Align;
+constexpr const char* kNotRun = "—";
+constexpr const char* kFailed = "N/A";
+
+std::string bold(const std::string& text) { return "**" + text + "**"; }
+
+// The leading columns naming a configuration: method, configuration, and quantization when the
+// setting holds several.
+void name_columns(MarkdownTable& t, const Setting& s) {
+  t.column("method");
+  t.column("configuration");
+  if (s.several_quants) t.column("quant");
+}
+
+std::vector<std::string> name_cells(const Setting& s, const ConfigurationRow& row) {
+  std::vector<std::string> cells{markdown_text(row.family), configuration_cell(row)};
+  if (s.several_quants) cells.push_back(markdown_text(row.quant));
+  return cells;
+}
+
+std::string reference_names(const Setting& s) {
+  std::string names;
+  for (const ConfigurationRow& row : s.rows)
+    if (row.baseline) names += (names.empty() ? "" : ", ") + ("`" + markdown_text(row.display_name(s.several_quants)) + "`");
+  return names;
+}
+
+std::string count_of(std::size_t part, std::size_t whole) { return std::to_string(part) + "/" + std::to_string(whole); }
+
+std::string fixed3(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3f", v);
+  return std::string(text) == "-0.000" ? "0.000" : text;
+}
+
+}  // namespace
+
+std::string ppl_cell(const RunRecord* run) {
+  switch (cell_state(run)) {
+    case CellState::not_in_sweep: return kNotRun;
+    case CellState::failed: return kFailed;
+    case CellState::completed: break;
+  }
+  return format_ppl(*run->ppl, run->ppl_stderr);
+}
+
+std::string configuration_cell(const ConfigurationRow& row) {
+  return markdown_text(row.label) + (row.baseline ? " (baseline)" : "");
+}
+
+std::string perplexity_table(const ReportData& data, std::size_t index) {
+  const Setting& s = data.settings[index];
+  MarkdownTable t;
+  name_columns(t, s);
+  for (const int64_t length : s.lengths) t.column(format_length(length), Align::right);
+  t.column("collapse", Align::right);
+  std::map<int64_t, double> best;
+  for (const int64_t length : s.lengths) {
+    const std::vector<std::size_t> ranked = rows_by_ppl(s, length);
+    if (!ranked.empty()) best[length] = *s.rows[ranked.front()].run_at(length)->ppl;
+  }
+  for (const ConfigurationRow& row : s.rows) {
+    std::vector<std::string> cells = name_cells(s, row);
+    for (const int64_t length : s.lengths) {
+      const RunRecord* run = row.run_at(length);
+      const bool is_best = cell_state(run) == CellState::completed && *run->ppl == best[length];
+      cells.push_back(is_best ? bold(ppl_cell(run)) : ppl_cell(run));
+    }
+    std::string collapse = kNotRun;
+    if (row.collapse) {
+      collapse = format_significant(row.collapse->ratio, 3);
+      const bool full_range = row.collapse->from == row.runs.begin()->first && row.collapse->to == row.runs.rbegin()->first;
+      if (!full_range) collapse += " (" + format_length(row.collapse->from) + "→" + format_length(row.collapse->to) + ")";
+    }
+    cells.push_back(collapse);
+    t.row(std::move(cells));
+  }
+  const SettingFigures figures = figure_names(data, index);
+  return "Perplexity ± its standard error over windows, per context length (columns, in tokens; k = 1024). "
+         "**Bold**: the lowest PPL of the column. Collapse: PPL at the configuration's longest completed length ÷ "
+         "PPL at its shortest (the lengths in brackets when those are not its first and last). " +
+         std::string(kFailed) + ": the run failed; " + kNotRun + ": not in the sweep.\n\n" + t.str() + "\n![PPL versus length](" +
+         figures.ppl_lines + ")\n\n![PPL heatmap](" + figures.ppl_heatmap + ")\n\n";
+}
+
+std::string ratio_table(const ReportData& data, std::size_t index) {
+  const Setting& s = data.settings[index];
+  if (data.options.skip_baseline) return "Left out (--no-baseline).\n\n";
+  MarkdownTable t;
+  name_columns(t, s);
+  for (const int64_t length : s.lengths) t.column(format_length(length), Align::right);
+  std::map<int64_t, double> worst;
+  for (const ConfigurationRow& row : s.rows)
+    for (const int64_t length : s.lengths)
+      if (const auto r = s.ratio_to_reference(row, length); r && *r > 1.0 && (!worst.count(length) || *r > worst[length]))
+        worst[length] = *r;
+  for (const ConfigurationRow& row : s.rows) {
+    if (row.baseline) continue;
+    std::vector<std::string> cells = name_cells(s, row);
+    for (const int64_t length : s.lengths) {
+      switch (s.ratio_state(row, length)) {
+        case CellState::not_in_sweep: cells.push_back(kNotRun); break;
+        case CellState::failed: cells.push_back(kFailed); break;
+        case CellState::completed: {
+          const double r = *s.ratio_to_reference(row, length);
+          const std::string text = format_signed_percent(r);
+          cells.push_back(worst.count(length) && r == worst[length] ? bold(text) + " ▲" : text);
+        }
+      }
+    }
+    t.row(std::move(cells));
+  }
+  std::string text = "PPL ÷ the baseline's PPL at the same length, as a signed change (+ = higher PPL than the "
+                     "baseline, worse). Baseline: " + reference_names(s) +
+                     (s.several_quants ? " (each configuration against the baseline of its quantization when there is one)" : "") +
+                     ". **▲** marks the largest degradation at each length. " + kFailed +
+                     ": this run or the baseline's failed; " + kNotRun + ": one of them is not in the sweep.\n\n";
+  if (t.empty()) return text + "No configuration besides the baseline.\n\n";
+  return text + t.str() + "\n";
+}
+
+std::string family_ranking(const ReportData& data, std::size_t index) {
+  const Setting& s = data.settings[index];
+  std::string text =
+      "Per method family and length: its configurations run there (completed/run), the geometric mean and the "
+      "best of their PPLs, the spread (worst ÷ best PPL: 1.00 = every configuration alike; needs two completed) "
+      "and the best configuration. Families ordered by best PPL.\n\n";
+  for (const int64_t length : s.lengths) {
+    MarkdownTable t;
+    t.column("rank", Align::right);
+    t.column("method");
+    if (s.several_quants) t.column("quant");
+    t.column("configurations", Align::right);
+    t.column("geo. mean PPL", Align::right);
+    t.column("best PPL", Align::right);
+    t.column("spread", Align::right);
+    t.column("best configuration");
+    std::size_t rank = 0;
+    for (const FamilyRanking& f : rank_families(s, length)) {
+      std::vector<std::string> cells{f.best ? std::to_string(++rank) : kFailed, markdown_text(f.family)};
+      if (s.several_quants) cells.push_back(markdown_text(f.quant));
+      cells.push_back(count_of(f.completed, f.configurations));
+      cells.push_back(f.geometric_mean ? format_significant(*f.geometric_mean, 4) : kFailed);
+      cells.push_back(f.best ? format_significant(*f.best, 4) : kFailed);
+      cells.push_back(f.spread() ? format_significant(*f.spread(), 3) : kNotRun);
+      cells.push_back(f.best_row ? configuration_cell(s.rows[*f.best_row]) : kFailed);
+      t.row(std::move(cells));
+    }
+    text += "At " + format_length(length) + " tokens:\n\n" + t.str() + "\n";
+  }
+  return text;
+}
+
+std::string top_configurations(const ReportData& data, std::size_t index) {
+  const Setting& s = data.settings[index];
+  const auto top = static_cast<std::size_t>(data.options.top_n);
+  MarkdownTable overall;
+  overall.column("rank", Align::right);
+  name_columns(overall, s);
+  overall.column("win rate", Align::right);
+  overall.column("comparisons", Align::right);
+  overall.column("lengths completed", Align::right);
+  const std::vector<OverallRanking> ranked = rank_overall(s);
+  for (std::size_t i = 0; i < ranked.size() && i < top; ++i) {
+    const OverallRanking& o = ranked[i];
+    std::vector<std::string> cells{std::to_string(i + 1)};
+    for (std::string& c : name_cells(s, s.rows[o.row])) cells.push_back(std::move(c));
+    cells.push_back(format_percent(o.win_rate()));
+    cells.push_back(std::to_string(o.comparisons));
+    cells.push_back(count_of(o.lengths_completed, o.lengths_run));
+    overall.row(std::move(cells));
+  }
+  std::string text = "Overall, the " + std::to_string(top) +
+                     " configurations with the highest win rate: at every length, each configuration is compared "
+                     "with every other run at that length; it wins with a lower PPL or when the other run failed "
+                     "and its own completed, a tie counts half.\n\n";
+  text += overall.empty() ? "No configuration shares a length with another.\n\n" : overall.str() + "\n";
+  for (const int64_t length : s.lengths) {
+    MarkdownTable t;
+    t.column("rank", Align::right);
+    name_columns(t, s);
+    t.column("PPL", Align::right);
+    if (!data.options.skip_baseline) t.column("vs baseline", Align::right);
+    const std::vector<std::size_t> rows = rows_by_ppl(s, length);
+    for (std::size_t i = 0; i < rows.size() && i < top; ++i) {
+      const ConfigurationRow& row = s.rows[rows[i]];
+      std::vector<std::string> cells{std::to_string(i + 1)};
+      for (std::string& c : name_cells(s, row)) cells.push_back(std::move(c));
+      cells.push_back(ppl_cell(row.run_at(length)));
+      if (!data.options.skip_baseline) {
+        const auto ratio = s.ratio_to_reference(row, length);
+        cells.push_back(row.baseline ? "baseline" : ratio ? format_signed_percent(*ratio) : kNotRun);
+      }
+      t.row(std::move(cells));
+    }
+    text += "At " + format_length(length) + " tokens, the " + std::to_string(top) + " lowest PPLs:\n\n";
+    text += t.empty() ? "No completed run.\n\n" : t.str() + "\n";
+  }
+  return text;
+}
+
+std::string passkey_table(const ReportData& data, std::size_t index) {
+  const Setting& s = data.settings[index];
+  if (!s.has_passkey) return "";
+  const std::vector<double> depths = passkey_depths(s);
+  MarkdownTable t;
+  name_columns(t, s);
+  t.column("length", Align::right);
+  for (const double d : depths) t.column("depth " + format_depth(d), Align::right);
+  t.column("all depths", Align::right);
+  for (const ConfigurationRow& row : s.rows)
+    for (const auto& [length, run] : row.runs) {
+      std::vector<std::string> cells = name_cells(s, row);
+      cells.push_back(format_length(length));
+      if (cell_state(run) != CellState::completed) {
+        cells.insert(cells.end(), depths.size() + 1, kFailed);
+      } else {
+        const auto by_depth = passkey_by_depth(*run);
+        for (const double d : depths) {
+          const auto it = by_depth.find(d);
+          cells.push_back(it == by_depth.end() ? kNotRun : count_of(it->second.retrieved, it->second.trials));
+        }
+        const PasskeyTally total = passkey_total(*run);
+        cells.push_back(total.trials ? format_percent(total.accuracy()) + " (" + count_of(total.retrieved, total.trials) + ")"
+                                     : kNotRun);
+      }
+      t.row(std::move(cells));
+    }
+  const SettingFigures figures = figure_names(data, index);
+  return "Passkey retrieval: trials retrieved / trials at each depth of the key in the prompt (0 = start, 1 = end); "
+         "a trial counts as retrieved when every answer token is the model's top prediction. " +
+         std::string(kFailed) + ": the run failed; " + kNotRun + ": not tried.\n\n" + t.str() + "\n![Passkey heatmap](" +
+         figures.passkey_heatmap + ")\n\n";
+}
+
+std::string longppl_table(const ReportData& data, std::size_t index) {
+  const Setting& s = data.settings[index];
+  if (!s.has_longppl) return "";
+  MarkdownTable t;
+  name_columns(t, s);
+  t.column("length", Align::right);
+  t.column("PPL", Align::right);
+  t.column("LongPPL", Align::right);
+  t.column("key tokens", Align::right);
+  t.column("LongPPL ÷ PPL", Align::right);
+  for (const ConfigurationRow& row : s.rows)
+    for (const auto& [length, run] : row.runs) {
+      std::vector<std::string> cells = name_cells(s, row);
+      cells.push_back(format_length(length));
+      cells.push_back(ppl_cell(run));
+      if (cell_state(run) != CellState::completed) {
+        cells.insert(cells.end(), 3, kFailed);
+      } else if (!run->longppl) {
+        cells.insert(cells.end(), {kNotRun, std::to_string(run->longppl_key_tokens), kNotRun});
+      } else {
+        cells.push_back(format_significant(*run->longppl, 4));
+        cells.push_back(std::to_string(run->longppl_key_tokens));
+        cells.push_back(format_significant(*run->longppl / *run->ppl, 3));
+      }
+      t.row(std::move(cells));
+    }
+  return "LongPPL beside PPL: perplexity over the key tokens only (tokens whose prediction the long context "
+         "improves; see docs/DATASETS.md). " + std::string(kFailed) + ": the run failed; " + kNotRun +
+         ": no key token, so no LongPPL.\n\n" + t.str() + "\n";
+}
+
+std::string correlation_table(const ReportData& data, std::size_t index) {
+  const Setting& s = data.settings[index];
+  const std::vector<CorrelationRow> rows = metric_correlations(s);
+  if (rows.empty()) return "";
+  MarkdownTable t;
+  t.column("metrics");
+  t.column("lengths");
+  t.column("n", Align::right);
+  t.column("Pearson r", Align::right);
+  t.column("Spearman ρ", Align::right);
+  for (const CorrelationRow& c : rows)
+    t.row({c.x + " vs " + c.y, c.length ? format_length(*c.length) : "all", std::to_string(c.n),
+           c.pearson ? fixed3(*c.pearson) : kNotRun, c.spearman ? fixed3(*c.spearman) : kNotRun});
+  return "One point per completed run (configuration × length) that has both metrics; n = runs paired. Pearson's "
+         "r on ln PPL and ln LongPPL (perplexities span orders of magnitude) and on passkey accuracy as it is; "
+         "Spearman's ρ with average ranks for ties. " + std::string(kNotRun) +
+         ": undefined (fewer than 3 runs, or a metric constant over them).\n\n" + t.str() + "\n";
+}
+
+}  // namespace rb::reports::markdown

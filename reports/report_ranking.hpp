@@ -1,0 +1,48 @@
+#pragma once
+// Rankings drawn from one setting's perplexities (docs/REPORT.md, "Method ranking" and
+// "Top configurations"). Only completed runs carry a value; failed runs are counted, never scored.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "reports/report_data.hpp"
+
+namespace rb::reports {
+
+// One method family (at one quantization) at one length.
+struct FamilyRanking {
+  std::string family, quant;
+  std::size_t configurations = 0;   // its configurations with a run at this length
+  std::size_t completed = 0;        // ... of which completed
+  std::optional<double> geometric_mean;  // exp(mean ln PPL) over the completed ones
+  std::optional<double> best, worst;     // lowest and highest PPL
+  std::optional<std::size_t> best_row;   // index into Setting::rows
+  // worst / best: how much the choice of configuration matters (1 = every configuration alike);
+  // with at least two completed configurations.
+  std::optional<double> spread() const;
+};
+
+// Families ordered by their best PPL at `length` (then geometric mean, then name); families
+// without a completed run there come last.
+std::vector<FamilyRanking> rank_families(const Setting& setting, int64_t length);
+
+// Rows (indices into Setting::rows) completed at `length`, lowest PPL first (ties by row order).
+std::vector<std::size_t> rows_by_ppl(const Setting& setting, int64_t length);
+
+// Across lengths: each configuration against every other configuration run at the same length.
+// It wins a comparison with a lower PPL, or when the other run failed and its own completed; equal
+// PPLs count half; two failed runs are not compared. Win rate = wins / comparisons.
+struct OverallRanking {
+  std::size_t row = 0;
+  double wins = 0;                   // with ties counted as 0.5
+  std::size_t comparisons = 0;
+  std::size_t lengths_run = 0, lengths_completed = 0;
+  double win_rate() const { return comparisons ? wins / static_cast<double>(comparisons) : 0.0; }
+};
+
+// Configurations with at least one comparison, highest win rate first (then more comparisons,
+// then row order).
+std::vector<OverallRanking> rank_overall(const Setting& setting);
+
+}  // namespace rb::reports

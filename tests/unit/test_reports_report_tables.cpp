@@ -1,0 +1,227 @@
+// report.md's tables from a small made-up sweep whose every cell is worked out by hand: the best
+// PPL of each length in bold, signed percentages against the baseline with the largest degradation
+// marked, failed runs as N/A with their error under Failures, rankings, findings, and the errors
+// for a missing or unknown baseline.
+#define BOOST_TEST_MODULE reports_report_tables
+#define BOOST_TEST_DYN_LINK
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <functional>
+#include <random>
+
+#include "common/error.hpp"
+#include "reports/report_csv.hpp"
+#include "reports/report_data.hpp"
+#include "reports/report_figures.hpp"
+#include "reports/report_markdown.hpp"
+#include "reports/report_ranking.hpp"
+#include "test_reports_report_records.hpp"
+
+using namespace rb::reports;
+using namespace rb::reports::testing;
+
+namespace {
+
+ReportData data_of(std::vector<RunRecord> records, ReportOptions options = {}) {
+  return build_report_data(input_of(std::move(records)), options);
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// The Markdown between "## TITLE" and the next "## ".
+std::string section(const std::string& markdown, const std::string& title) {
+  const auto start = markdown.find("## " + title + "\n");
+  BOOST_REQUIRE_MESSAGE(start != std::string::npos, "no section " << title);
+  const auto end = markdown.find("\n## ", start + 3);
+  return markdown.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+// The table line whose configuration cell is `label`.
+std::string table_row(const std::string& text, const std::string& label) {
+  const std::string needle = "| " + label + " |";
+  const auto at = text.find(needle);
+  BOOST_REQUIRE_MESSAGE(at != std::string::npos, "no row " << label);
+  const auto begin = text.rfind('\n', at) + 1;
+  return text.substr(begin, text.find('\n', at) - begin);
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const rb::InputError& e) {
+    return e.what();
+  }
+  BOOST_FAIL("no InputError");
+  return "";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(rows_are_configurations_and_columns_lengths) {
+  const ReportData data = data_of(small_sweep());
+  BOOST_REQUIRE(data.settings.size() == 1u);
+  const Setting& s = data.settings[0];
+  BOOST_TEST(s.title == "tiny · text:genesis.txt");
+  BOOST_TEST((s.lengths == std::vector<int64_t>{128, 256}));
+  BOOST_REQUIRE(s.rows.size() == 3u);
+  BOOST_TEST(s.rows[0].label == "original");  // the baseline first, then by family and label
+  BOOST_TEST(s.rows[0].baseline);
+  BOOST_TEST(s.rows[1].label == "linear factor=2");
+  BOOST_TEST(s.rows[2].label == "linear factor=4");
+  BOOST_TEST(*s.rows[1].reference == 0u);
+  BOOST_TEST(data.counts.total == 6u);
+  BOOST_TEST(data.counts.completed == 5u);
+  BOOST_TEST(data.counts.failed == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(the_best_value_of_each_column_is_bold) {
+  const std::string md = report_markdown(data_of(small_sweep()));
+  const std::string table = section(md, "Perplexity");
+  // At 128 the lowest is linear factor=4 (9); at 256 linear factor=2 (11.5).
+  BOOST_TEST(table_row(table, "linear factor=4") == "| linear | linear factor=4 | **9.000 ± 0.090** | N/A | — |");
+  BOOST_TEST(table_row(table, "linear factor=2") ==
+             "| linear | linear factor=2 | 11.00 ± 0.11 | **11.50 ± 0.12** | 1.05 |");  // collapse 11.5 / 11
+  BOOST_TEST(table_row(table, "original (baseline)") == "| original | original (baseline) | 10.00 ± 0.10 | 12.00 ± 0.12 | 1.20 |");
+}
+
+BOOST_AUTO_TEST_CASE(signed_percentages_against_the_baseline_with_the_worst_marked) {
+  const std::string table = section(report_markdown(data_of(small_sweep())), "Ratio to the baseline");
+  // 11 / 10 = +10.0% (the only degradation at 128: marked), 11.5 / 12 = -4.2%; 9 / 10 = -10.0%,
+  // and the failed run is N/A.
+  BOOST_TEST(table_row(table, "linear factor=2") == "| linear | linear factor=2 | **+10.0%** ▲ | -4.2% |");
+  BOOST_TEST(table_row(table, "linear factor=4") == "| linear | linear factor=4 | -10.0% | N/A |");
+  BOOST_TEST(!contains(table, "| original (baseline) |"));  // compared with itself: left out
+}
+
+BOOST_AUTO_TEST_CASE(failed_runs_are_na_everywhere_and_listed_with_their_error) {
+  const ReportData data = data_of(small_sweep());
+  const std::string md = report_markdown(data);
+  const std::string failures = section(md, "Failures");
+  BOOST_TEST(contains(failures, "| linear | linear factor=4 | 256 | failed | out of memory at length 256 |"));
+  BOOST_TEST(table_row(section(md, "Passkey retrieval"), "linear factor=4").find("N/A") == std::string::npos);
+  BOOST_TEST(contains(section(md, "Passkey retrieval"), "| linear | linear factor=4 | 256 | N/A | N/A | N/A |"));
+  // The CSV keeps the run, with status and error and no invented metric.
+  const std::string csv = runs_csv(data);
+  const auto line_start = csv.find("linear-linear_factor_4-none-256");
+  BOOST_REQUIRE(line_start != std::string::npos);
+  const std::string line = csv.substr(line_start, csv.find('\n', line_start) - line_start);
+  BOOST_TEST(contains(line, ",failed,out of memory at length 256,"));
+  BOOST_TEST(contains(md, "1 of 6 runs failed and 0 were skipped"));
+}
+
+BOOST_AUTO_TEST_CASE(family_ranking_and_top_configurations) {
+  const ReportData data = data_of(small_sweep());
+  const Setting& s = data.settings[0];
+  const std::vector<FamilyRanking> at128 = rank_families(s, 128);
+  BOOST_REQUIRE(at128.size() == 2u);
+  BOOST_TEST(at128[0].family == "linear");  // best 9 < 10
+  BOOST_TEST(*at128[0].best == 9.0);
+  BOOST_TEST(*at128[0].geometric_mean == std::sqrt(9.0 * 11.0), boost::test_tools::tolerance(1e-14));
+  BOOST_TEST(*at128[0].spread() == 11.0 / 9.0, boost::test_tools::tolerance(1e-14));
+  BOOST_TEST(!at128[1].spread().has_value());  // one configuration
+  const std::vector<FamilyRanking> at256 = rank_families(s, 256);
+  BOOST_TEST(at256[0].completed == 1u);
+  BOOST_TEST(at256[0].configurations == 2u);
+
+  // Win rates: at 128 linear4 (9) beats both, original (10) beats linear2 (11); at 256 linear2
+  // (11.5) beats original (12) and the failed linear4, original beats the failed linear4.
+  // linear4: 2 wins / 2 + 0 / 2 = 2/4; linear2: 0/2 + 2/2 = 2/4; original: 1/2 + 1/2 = 2/4.
+  const std::vector<OverallRanking> overall = rank_overall(s);
+  BOOST_REQUIRE(overall.size() == 3u);
+  for (const OverallRanking& o : overall) {
+    BOOST_TEST(o.comparisons == 4u);
+    BOOST_TEST(o.win_rate() == 0.5);
+  }
+  BOOST_TEST(overall[0].row == 0u);  // equal: row order
+}
+
+BOOST_AUTO_TEST_CASE(findings_follow_from_the_tables) {
+  ReportOptions options;
+  options.rise_threshold = 0.15;
+  const std::string findings = section(report_markdown(data_of(small_sweep(), options)), "Findings");
+  BOOST_TEST(contains(findings, "At 128 tokens, the lowest PPL is 9.000 ± 0.090, by `linear factor=4`, of 3 completed"));
+  BOOST_TEST(contains(findings, "At 256 tokens, 1 of 1 configurations compared have a lower PPL than their baseline"));
+  // original rises 20% (> 15%) from 128 to 256; linear factor=2 only 4.5%.
+  BOOST_TEST(contains(findings, "`original` first rises more than 15.0% above its 128 tokens PPL at 256 tokens (+20.0%)"));
+  BOOST_TEST(contains(findings, "1 of 2 configurations stay within 15.0%"));
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_baseline_is_an_error_unless_left_out_or_named) {
+  std::vector<RunRecord> records = small_sweep();
+  records.erase(records.begin(), records.begin() + 2);  // no original
+  const std::string message = error_of([&] { data_of(records); });
+  BOOST_TEST(contains(message, "sweep.h5: baseline: no baseline configuration of tiny · text:genesis.txt"));
+  BOOST_TEST(contains(message, "--no-baseline"));
+
+  ReportOptions skip;
+  skip.skip_baseline = true;
+  const std::string md = report_markdown(data_of(records, skip));
+  BOOST_TEST(contains(section(md, "Ratio to the baseline"), "Left out (--no-baseline)."));
+
+  ReportOptions named;
+  named.baseline_label = "linear factor=2";
+  const ReportData data = data_of(records, named);
+  BOOST_TEST(data.settings[0].rows[0].label == "linear factor=2");
+  BOOST_TEST(data.settings[0].rows[0].baseline);
+  BOOST_TEST(table_row(section(report_markdown(data), "Ratio to the baseline"), "linear factor=4") ==
+             "| linear | linear factor=4 | -18.2% | N/A |");  // 9 / 11
+
+  ReportOptions typo;
+  typo.baseline_label = "linear factr=2";
+  BOOST_TEST(contains(error_of([&] { data_of(records, typo); }), "did you mean 'linear factor=2'?"));
+  ReportOptions family;
+  family.baseline_label = "linear";  // two configurations
+  BOOST_TEST(contains(error_of([&] { data_of(records, family); }), "names 2 configurations"));
+}
+
+BOOST_AUTO_TEST_CASE(configurations_differing_only_in_quantization_stay_apart) {
+  std::vector<RunRecord> records = small_sweep();
+  records.push_back(make_run({"linear", "linear factor=2", 128, 14.0, false, "nf4"}));
+  records.push_back(make_run({"original", "original", 128, 13.0, true, "nf4"}));
+  const ReportData data = data_of(records);
+  const Setting& s = data.settings[0];
+  BOOST_TEST(s.several_quants);
+  BOOST_REQUIRE(s.rows.size() == 5u);
+  const std::string perplexity = section(report_markdown(data), "Perplexity");
+  BOOST_TEST(contains(perplexity, "| method | configuration | quant | 128 | 256 | collapse |"));
+  BOOST_TEST(contains(perplexity, "| linear | linear factor=2 | none | 11.00 ± 0.11 |"));
+  BOOST_TEST(contains(perplexity, "| linear | linear factor=2 | nf4 | 14.00 ± 0.14 | — |"));
+  // Each compared with the baseline of its own quantization: 14 / 13.
+  const std::string ratio = section(report_markdown(data), "Ratio to the baseline");
+  BOOST_TEST(contains(ratio, "| linear | linear factor=2 | nf4 | +7.7% | — |"));
+}
+
+BOOST_AUTO_TEST_CASE(files_written_before_the_quant_field_read_as_none_or_gguf) {
+  nlohmann::json config = {{"model", "/m/tiny"}};
+  BOOST_TEST(quant_of(config) == "none");
+  config["model"] = "/m/smollm2.Q4_1.gguf";
+  BOOST_TEST(quant_of(config) == "gguf");
+  config["quant"] = "int4-g128";
+  BOOST_TEST(quant_of(config) == "int4-g128");
+}
+
+BOOST_AUTO_TEST_CASE(the_same_runs_in_any_order_give_the_same_bytes) {
+  std::vector<RunRecord> shuffled = small_sweep();
+  std::mt19937 rng(3);
+  std::shuffle(shuffled.begin(), shuffled.end(), rng);
+  const ReportData a = data_of(small_sweep());
+  const ReportData b = data_of(shuffled);
+  BOOST_TEST(report_markdown(a) == report_markdown(b));
+  BOOST_TEST(runs_csv(a) == runs_csv(b));
+  BOOST_TEST(windows_csv(a) == windows_csv(b));
+  BOOST_TEST(passkey_csv(a) == passkey_csv(b));
+  BOOST_TEST(ppl_lines_svg(a.settings[0]) == ppl_lines_svg(b.settings[0]));
+  BOOST_TEST(ppl_heatmap_svg(a.settings[0]) == ppl_heatmap_svg(b.settings[0]));
+}
+
+BOOST_AUTO_TEST_CASE(runs_csv_has_a_column_per_configuration_field) {
+  const std::string csv = runs_csv(data_of(small_sweep()));
+  const std::string header = csv.substr(0, csv.find('\n'));
+  BOOST_TEST(header.starts_with("run_id,status,error,model,model_sha256,dataset,dataset_sha256,family,rope_label,"
+                                "quant,baseline,length,metrics,rope.rope_type,windows.max_windows,windows.stride,"
+                                "ppl,ppl_stderr,"));
+  BOOST_TEST(contains(csv, "original-original-none-128,ok,,/models/tiny,0123456789abcdef0123,text:/data/genesis.txt,"
+                           "fedcba9876543210fedc,original,original,none,true,128,\"[\"\"passkey\"\",\"\"ppl\"\"]\","
+                           "original,2,0,10,0.1,"));
+}
