@@ -24,6 +24,7 @@ const char* kUsage =
     "  plan      print the runs, windows, tokens and estimated cost of a grid, and do nothing\n"
     "  grids     list the built-in grids\n"
     "  merge     combine results files (shards) into one\n"
+    "  report    Markdown tables, CSV and figures from results files\n"
     "  version   version and git commit\n";
 
 }  // namespace
@@ -38,7 +39,8 @@ int main(int argc, char** argv) {
   const Args args(argv + 2, argv + argc);
   const std::map<std::string, int (*)(const Args&)> commands = {
       {"eval", cmd_eval},   {"tokenize", cmd_tokenize}, {"inspect", cmd_inspect}, {"rope", cmd_rope},
-      {"run", cmd_run},     {"plan", cmd_plan},         {"grids", cmd_grids},     {"merge", cmd_merge}};
+      {"run", cmd_run},     {"plan", cmd_plan},         {"grids", cmd_grids},     {"merge", cmd_merge},
+      {"report", cmd_report}};
   if (command == "--help" || command == "-h" || command == "help") {
     std::cout << kUsage;
     return kExitOk;
