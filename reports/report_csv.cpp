@@ -50,7 +50,7 @@ struct Row {
 
 const std::vector<std::string> kMetricColumns = {
     "run_id",      "status",         "error",        "ppl",          "ppl_stderr",      "nll_sum",
-    "predictions", "windows",        "skipped_documents", "ratio_to_baseline", "baseline_run_id",
+    "predictions", "windows_scored", "skipped_documents", "ratio_to_baseline", "baseline_run_id",
     "collapse_ratio", "longppl",     "longppl_key_tokens", "passkey_retrieved", "passkey_trials",
     "passkey_accuracy", "seconds",   "tokens_per_second", "host",   "rank",            "device",
     "started_at",  "finished_at"};

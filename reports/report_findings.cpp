@@ -65,10 +65,19 @@ void against_baseline(const ReportData& data, const Setting& s, std::vector<std:
   }
 }
 
+// The first length at which a configuration's PPL rises more than the threshold above its PPL at
+// its shortest length (which must have completed, with a completed length after it).
+struct Rise {
+  std::size_t row;
+  int64_t from, at;
+  double ratio;
+};
+
 void rises(const ReportData& data, const Setting& s, std::vector<std::string>& out) {
+  constexpr std::size_t kListed = 10;  // the earliest and largest rises; the table has the rest
   const double threshold = data.options.rise_threshold;
-  std::size_t checked = 0, stayed = 0;
-  std::vector<std::string> risen;
+  std::size_t checked = 0;
+  std::vector<Rise> risen;
   for (std::size_t i = 0; i < s.rows.size(); ++i) {
     const ConfigurationRow& row = s.rows[i];
     if (row.runs.size() < 2) continue;
@@ -79,25 +88,34 @@ void rises(const ReportData& data, const Setting& s, std::vector<std::string>& o
     });
     if (completed_later == 0) continue;  // nothing to compare its first length with
     ++checked;
-    bool rose = false;
     for (const auto& [length, run] : row.runs) {
       if (length == first_length || cell_state(run) != CellState::completed) continue;
       const double ratio = *run->ppl / *first_run->ppl;
       if (ratio > 1.0 + threshold) {
-        risen.push_back(name_of(s, i) + " first rises more than " + format_percent(threshold) + " above its " +
-                        tokens(first_length) + " PPL at " + tokens(length) + " (" + format_signed_percent(ratio) + ")");
-        rose = true;
+        risen.push_back({i, first_length, length, ratio});
         break;
       }
     }
-    if (!rose) ++stayed;
   }
   if (checked == 0) return;
-  out.push_back(std::to_string(stayed) + " of " + std::to_string(checked) +
+  out.push_back(std::to_string(checked - risen.size()) + " of " + std::to_string(checked) +
                 " configurations stay within " + format_percent(threshold) +
                 " of their PPL at their shortest length at every completed length" +
                 where(data, s, "Perplexity", "perplexity") + ".");
-  for (const std::string& r : risen) out.push_back(r + where(data, s, "Perplexity", "perplexity") + ".");
+  std::stable_sort(risen.begin(), risen.end(), [](const Rise& a, const Rise& b) {
+    return a.at != b.at ? a.at < b.at : a.ratio > b.ratio;
+  });
+  for (std::size_t k = 0; k < risen.size() && k < kListed; ++k) {
+    const Rise& r = risen[k];
+    out.push_back(name_of(s, r.row) + " first rises more than " + format_percent(threshold) + " above its " +
+                  tokens(r.from) + " PPL at " + tokens(r.at) + " (" + format_signed_percent(r.ratio) + ")" +
+                  where(data, s, "Perplexity", "perplexity") + ".");
+  }
+  if (risen.size() > kListed)
+    out.push_back(std::to_string(risen.size() - kListed) +
+                (risen.size() - kListed == 1 ? " more configuration rises" : " more configurations rise") + " more than " +
+                  format_percent(threshold) + " (earliest and largest listed above)" +
+                  where(data, s, "Perplexity", "perplexity") + ".");
 }
 
 void best_passkey(const ReportData& data, const Setting& s, std::vector<std::string>& out) {

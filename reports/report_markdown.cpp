@@ -28,7 +28,8 @@ std::string identities(const ReportData& data, bool models) {
     const std::string& name = models ? s.model_name : s.dataset_name;
     const RunRecord* any = s.rows.front().runs.begin()->second;
     const std::string sha = any->config.value(models ? "model_sha256" : "dataset_sha256", std::string());
-    const std::string item = code(name) + (sha.empty() ? "" : " (sha256 " + sha.substr(0, 12) + "…)");
+    const std::string shown = sha.size() > 12 ? sha.substr(0, 12) + "…" : sha;
+    const std::string item = code(name) + (sha.empty() ? "" : " (sha256 " + markdown_text(shown) + ")");
     if (seen.insert(item).second) items.push_back(item);
   }
   return joined(items);

@@ -147,6 +147,22 @@ BOOST_AUTO_TEST_CASE(findings_follow_from_the_tables) {
   BOOST_TEST(contains(findings, "1 of 2 configurations stay within 15.0%"));
 }
 
+BOOST_AUTO_TEST_CASE(findings_list_the_ten_earliest_rises_and_count_the_rest) {
+  std::vector<RunRecord> records = small_sweep();
+  for (int f = 1; f <= 12; ++f) {  // ntk factor=f rises by f*10% from 128 to 256
+    const std::string label = "ntk factor=" + std::to_string(f);
+    records.push_back(make_run({"ntk", label, 128, 10.0}));
+    records.push_back(make_run({"ntk", label, 256, 10.0 * (1.0 + 0.1 * f + 0.01)}));
+  }
+  const std::string findings = section(report_markdown(data_of(records)), "Findings");
+  // original (exactly +20%), linear factor=2 and ntk factor=1 stay; ntk factor=2..12 rise.
+  BOOST_TEST(contains(findings, "3 of 14 configurations stay within 20.0%"));
+  BOOST_TEST(contains(findings, "`ntk factor=12` first rises more than 20.0% above its 128 tokens PPL at 256 tokens (+121.0%)"));
+  BOOST_TEST(contains(findings, "`ntk factor=3` first rises"));
+  BOOST_TEST(!contains(findings, "`ntk factor=2` first rises"));  // the 11th largest is counted, not listed
+  BOOST_TEST(contains(findings, "1 more configuration rises more than 20.0%"));
+}
+
 BOOST_AUTO_TEST_CASE(a_missing_baseline_is_an_error_unless_left_out_or_named) {
   std::vector<RunRecord> records = small_sweep();
   records.erase(records.begin(), records.begin() + 2);  // no original
