@@ -134,7 +134,7 @@ int cmd_report(const Args& args) {
             << " written to " << out << ":";
   for (const std::string& f : written.files) std::cout << " " << f;
   std::cout << "\n";
-  if (!written.png_note.empty()) std::cout << written.png_note << "\n";
+  for (const std::string& note : written.png_notes) std::cout << note << "\n";
   return kExitOk;
 }
 

@@ -1,6 +1,7 @@
 #include "reports/report_files.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -30,6 +31,15 @@ void write_whole(const fs::path& path, const std::string& bytes) {
   if (ec) throw Error(path.string() + ": cannot replace (" + ec.message() + ")");
 }
 
+// The width and height of an SVG that SvgDocument wrote (its <svg width=".." height="..">).
+std::pair<double, double> svg_size(const std::string& svg) {
+  const auto attribute = [&](const std::string& name) {
+    const auto at = svg.find(" " + name + "=\"");
+    return at == std::string::npos ? 0.0 : std::strtod(svg.c_str() + at + name.size() + 3, nullptr);
+  };
+  return {attribute("width"), attribute("height")};
+}
+
 }  // namespace
 
 WrittenReport write_report(const std::string& folder, const ReportData& data) {
@@ -47,32 +57,40 @@ WrittenReport write_report(const std::string& folder, const ReportData& data) {
   put("runs.csv", runs_csv(data));
   put("passkey.csv", passkey_csv(data));
   put("windows.csv", windows_csv(data));
-  std::vector<std::string> svgs;
+  std::vector<std::pair<std::string, std::pair<double, double>>> svgs;  // name, (width, height)
+  const auto put_svg = [&](const std::string& name, const std::string& svg) {
+    put(name, svg);
+    svgs.emplace_back(name, svg_size(svg));
+  };
   for (std::size_t i = 0; i < data.settings.size(); ++i) {
     const SettingFigures names = figure_names(data, i);
-    put(names.ppl_lines, ppl_lines_svg(data.settings[i]));
-    put(names.ppl_heatmap, ppl_heatmap_svg(data.settings[i]));
-    svgs.push_back(names.ppl_lines);
-    svgs.push_back(names.ppl_heatmap);
-    if (!names.passkey_heatmap.empty()) {
-      put(names.passkey_heatmap, passkey_heatmap_svg(data.settings[i]));
-      svgs.push_back(names.passkey_heatmap);
-    }
+    put_svg(names.ppl_lines, ppl_lines_svg(data.settings[i]));
+    put_svg(names.ppl_heatmap, ppl_heatmap_svg(data.settings[i]));
+    if (!names.passkey_heatmap.empty()) put_svg(names.passkey_heatmap, passkey_heatmap_svg(data.settings[i]));
   }
 
   if (!data.options.png) {
-    written.png_note = "no PNG (--no-png)";
+    written.png_notes.push_back("no PNG (--no-png)");
     return written;
   }
   const auto rasterizer = find_on_path("rsvg-convert");
   if (!rasterizer) {
-    written.png_note = "no PNG: rsvg-convert is not on PATH (Debian: apt-get install librsvg2-bin)";
+    written.png_notes.push_back("no PNG: rsvg-convert is not on PATH (Debian: apt-get install librsvg2-bin)");
     return written;
   }
-  for (const std::string& svg : svgs) {
-    const std::string png = svg.substr(0, svg.size() - 4) + ".png";
-    rasterize_svg(*rasterizer, (dir / svg).string(), (dir / png).string());
-    written.files.push_back(png);
+  for (const auto& [name, size] : svgs) {
+    const std::string png = name.substr(0, name.size() - 4) + ".png";
+    const auto zoom = png_zoom(size.first, size.second);
+    if (!zoom) {
+      written.png_notes.push_back("no " + png + ": the figure is too large for a PNG; " + name + " has it");
+      continue;
+    }
+    try {
+      rasterize_svg(*rasterizer, (dir / name).string(), (dir / png).string(), *zoom);
+      written.files.push_back(png);
+    } catch (const Error& e) {
+      written.png_notes.push_back(std::string("no ") + png + ": " + e.what());
+    }
   }
   return written;
 }

@@ -10,8 +10,9 @@
 namespace rb::reports {
 
 struct WrittenReport {
-  std::vector<std::string> files;   // names inside the folder, in the order written
-  std::string png_note;             // why there are no PNGs, when there are none
+  std::vector<std::string> files;        // names inside the folder, in the order written
+  std::vector<std::string> png_notes;    // why a PNG is missing (PNGs are a convenience: the report
+                                         // is complete without them, so these are not errors)
 };
 
 WrittenReport write_report(const std::string& folder, const ReportData& data);

@@ -4,7 +4,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -33,8 +35,17 @@ std::optional<std::string> find_on_path(const std::string& program) {
   return std::nullopt;
 }
 
-void rasterize_svg(const std::string& rasterizer, const std::string& svg_path, const std::string& png_path) {
-  std::vector<std::string> args{rasterizer, "-z", "2", "-o", png_path, svg_path};
+std::optional<double> png_zoom(double width, double height, double max_side) {
+  const double zoom = std::min(2.0, max_side / std::max(width, height));
+  if (zoom < 1.0) return std::nullopt;
+  return zoom;
+}
+
+void rasterize_svg(const std::string& rasterizer, const std::string& svg_path, const std::string& png_path,
+                   double zoom) {
+  char zoom_text[32];
+  std::snprintf(zoom_text, sizeof zoom_text, "%.4f", zoom);
+  std::vector<std::string> args{rasterizer, "-z", zoom_text, "-o", png_path, svg_path};
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -44,9 +55,12 @@ void rasterize_svg(const std::string& rasterizer, const std::string& svg_path, c
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0)
     if (errno != EINTR) throw Error(rasterizer + ": waitpid failed (" + std::strerror(errno) + ")");
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::error_code ec;
+    std::filesystem::remove(png_path, ec);
     throw Error(rasterizer + " failed on " + svg_path + " (exit status " +
                 std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)) + ")");
+  }
 }
 
 }  // namespace rb::reports

@@ -11,6 +11,7 @@
 #include "reports/report_data.hpp"
 #include "reports/report_figures.hpp"
 #include "reports/svg_document.hpp"
+#include "reports/svg_rasterizer.hpp"
 #include "test_reports_report_records.hpp"
 
 using namespace rb::reports;
@@ -109,4 +110,10 @@ BOOST_AUTO_TEST_CASE(lines_figure_has_a_panel_per_family_and_the_training_length
   BOOST_TEST(contains(svg, ">context length (tokens)</text>"));
   const ReportData without = build_report_data(input_of(small_sweep()), {});
   BOOST_TEST(!contains(ppl_lines_svg(without.settings[0]), "trained:"));
+}
+
+BOOST_AUTO_TEST_CASE(png_zoom_keeps_sides_under_the_rasterizer_limit) {
+  BOOST_TEST(*png_zoom(1000, 500) == 2.0);
+  BOOST_TEST(*png_zoom(1000, 20000) == 1.6);
+  BOOST_TEST(!png_zoom(100, 40000).has_value());  // would shrink below its own size: no PNG
 }
