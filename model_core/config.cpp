@@ -285,8 +285,6 @@ void validate_config(const ModelConfig& c) {
     throw InputError(s, "partial_rotary_factor",
                      "rotary dimension head_dim * partial_rotary_factor = " + std::to_string(rot) +
                          " must be a positive even number");
-  // LayerWeights carries no MLP biases, so such a checkpoint would run without them.
-  if (c.mlp_bias) throw InputError(s, "mlp_bias", "true is not supported (only bias-free MLPs)");
   if (!c.rope_scaling.is_null() && !c.rope_scaling.is_object())
     throw InputError(s, "rope_scaling", "expected an object or null");
 }
