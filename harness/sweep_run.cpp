@@ -54,13 +54,16 @@ std::string weights_label(const RunSpec& spec, std::map<std::string, std::string
 
 enum Tag : int { kReady = 1, kItem = 2, kStop = 3, kResult = 4, kPlan = 5 };
 
-// Rank 0 stops at the next turn of its loop; any other rank has nothing to save and goes at once
-// (mpirun forwards a SIGTERM to every rank and sends SIGKILL a second later; srun and Slurm's
-// preemption signal every rank).
+// Rank 0 stops at the next turn of its loop, checkpoints and ends the job (MPI_Abort). The other
+// ranks have nothing to save but keep going meanwhile: under mpirun, which passes a SIGTERM on to
+// every rank and sends SIGKILL a second later, a rank that exits first makes mpirun kill rank 0
+// before its checkpoint. Should rank 0 never end them (it got no signal), they go after a grace.
+constexpr unsigned kWorkerGraceSeconds = 10;
 std::atomic<int> g_signal{0};
 std::atomic<int> g_rank{0};
+extern "C" void on_worker_grace_over(int) { ::_exit(kExitInterrupted); }
 extern "C" void on_signal(int sig) {
-  if (g_rank.load() != 0) ::_exit(kExitInterrupted);
+  if (g_rank.load() != 0 && g_signal.load() == 0) ::alarm(kWorkerGraceSeconds);
   g_signal.store(sig);
 }
 
@@ -399,8 +402,8 @@ int coordinate(const SweepPlan& plan, Worker& worker, reports::ResultsStore& sto
   }
   if (g_signal.load() != 0 && (in_flight > 0 || world > 1)) {
     // Stopped by a signal: save what is finished and go now (under mpirun SIGKILL follows a second
-    // after the SIGTERM); items in flight are abandoned and done again on --resume. The other ranks
-    // have gone already when they got the signal too, or are busy: MPI_Abort ends them either way.
+    // after the SIGTERM); items in flight are abandoned and done again on --resume; MPI_Abort ends
+    // the other ranks.
     store.close();
     std::fprintf(stderr,
                  "%sropebatch run: stopped by signal %d: %lld of %lld runs finished and saved in %s (%lld work items "
@@ -457,6 +460,7 @@ int run_sweep(const RunOptions& options) {
   MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
   MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &world));
   g_rank.store(rank);
+  std::signal(SIGALRM, on_worker_grace_over);
   std::signal(SIGTERM, on_signal);
   std::signal(SIGINT, on_signal);
 

@@ -25,8 +25,8 @@ struct RunOptions {
 };
 
 // Exit codes beyond the shared ones (harness/commands.hpp).
-// SIGTERM/SIGINT (to any rank, or to mpirun, which forwards it to every rank): rank 0 checkpoints
-// the finished runs and exits at once, items in flight are abandoned; the other ranks exit at once.
+// SIGTERM/SIGINT (to rank 0 or every rank, or to mpirun, which forwards it to every rank): rank 0
+// checkpoints the finished runs and ends the job at once; items in flight are abandoned.
 constexpr int kExitInterrupted = 3;   // finished runs are saved; rerun with --resume
 constexpr int kExitSomeFailed = 4;    // the sweep finished but some runs failed (see the results file)
 
