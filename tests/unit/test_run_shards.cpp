@@ -230,3 +230,26 @@ BOOST_AUTO_TEST_CASE(bad_shard_input_exits_2_with_a_clear_message) {
          {"cut0.h5", "holds " + std::to_string(part.size()) + " of the " + std::to_string(a0.records.size()), "--resume"});
   fs::remove_all(dir);
 }
+
+BOOST_AUTO_TEST_CASE(slurm_chain_resubmits_only_unfinished_shards) {
+  const fs::path dir = scratch("slurm");
+  const std::string chain = "slurm --grid " + kGrid + " --shards 3 --out-dir " + (dir / "sweep").string() +
+                            " --run-arg=--cache-dir=" + (dir / "cache").string();
+  auto r = rbtest::run_ropebatch(chain);
+  BOOST_REQUIRE_MESSAGE(r.status == 0, r.err);
+  BOOST_CHECK_MESSAGE(contains(r.out, "--array=0-2 ") && contains(r.out, "--dependency=afterany:$array") &&
+                          contains(r.out, "ropebatch-array.sbatch " + (dir / "sweep").string() + " 3 --grid " + kGrid),
+                      r.out);
+  // Shard 1 done: the array reruns shards 0 and 2 only.
+  fs::create_directories(dir / "sweep");
+  r = rbtest::run_ropebatch(run(dir, "sweep/shard-1.h5", "--shard 1/3"), rbtest::mpi_env());
+  BOOST_REQUIRE_MESSAGE(r.status == 0, r.err);
+  r = rbtest::run_ropebatch(chain);
+  BOOST_CHECK_MESSAGE(r.status == 0 && contains(r.out, "--array=0,2 ") && contains(r.out, "2 to run (1 complete"), r.out);
+  r = rbtest::run_ropebatch("slurm --grid " + kGrid + " --shards 0");
+  BOOST_CHECK_EQUAL(r.status, 2);
+  BOOST_CHECK_MESSAGE(contains(r.err, "--shards"), r.err);
+  r = rbtest::run_ropebatch("slurm --grid " + kGrid + " --shards 2 --dependency afternotok");
+  BOOST_CHECK_EQUAL(r.status, 2);
+  fs::remove_all(dir);
+}
