@@ -51,6 +51,20 @@ FileInfo read_file_info(hid_t file, const std::string& path) {
   info.git_commit = h5::read_string_attr(file, "git_commit", path, "");
   info.command_lines = h5::read_strings_attr(file, "command_lines", path, "");
   info.started_at = h5::read_string_attr(file, "started_at", path, "");
+  GridSlice& g = info.slice;  // absent in files of older versions and merges of several grids
+  if (h5::has_attr(file, "grid_id", path)) {
+    g.grid = h5::read_string_attr(file, "grid", path, "");
+    g.grid_id = h5::read_string_attr(file, "grid_id", path, "");
+    g.grid_runs = h5::read_int64_attr(file, "grid_runs", path, "");
+  }
+  if (h5::has_attr(file, "shard_count", path)) {
+    g.shard_index = h5::read_int64_attr(file, "shard_index", path, "");
+    g.shard_count = h5::read_int64_attr(file, "shard_count", path, "");
+    g.shard_runs = h5::read_int64_attr(file, "shard_runs", path, "");
+    if (g.shard_count < 1 || g.shard_index < 0 || g.shard_index >= g.shard_count)
+      throw InputError(path, "shard_index", "is " + std::to_string(g.shard_index) + " of shard_count " +
+                                                std::to_string(g.shard_count) + ": not a valid shard");
+  }
   return info;
 }
 
