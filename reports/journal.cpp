@@ -96,7 +96,7 @@ JournalContents decode_journal(const std::string& bytes, const std::string& path
       out.warnings.push_back(at(path, pos) + "record fails its CRC-32 checksum (damaged); ignored");
     } else {
       try {
-        out.entries.push_back(parse_cbor_input(body, path, "byte " + std::to_string(pos)));
+        out.entries.push_back(parse_cbor_input(body, path, "record"));
       } catch (const InputError& e) {
         out.warnings.push_back(at(path, pos) + "record is not valid CBOR (" + e.what() + "); ignored");
       }
