@@ -30,7 +30,7 @@ int cmd_run(const Args& args) {
       ("model", po::value(&o.overrides.models)->composing(), "replace the grid's models (repeatable)")
       ("data", po::value(&o.overrides.datasets)->composing(), "replace the grid's datasets (repeatable)")
       ("out", po::value(&o.out)->default_value("results.h5"), "HDF5 results file")
-      ("resume", po::bool_switch(&o.resume), "continue OUT, skipping runs already complete there (also what the same command does again)")
+      ("resume", po::bool_switch(&o.resume), "continue OUT, skipping runs already complete there (without it an existing OUT is an error)")
       ("backend", po::value(&o.backend)->default_value("cpu"), "cpu or cuda (one process per GPU)")
       ("threads", po::value(&o.threads)->default_value(0), "CPU threads per rank (0: the host's cores divided among its ranks)")
       ("tp", po::value(&tp)->default_value(1), "tensor-parallel group size (1: none)")

@@ -288,9 +288,24 @@ int coordinate(const SweepPlan& plan, Worker& worker, reports::ResultsStore& sto
                static_cast<long long>(total_runs), static_cast<long long>(already), options.out.c_str(), queue.size(),
                world);
 
+  // A results store that cannot be written (a full disk, a lost mount) stops the sweep as a signal
+  // does: no new items, the ones in flight finish, every rank is told to stop, and what was saved
+  // (journal and .h5) stays for --resume. The first failure is reported.
+  std::string storage_error;
+  auto store_safely = [&](auto&& operation) {
+    if (!storage_error.empty()) return false;
+    try {
+      operation();
+      return true;
+    } catch (const Error& e) {
+      storage_error = e.what();
+      return false;
+    }
+  };
+
   auto finish_run = [&](int64_t run) {
     reports::RunRecord rec = assemble(plan, run, states[run], 0);
-    store.append(rec);
+    if (!store_safely([&] { store.append(rec); })) return;
     ++done_runs;
     if (rec.status != "ok") ++failed_runs;
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -379,7 +394,7 @@ int coordinate(const SweepPlan& plan, Worker& worker, reports::ResultsStore& sto
         progressed = true;
       }
     }
-    const bool stopping = g_signal.load() != 0;
+    const bool stopping = g_signal.load() != 0 || !storage_error.empty();
     while (!stopping && (!idle_ranks.empty() || !local_busy)) {
       auto item = next_item();
       if (!item) break;
@@ -395,7 +410,7 @@ int coordinate(const SweepPlan& plan, Worker& worker, reports::ResultsStore& sto
     }
     if (stopping || (in_flight == 0 && queue.empty())) break;
     if (std::chrono::steady_clock::now() - last_checkpoint > std::chrono::minutes(5)) {
-      store.checkpoint();
+      store_safely([&] { store.checkpoint(); });
       last_checkpoint = std::chrono::steady_clock::now();
     }
     if (!progressed) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -426,7 +441,16 @@ int coordinate(const SweepPlan& plan, Worker& worker, reports::ResultsStore& sto
   }
   for (int r = 1; r < world; ++r) send_json(r, kStop, nullptr);
   if (tty) std::fprintf(stderr, "\n");
-  store.close();
+  store_safely([&] { store.close(); });
+  if (!storage_error.empty()) {
+    std::fprintf(stderr,
+                 "ropebatch run: error: %s\nropebatch run: stopped: the results cannot be written; the %lld runs "
+                 "finished and saved so far are kept in %s and %s; make room and run the same command with "
+                 "--resume to finish\n",
+                 storage_error.c_str(), static_cast<long long>(done_runs), options.out.c_str(),
+                 reports::journal_path_for(options.out).c_str());
+    return cli::kExitFailure;
+  }
   const int sig = g_signal.load();
   if (sig != 0) {
     std::fprintf(stderr,
@@ -512,8 +536,9 @@ int run_sweep(const RunOptions& options) {
       info.command_lines = {options.command_line};
       info.started_at = reports::utc_now_iso8601();
       info.slice = grid_slice(grid, plan.run_ids, shard_of, options.shard);
-      // The same command again continues OUT (as --resume does): a results file only ever gains runs.
-      store = std::make_unique<reports::ResultsStore>(reports::ResultsStore::open(options.out, info, true));
+      // Without --resume an existing OUT is refused (docs/RESULTS_FORMAT.md): a results file only
+      // ever gains runs, and only when asked to.
+      store = std::make_unique<reports::ResultsStore>(reports::ResultsStore::open(options.out, info, options.resume));
       check_same_slice(store->previous_info().slice, info.slice, options.out);
       const int64_t mine = options.shard ? options.shard->index : 0;
       for (std::size_t run = 0; run < plan.run_ids.size(); ++run) {

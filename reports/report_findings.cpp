@@ -42,6 +42,7 @@ void lowest_ppl(const ReportData& data, const Setting& s, std::vector<std::strin
     std::vector<std::size_t> best;
     for (std::size_t r : ranked)
       if (*s.rows[r].run_at(length)->ppl == *s.rows[ranked.front()].run_at(length)->ppl) best.push_back(r);
+    if (best.empty()) continue;  // a NaN first (readers refuse one: reports/run_record_check.hpp)
     const RunRecord& run = *s.rows[best.front()].run_at(length);
     out.push_back("At " + tokens(length) + ", the lowest PPL is " + format_ppl(*run.ppl, run.ppl_stderr) + ", by " +
                   name_list(s, best, best.size()) + ", of " + std::to_string(ranked.size()) +

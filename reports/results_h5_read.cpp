@@ -2,10 +2,12 @@
 // run group in the order written.
 #include <type_traits>
 
+#include "common/json_input.hpp"
 #include "reports/durable_file.hpp"
 #include "reports/hdf5_util.hpp"
 #include "reports/passkey_table.hpp"
 #include "reports/results_h5.hpp"
+#include "reports/run_record_check.hpp"
 #include "reports/run_record_fields.hpp"
 #include "reports/summary_table.hpp"
 
@@ -102,11 +104,7 @@ RunRecord read_run(hid_t runs, const std::string& run_id, const std::string& pat
     }
   });
   const std::string config = h5::read_string_attr(group, "config", path, where);
-  try {
-    r.config = json::parse(config);
-  } catch (const json::exception& e) {
-    throw InputError(path, where + "/config", std::string("not valid JSON: ") + e.what());
-  }
+  r.config = parse_json_input(config, path, where + "/config");
   visit_array_fields([&](const char* name, auto member, ArrayStorage storage) {
     auto& values = r.*member;
     using T = typename std::remove_cvref_t<decltype(values)>::value_type;
@@ -116,6 +114,7 @@ RunRecord read_run(hid_t runs, const std::string& run_id, const std::string& pat
       throw InputError(path, where + "/" + name, "missing dataset");
   });
   if (h5::has_link(group, "passkey", path)) r.passkey = read_passkey_dataset(group, path, where);
+  check_run_record(r, path, where);
   return r;
 }
 

@@ -3,6 +3,7 @@
 #include <type_traits>
 
 #include "common/error.hpp"
+#include "reports/run_record_check.hpp"
 #include "reports/run_record_fields.hpp"
 
 namespace rb::reports {
@@ -65,6 +66,7 @@ RunRecord run_record_from_json(const json& j, const std::string& where) {
     r.passkey.push_back({get_field<int64_t>(p, "length", at + ": passkey"), get_field<double>(p, "depth", at + ": passkey"),
                          get_field<int64_t>(p, "trial", at + ": passkey"), get_field<bool>(p, "retrieved", at + ": passkey")});
   }
+  check_run_record(r, where, "run " + r.run_id);
   return r;
 }
 

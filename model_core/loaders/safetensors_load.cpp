@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
+#include "common/json_input.hpp"
 #include "model_core/loaders/safetensors.hpp"
 
 namespace rb {
@@ -46,11 +47,7 @@ json read_index(const fs::path& index) {
   if (!in) throw InputError(index.string(), "", "cannot open for reading");
   std::stringstream text;
   text << in.rdbuf();
-  try {
-    return json::parse(text.str());
-  } catch (const json::parse_error& e) {
-    throw InputError(index.string(), "", "invalid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
-  }
+  return parse_json_input(text.str(), index.string());
 }
 
 void load_sharded(const fs::path& dir, const fs::path& index, ModelWeights& w, Mode mode) {
