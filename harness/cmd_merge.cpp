@@ -3,6 +3,7 @@
 #include "common/error.hpp"
 #include "harness/commands.hpp"
 #include "harness/merge_command.hpp"
+#include "harness/options.hpp"
 #include "harness/version.hpp"
 #include "reports/merge.hpp"
 
@@ -10,11 +11,12 @@ namespace rb::cli {
 namespace {
 
 const char* kMergeUsage =
-    "usage: ropebatch merge OUT.h5 IN1.h5 [IN2.h5 ...]\n"
+    "usage: ropebatch merge OUT.h5 IN1.h5 [IN2.h5 ...] [--format text|json]\n"
     "\n"
     "Writes OUT.h5 with every run of the inputs (each read with its .journal when a sweep left one).\n"
     "A run in several inputs must have the same status and the same numbers bit for bit; the first\n"
-    "input's copy is kept. OUT.h5 must not exist.";
+    "input's copy is kept. OUT.h5 must not exist. --format json prints {out, inputs, runs,\n"
+    "duplicates_agreed, warnings}.";
 
 // The command line as a shell would take it back (arguments with special characters quoted).
 std::string shell_join(const std::vector<std::string>& words) {
@@ -36,13 +38,25 @@ std::string shell_join(const std::vector<std::string>& words) {
 
 }  // namespace
 
-int cmd_merge(const std::vector<std::string>& args) {
-  for (const std::string& a : args) {
+int cmd_merge(const std::vector<std::string>& all_args) {
+  std::vector<std::string> args;
+  std::string format = "text";
+  for (std::size_t i = 0; i < all_args.size(); ++i) {
+    const std::string& a = all_args[i];
     if (a == "--help" || a == "-h") {
       std::cout << kMergeUsage << "\n";
       return kExitOk;
     }
-    if (a.starts_with("--")) throw InputError("command line", a, std::string("unknown option\n") + kMergeUsage);
+    if (a == "--format") {
+      if (i + 1 >= all_args.size()) throw InputError("command line", a, std::string("needs a value\n") + kMergeUsage);
+      format = check_format(all_args[++i]);
+    } else if (a.starts_with("--format=")) {
+      format = check_format(a.substr(9));
+    } else if (a.starts_with("--")) {
+      throw unknown_option(a, {"--format", "--help"}, kMergeUsage);
+    } else {
+      args.push_back(a);
+    }
   }
   if (args.size() < 2) throw InputError("command line", "", std::string("needs OUT.h5 and at least one input\n") + kMergeUsage);
   const std::string output = args.front();
@@ -58,6 +72,16 @@ int cmd_merge(const std::vector<std::string>& args) {
 
   const reports::MergeResult merged = reports::merge_files(output, inputs, session);
   for (const std::string& w : merged.warnings) std::cerr << "ropebatch merge: warning: " << w << "\n";
+  if (format == "json") {
+    std::cout << nlohmann::json{{"out", output},
+                                {"inputs", inputs},
+                                {"runs", merged.records.size()},
+                                {"duplicates_agreed", merged.duplicates},
+                                {"warnings", merged.warnings}}
+                     .dump(2)
+              << "\n";
+    return kExitOk;
+  }
   std::cout << "merged " << merged.records.size() << " runs from " << inputs.size() << " files ("
             << merged.duplicates << " duplicate runs agreed) into " << output << "\n";
   return kExitOk;

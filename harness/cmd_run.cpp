@@ -34,12 +34,14 @@ int cmd_run(const Args& args) {
       ("tp", po::value(&tp)->default_value(1), "tensor-parallel group size (1: none)")
       ("cache-dir", po::value(&o.cache_dir)->default_value(default_cache_dir()), "token and text caches")
       ("save-token-nll", po::bool_switch(&o.save_token_nll), "store per-token NLL (chunked, compressed)")
-      ("item-tokens", po::value(&o.item_tokens)->default_value(65536), "tokens per work item handed to a rank");
+      ("item-tokens", po::value(&o.item_tokens)->default_value(65536), "tokens per work item handed to a rank")
+      ("format", po::value(&o.format)->default_value("text"), "text, or json: a summary of what ran, failed and was skipped, and where, on stdout");
   po::variables_map vm;
   if (!parse_or_help(args, desc, vm,
                      "usage: [mpirun -n N] ropebatch run --grid NAME|FILE.toml [--model PATH]... [--data SPEC]... "
                      "[--out results.h5] [--resume] [--backend cpu|cuda]"))
     return kExitOk;
+  check_format(o.format);
   if (tp != 1) throw InputError("command line", "--tp", "tensor parallelism is not available yet; use --tp 1");
   if (o.item_tokens < 1) throw InputError("command line", "--item-tokens", "must be >= 1");
   o.command_line = "ropebatch run";

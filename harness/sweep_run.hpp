@@ -19,6 +19,7 @@ struct RunOptions {
   bool save_token_nll = false;
   int64_t item_tokens = 65536;   // tokens per work item (at least one window)
   std::string command_line;
+  std::string format = "text";   // "json": a summary of the sweep on stdout at the end
 };
 
 // Exit codes beyond the shared ones (harness/commands.hpp).
