@@ -12,7 +12,7 @@
 
 #include "common/error.hpp"
 #include "datasets/file_io.hpp"
-#include "datasets/utf8.hpp"
+#include "common/utf8.hpp"
 
 extern char** environ;
 

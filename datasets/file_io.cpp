@@ -10,7 +10,7 @@
 #include <system_error>
 
 #include "common/error.hpp"
-#include "datasets/utf8.hpp"
+#include "common/utf8.hpp"
 
 namespace rb::data {
 

@@ -1,30 +1,35 @@
 #pragma once
-// SHA-256 (FIPS 180-4, section 6.2), written here because rb_datasets links no crypto library.
-// Used for source content hashes and token-cache keys; not for anything security-relevant.
+// SHA-256 (FIPS 180-4) through OpenSSL's EVP interface: source content hashes and token-cache
+// keys; not for anything security-relevant.
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+
+struct evp_md_ctx_st;
 
 namespace rb::data {
 
 class Sha256 {
  public:
   Sha256();
+  ~Sha256();
+  Sha256(Sha256&&) noexcept;
+  Sha256& operator=(Sha256&&) noexcept;
   void update(const void* data, std::size_t size);
   void update(std::string_view bytes) { update(bytes.data(), bytes.size()); }
-  // Finishes the hash (the object must not be updated afterwards).
+  // Finishes the hash (the object must not be updated afterwards: std::logic_error).
   std::array<std::uint8_t, 32> digest();
   // Lower-case hex of digest().
   std::string hex_digest();
 
  private:
-  void compress(const std::uint8_t* block);
-  std::array<std::uint32_t, 8> state_;
-  std::array<std::uint8_t, 64> buffer_{};
-  std::size_t buffered_ = 0;
-  std::uint64_t total_bytes_ = 0;
+  struct Free {
+    void operator()(evp_md_ctx_st* ctx) const;
+  };
+  std::unique_ptr<evp_md_ctx_st, Free> ctx_;
   bool finished_ = false;
 };
 

@@ -13,21 +13,26 @@ namespace rb::data {
 enum class SourceKind {
   text,       // "text:PATH": one UTF-8 file, one document
   directory,  // "dir:PATH": one document per file (*.txt or no extension), sorted by name (PG19 layout)
-  jsonl,      // "jsonl:PATH": one JSON object per line, its "text" string is the document
+  jsonl,      // "jsonl:PATH[#FIELD]": one JSON object per line, its FIELD (default "text") string is the document
+  parquet,    // "parquet:PATH[#COLUMN]": Parquet (needs Apache Arrow's C++ library; see docs/DATASETS.md)
+  hf_arrow,   // "hf:PATH[#COLUMN]": a Hugging Face `datasets` save_to_disk folder (Arrow; likewise)
   wikitext,   // "wikitext:PATH": wiki.*.raw joined like the Hugging Face perplexity recipe
   bible_kjv,  // "bible-kjv": Debian's bible-kjv text, printed by `bible -f Gen1:1-Rev22:21`
 };
 
-// "text", "dir", "jsonl", "wikitext", "bible-kjv" (the spec prefixes).
+// "text", "dir", "jsonl", "parquet", "hf", "wikitext", "bible-kjv" (the spec prefixes).
 std::string_view kind_name(SourceKind kind);
 
 struct SourceSpec {
   SourceKind kind = SourceKind::text;
   std::filesystem::path path;  // empty for bible-kjv
+  std::string column;          // jsonl field / Parquet or Arrow column ("#NAME"); empty: "text"
 };
 
-// "text:PATH", "dir:PATH", "jsonl:PATH", "wikitext:PATH", "bible-kjv", or a bare PATH (an existing
-// directory -> dir, anything else -> text). Throws rb::InputError("source", spec, problem).
+// "text:PATH", "dir:PATH", "jsonl:PATH[#FIELD]", "parquet:PATH[#COLUMN]", "hf:PATH[#COLUMN]",
+// "wikitext:PATH", "bible-kjv", or a bare PATH (an existing directory -> dir, *.jsonl -> jsonl,
+// *.parquet -> parquet, anything else -> text). A "NAME:" prefix that names no scheme, on a path
+// that does not exist, is an unknown scheme. Throws rb::InputError("source", spec, problem).
 SourceSpec parse_source_spec(std::string_view spec);
 
 using WarnFn = std::function<void(const std::string& message)>;

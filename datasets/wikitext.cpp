@@ -1,6 +1,6 @@
 #include "datasets/wikitext.hpp"
 
-#include "datasets/utf8.hpp"
+#include "common/utf8.hpp"
 
 namespace rb::data {
 

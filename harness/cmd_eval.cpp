@@ -7,12 +7,21 @@
 #include "common/error.hpp"
 #include "harness/commands.hpp"
 #include "harness/options.hpp"
+#include "harness/progress.hpp"
 #include "harness/scoring.hpp"
 #include "harness/text_input.hpp"
 #include "model_core/backend.hpp"
 #include "model_core/model.hpp"
+#include "reports/statistics.hpp"
 
 namespace rb::cli {
+namespace {
+std::string format_fixed(double value, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, value);
+  return buf;
+}
+}  // namespace
 
 int cmd_eval(const Args& args) {
   po::options_description desc("eval options");
@@ -48,10 +57,16 @@ int cmd_eval(const Args& args) {
   if (stride < 0) throw InputError("command line", "--stride", "must be >= 0");
 
   // Everything that can be wrong with the inputs is checked before the weights are read.
+  const auto t_start = std::chrono::steady_clock::now();
+  const auto since_start = [&] {
+    return format_duration(std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count());
+  };
   Model model = load_model(model_path, LoadOptions{.load_tokenizer = true, .load_weights = false});
+  verbose_note("eval: " + model_path + ": configuration and tokenizer read (" + since_start() + ")");
   const nlohmann::json rope_arg = parse_rope_argument(rope_text);
   auto rope = rope_method_for(model.config, rope_arg);
   const TokenizedText text = tokenize_source(data, *model.tokenizer, bos_policy);
+  verbose_note("eval: " + text.id + ": " + std::to_string(text.tokens.size()) + " tokens (" + since_start() + ")");
   std::vector<int32_t> tokens = text.tokens;
   if (max_tokens > 0 && static_cast<int64_t>(tokens.size()) > max_tokens) tokens.resize(max_tokens);
   for (int64_t L : lengths) {
@@ -69,31 +84,57 @@ int cmd_eval(const Args& args) {
   bopts.kind = backend_kind;
   bopts.threads = threads;
   auto backend = make_backend(model, bopts);
+  verbose_note("eval: weights loaded, backend " + backend->name() + " ready (" + since_start() + ")");
 
-  nlohmann::json results = nlohmann::json::array();
+  // Every length's windows are planned first, so the progress line knows the whole job.
+  std::vector<data::WindowPlan> plans;
+  int64_t total_tokens = 0;
   for (int64_t L : lengths) {
     data::WindowOptions wopts;
     wopts.length = static_cast<size_t>(L);
     if (stride > 0) wopts.stride = static_cast<size_t>(stride);
     if (max_windows > 0) wopts.max_windows = static_cast<size_t>(max_windows);
     const size_t n_tokens = tokens.size();
-    const data::WindowPlan plan = data::plan_windows(std::span<const size_t>(&n_tokens, 1), wopts);
-    const LengthResult r = score_windows(*backend, *rope, tokens, plan.windows, L);
+    plans.push_back(data::plan_windows(std::span<const size_t>(&n_tokens, 1), wopts));
+    total_tokens += static_cast<int64_t>(plans.back().windows.size()) * L;
+  }
+
+  nlohmann::json results = nlohmann::json::array();
+  Progress progress("eval", total_tokens);
+  int64_t tokens_before = 0;
+  for (size_t i = 0; i < lengths.size(); ++i) {
+    const int64_t L = lengths[i];
+    const auto on_batch = [&](const LengthResult& so_far) {
+      char note[160];
+      std::snprintf(note, sizeof note, "L=%lld window %lld/%zu  ppl %.4f so far  %.0f tok/s",
+                    static_cast<long long>(L), static_cast<long long>(so_far.windows), plans[i].windows.size(),
+                    std::exp(so_far.nll_sum / std::max<int64_t>(1, so_far.predictions)),
+                    so_far.seconds > 0 ? so_far.windows * L / so_far.seconds : 0.0);
+      progress.update(tokens_before + so_far.windows * L, note);
+    };
+    const LengthResult r = score_windows(*backend, *rope, tokens, plans[i].windows, L, on_batch);
+    tokens_before += r.windows * L;
+    const reports::PerplexityEstimate e = reports::perplexity_over_windows(r.window_nll, r.window_predictions);
+    const double tokens_per_second = r.seconds > 0 ? r.windows * L / r.seconds : 0.0;
     results.push_back({{"length", L},
                        {"ppl", r.ppl},
+                       {"ppl_stderr", e.ppl_stderr ? nlohmann::json(*e.ppl_stderr) : nlohmann::json(nullptr)},
                        {"nll_sum", r.nll_sum},
                        {"predictions", r.predictions},
                        {"windows", r.windows},
                        {"seconds", r.seconds},
-                       {"tokens_per_second", r.seconds > 0 ? r.windows * L / r.seconds : 0.0}});
+                       {"tokens_per_second", tokens_per_second}});
     if (format == "text") {
-      std::printf("length %7lld  windows %5lld  predictions %8lld  nll %.6f  ppl %.6f  (%.2f s)\n",
+      progress.clear();
+      const std::string se = e.ppl_stderr ? format_fixed(*e.ppl_stderr, 4) : std::string("n/a (one window)");
+      std::printf("length %7lld  windows %5lld  predictions %8lld  nll %.6f  ppl %.6f ± %s  %.0f tokens/s  (%.2f s)\n",
                   static_cast<long long>(L), static_cast<long long>(r.windows),
                   static_cast<long long>(r.predictions), r.nll_sum / std::max<int64_t>(1, r.predictions), r.ppl,
-                  r.seconds);
+                  se.c_str(), tokens_per_second, r.seconds);
       std::fflush(stdout);
     }
   }
+  progress.clear();
   if (format == "json") {
     nlohmann::json out = {{"model", model_path},
                           {"data", text.id},

@@ -3,6 +3,7 @@
 #include "common/error.hpp"
 #include "harness/commands.hpp"
 #include "harness/merge_command.hpp"
+#include "harness/options.hpp"
 #include "harness/version.hpp"
 #include "reports/merge.hpp"
 
@@ -10,13 +11,14 @@ namespace rb::cli {
 namespace {
 
 const char* kMergeUsage =
-    "usage: ropebatch merge OUT.h5 IN1.h5 [IN2.h5 ...] [--allow-partial]\n"
+    "usage: ropebatch merge OUT.h5 IN1.h5 [IN2.h5 ...] [--allow-partial] [--format text|json]\n"
     "\n"
     "Writes OUT.h5 with every run of the inputs (each read with its .journal when a sweep left one).\n"
     "A run in several inputs must have the same status and the same numbers bit for bit; the first\n"
     "input's copy is kept. OUT.h5 must not exist.\n"
     "Shards (run --shard I/N) must all be of one grid and split; a missing or unfinished shard is an\n"
-    "error naming it, unless --allow-partial (then a warning).";
+    "error naming it, unless --allow-partial (then a warning). --format json prints {out, inputs,\n"
+    "runs, duplicates_agreed, warnings}.";
 
 // The command line as a shell would take it back (arguments with special characters quoted).
 std::string shell_join(const std::vector<std::string>& words) {
@@ -38,26 +40,35 @@ std::string shell_join(const std::vector<std::string>& words) {
 
 }  // namespace
 
-int cmd_merge(const std::vector<std::string>& given) {
+int cmd_merge(const std::vector<std::string>& all_args) {
   reports::MergeOptions options;
   std::vector<std::string> args;
-  for (const std::string& a : given) {
-    if (a == "--allow-partial") options.allow_partial = true;
-    else args.push_back(a);
-  }
-  for (const std::string& a : args) {
+  std::string format = "text";
+  for (std::size_t i = 0; i < all_args.size(); ++i) {
+    const std::string& a = all_args[i];
     if (a == "--help" || a == "-h") {
       std::cout << kMergeUsage << "\n";
       return kExitOk;
     }
-    if (a.starts_with("--")) throw InputError("command line", a, std::string("unknown option\n") + kMergeUsage);
+    if (a == "--allow-partial") {
+      options.allow_partial = true;
+    } else if (a == "--format") {
+      if (i + 1 >= all_args.size()) throw InputError("command line", a, std::string("needs a value\n") + kMergeUsage);
+      format = check_format(all_args[++i]);
+    } else if (a.starts_with("--format=")) {
+      format = check_format(a.substr(9));
+    } else if (a.starts_with("--")) {
+      throw unknown_option(a, {"--allow-partial", "--format", "--help"}, kMergeUsage);
+    } else {
+      args.push_back(a);
+    }
   }
   if (args.size() < 2) throw InputError("command line", "", std::string("needs OUT.h5 and at least one input\n") + kMergeUsage);
   const std::string output = args.front();
   const std::vector<std::string> inputs(args.begin() + 1, args.end());
 
   std::vector<std::string> words{"ropebatch", "merge"};
-  words.insert(words.end(), given.begin(), given.end());
+  words.insert(words.end(), all_args.begin(), all_args.end());
   reports::FileInfo session;
   session.ropebatch_version = ROPEBATCH_VERSION;
   session.git_commit = git_commit();
@@ -66,6 +77,16 @@ int cmd_merge(const std::vector<std::string>& given) {
 
   const reports::MergeResult merged = reports::merge_files(output, inputs, session, options);
   for (const std::string& w : merged.warnings) std::cerr << "ropebatch merge: warning: " << w << "\n";
+  if (format == "json") {
+    std::cout << nlohmann::json{{"out", output},
+                                {"inputs", inputs},
+                                {"runs", merged.records.size()},
+                                {"duplicates_agreed", merged.duplicates},
+                                {"warnings", merged.warnings}}
+                     .dump(2)
+              << "\n";
+    return kExitOk;
+  }
   std::cout << "merged " << merged.records.size() << " runs from " << inputs.size() << " files ("
             << merged.duplicates << " duplicate runs agreed) into " << output << "\n";
   return kExitOk;

@@ -9,6 +9,7 @@
 #include "common/error.hpp"
 #include "harness/commands.hpp"
 #include "harness/grid_models.hpp"
+#include "harness/options.hpp"
 #include "reports/report_data.hpp"
 #include "reports/report_files.hpp"
 #include "reports/report_input.hpp"
@@ -34,7 +35,9 @@ const char* kReportUsage =
     "  --training-length [MODEL=]N    mark N tokens as the training length (of MODEL, as the report\n"
     "                                 names it; repeatable). Default: max_position_embeddings of the model\n"
     "                                 at its stored path, when it is still there\n"
-    "  --no-png                       SVG only\n";
+    "  --no-png                       SVG only\n"
+    "  --format text|json             json: {out, files, runs: {total, completed, failed, skipped},\n"
+    "                                 notes} on stdout\n";
 
 int64_t positive_integer(const std::string& option, const std::string& text) {
   int64_t value = 0;
@@ -87,6 +90,7 @@ void find_training_lengths(const std::vector<reports::RunRecord>& records, repor
 int cmd_report(const Args& args) {
   std::vector<std::string> inputs;
   std::string out;
+  std::string format = "text";
   reports::ReportOptions options;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -111,8 +115,11 @@ int cmd_report(const Args& args) {
       add_training_length(options, value());
     } else if (a == "--no-png") {
       options.png = false;
+    } else if (a == "--format") {
+      format = check_format(value());
     } else if (a.starts_with("-")) {
-      throw InputError("command line", a, std::string("unknown option\n") + kReportUsage);
+      throw unknown_option(a, {"--out", "--baseline", "--no-baseline", "--top", "--rise-threshold",
+                               "--training-length", "--no-png", "--format", "--help"}, kReportUsage);
     } else {
       inputs.push_back(a);
     }
@@ -129,6 +136,17 @@ int cmd_report(const Args& args) {
   const reports::WrittenReport written = reports::write_report(out, data);
 
   const reports::RunCounts& c = data.counts;
+  if (format == "json") {
+    std::cout << nlohmann::json{{"out", out},
+                                {"files", written.files},
+                                {"runs", {{"total", c.total}, {"completed", c.completed}, {"failed", c.failed},
+                                          {"skipped", c.skipped}}},
+                                {"inputs", inputs},
+                                {"notes", written.png_notes}}
+                     .dump(2)
+              << "\n";
+    return kExitOk;
+  }
   std::cout << "report of " << c.total << " runs (" << c.completed << " completed, " << c.failed << " failed, "
             << c.skipped << " skipped) from " << data.files.size() << (data.files.size() == 1 ? " file" : " files")
             << " written to " << out << ":";

@@ -37,12 +37,14 @@ int cmd_run(const Args& args) {
       ("shard", po::value(&shard), "run only shard I of N (I/N, 0 <= I < N; auto: from the Slurm array task), split by estimated cost")
       ("cache-dir", po::value(&o.cache_dir)->default_value(default_cache_dir()), "token and text caches")
       ("save-token-nll", po::bool_switch(&o.save_token_nll), "store per-token NLL (chunked, compressed)")
-      ("item-tokens", po::value(&o.item_tokens)->default_value(65536), "tokens per work item handed to a rank");
+      ("item-tokens", po::value(&o.item_tokens)->default_value(65536), "tokens per work item handed to a rank")
+      ("format", po::value(&o.format)->default_value("text"), "text, or json: a summary of what ran, failed and was skipped, and where, on stdout");
   po::variables_map vm;
   if (!parse_or_help(args, desc, vm,
                      "usage: [mpirun -n N] ropebatch run --grid NAME|FILE.toml [--model PATH]... [--data SPEC]... "
                      "[--out results.h5] [--resume] [--backend cpu|cuda] [--shard I/N|auto]"))
     return kExitOk;
+  check_format(o.format);
   if (tp != 1) throw InputError("command line", "--tp", "tensor parallelism is not available yet; use --tp 1");
   if (!shard.empty()) o.shard = parse_shard(shard);
   if (o.item_tokens < 1) throw InputError("command line", "--item-tokens", "must be >= 1");

@@ -49,8 +49,9 @@ std::string resolve_dataset(const std::string& spec, const std::string& base_dir
   const bool bare = spec.rfind(prefix, 0) != 0;
   const std::string path = absolute_from(parsed.path, base_dir);
   // A bare path is a folder (dir) or a file (text), judged where it really is.
+  const std::string column = parsed.column;
   if (bare) parsed = data::parse_source_spec(path);
-  return std::string(data::kind_name(parsed.kind)) + ":" + path;
+  return std::string(data::kind_name(parsed.kind)) + ":" + path + (column.empty() ? "" : "#" + column);
 }
 
 }  // namespace rb::grid_detail

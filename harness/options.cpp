@@ -6,6 +6,7 @@
 
 #include "common/error.hpp"
 #include "common/json_input.hpp"
+#include "common/suggest.hpp"
 
 namespace rb::cli {
 
@@ -20,10 +21,20 @@ bool parse_or_help(const Args& args, const po::options_description& desc, po::va
   try {
     po::store(po::command_line_parser(args).options(desc).run(), vm);
     po::notify(vm);
+  } catch (const po::unknown_option& e) {
+    std::vector<std::string> known;
+    for (const auto& o : desc.options()) known.push_back("--" + o->long_name());
+    throw unknown_option(e.get_option_name(), known, usage);
   } catch (const po::error& e) {
     throw InputError("command line", "", std::string(e.what()) + "\n" + usage);
   }
   return true;
+}
+
+InputError unknown_option(const std::string& flag, const std::vector<std::string>& known, const std::string& usage) {
+  const std::string near = nearest_name(flag, known);
+  return InputError("command line", flag,
+                    "unknown option" + (near.empty() ? std::string() : " (did you mean " + near + "?)") + "\n" + usage);
 }
 
 std::vector<int64_t> parse_lengths(const std::string& text, const std::string& option) {

@@ -8,6 +8,7 @@
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
+#include "common/error.hpp"
 #include "harness/commands.hpp"
 #include "model_core/config.hpp"
 #include "model_core/tokenizer/tokenizer.hpp"
@@ -20,6 +21,10 @@ namespace po = boost::program_options;
 // Parses `args` against `desc`; "--help" prints usage and returns false.
 bool parse_or_help(const Args& args, const po::options_description& desc, po::variables_map& vm,
                    const std::string& usage);
+
+// The error for an unknown command-line flag, with the nearest of `known` when it is plausibly a
+// typo: "--lenghts: unknown option (did you mean --lengths?)", then the usage.
+InputError unknown_option(const std::string& flag, const std::vector<std::string>& known, const std::string& usage);
 
 // "2048,4096,8k" -> {2048, 4096, 8192}. Throws InputError naming `option`.
 std::vector<int64_t> parse_lengths(const std::string& text, const std::string& option);

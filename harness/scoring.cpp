@@ -9,7 +9,8 @@
 namespace rb {
 
 LengthResult score_windows(Backend& backend, const rope::RopeMethod& rope, const std::vector<int32_t>& tokens,
-                           const std::vector<data::Window>& windows, int64_t length) {
+                           const std::vector<data::Window>& windows, int64_t length,
+                           const ScoringProgress& on_batch) {
   const auto t0 = std::chrono::steady_clock::now();
   LengthResult r;
   r.length = length;
@@ -36,6 +37,11 @@ LengthResult score_windows(Backend& backend, const rope::RopeMethod& rope, const
       r.window_predictions.push_back(n);
       r.nll_sum += nll;
       r.predictions += n;
+    }
+    if (on_batch) {
+      r.windows = static_cast<int64_t>(last);
+      r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      on_batch(r);
     }
   }
   r.windows = static_cast<int64_t>(windows.size());

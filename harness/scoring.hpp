@@ -2,6 +2,7 @@
 // Scores the windows of one token stream at one length with a backend, and sums up perplexity.
 // Shared by `eval` and `run`.
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "datasets/windows.hpp"
@@ -21,8 +22,12 @@ struct LengthResult {
   double seconds = 0.0;
 };
 
+// Called after each batch with what is summed so far (for progress lines).
+using ScoringProgress = std::function<void(const LengthResult& so_far)>;
+
 // `windows` (all of `length` tokens) index into `tokens`, one stream (document 0).
 LengthResult score_windows(Backend& backend, const rope::RopeMethod& rope, const std::vector<int32_t>& tokens,
-                           const std::vector<data::Window>& windows, int64_t length);
+                           const std::vector<data::Window>& windows, int64_t length,
+                           const ScoringProgress& on_batch = {});
 
 }  // namespace rb

@@ -20,6 +20,7 @@
 #include "datasets/sha256.hpp"
 #include "harness/commands.hpp"
 #include "harness/grid_plan.hpp"
+#include "harness/progress.hpp"
 #include "harness/sweep_work.hpp"
 #include "harness/version.hpp"
 #include "model_core/model.hpp"
@@ -103,13 +104,7 @@ std::string run_id_of(const nlohmann::json& config) {
   return h.hex_digest();
 }
 
-std::string format_duration(double s) {
-  char buf[64];
-  if (s < 90) std::snprintf(buf, sizeof buf, "%.0fs", s);
-  else if (s < 5400) std::snprintf(buf, sizeof buf, "%.0fm%02.0fs", std::floor(s / 60), std::fmod(s, 60));
-  else std::snprintf(buf, sizeof buf, "%.0fh%02.0fm", std::floor(s / 3600), std::fmod(s / 60, 60));
-  return buf;
-}
+using cli::format_duration;
 
 std::string shard_label(const Shard& s) { return std::to_string(s.index) + "/" + std::to_string(s.count); }
 
@@ -278,15 +273,19 @@ int coordinate(const SweepPlan& plan, Worker& worker, reports::ResultsStore& sto
     states[item.run].pending++;
   }
   int64_t total_runs = 0, done_runs = 0, failed_runs = 0;
+  std::map<std::string, int64_t> runs_by_status;
+  nlohmann::json not_ok = nlohmann::json::array();
   for (bool s : skip) total_runs += s ? 0 : 1;
   int64_t total_tokens = 0, done_tokens = 0;
   for (const auto& item : queue) total_tokens += item.tokens;
   const bool tty = isatty(fileno(stderr));
   const auto t0 = std::chrono::steady_clock::now();
   auto last_checkpoint = t0;
-  std::fprintf(stderr, "ropebatch run: %lld runs to do (%lld already complete in %s), %zu work items, %d rank(s)\n",
-               static_cast<long long>(total_runs), static_cast<long long>(already), options.out.c_str(), queue.size(),
-               world);
+  const bool quiet = cli::verbosity() == cli::Verbosity::quiet;
+  if (!quiet)
+    std::fprintf(stderr, "ropebatch run: %lld runs to do (%lld already complete in %s), %zu work items, %d rank(s)\n",
+                 static_cast<long long>(total_runs), static_cast<long long>(already), options.out.c_str(), queue.size(),
+                 world);
 
   // A results store that cannot be written (a full disk, a lost mount) stops the sweep as a signal
   // does: no new items, the ones in flight finish, every rank is told to stop, and what was saved
@@ -308,6 +307,11 @@ int coordinate(const SweepPlan& plan, Worker& worker, reports::ResultsStore& sto
     if (!store_safely([&] { store.append(rec); })) return;
     ++done_runs;
     if (rec.status != "ok") ++failed_runs;
+    ++runs_by_status[rec.status];
+    if (rec.status != "ok")
+      not_ok.push_back({{"run_id", rec.run_id}, {"rope_label", plan.runs[run].rope_label},
+                        {"length", plan.runs[run].length}, {"status", rec.status}, {"error", rec.error}});
+    if (quiet) return;
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double eta = done_tokens > 0 ? elapsed * static_cast<double>(total_tokens - done_tokens) / done_tokens : 0.0;
     const RunSpec& spec = plan.runs[run];
@@ -440,7 +444,7 @@ int coordinate(const SweepPlan& plan, Worker& worker, reports::ResultsStore& sto
     idle.insert(st.MPI_SOURCE);
   }
   for (int r = 1; r < world; ++r) send_json(r, kStop, nullptr);
-  if (tty) std::fprintf(stderr, "\n");
+  if (tty && !quiet) std::fprintf(stderr, "\n");
   store_safely([&] { store.close(); });
   if (!storage_error.empty()) {
     std::fprintf(stderr,
@@ -452,6 +456,19 @@ int coordinate(const SweepPlan& plan, Worker& worker, reports::ResultsStore& sto
     return cli::kExitFailure;
   }
   const int sig = g_signal.load();
+  if (options.format == "json") {
+    const nlohmann::json summary = {{"out", options.out},
+                                    {"runs", static_cast<int64_t>(plan.runs.size())},
+                                    {"already_complete", already},
+                                    {"to_do", total_runs},
+                                    {"finished", done_runs},
+                                    {"ok", runs_by_status["ok"]},
+                                    {"failed", runs_by_status["failed"]},
+                                    {"skipped", runs_by_status["skipped"]},
+                                    {"interrupted_by_signal", sig != 0 ? nlohmann::json(sig) : nlohmann::json(nullptr)},
+                                    {"not_ok", not_ok}};
+    std::cout << summary.dump(2) << "\n" << std::flush;
+  }
   if (sig != 0) {
     std::fprintf(stderr,
                  "ropebatch run: stopped by signal %d: %lld of %lld runs finished and saved in %s; the same command "
@@ -459,8 +476,9 @@ int coordinate(const SweepPlan& plan, Worker& worker, reports::ResultsStore& sto
                  sig, static_cast<long long>(done_runs), static_cast<long long>(total_runs), options.out.c_str());
     return kExitInterrupted;
   }
-  std::fprintf(stderr, "ropebatch run: %lld runs finished (%lld failed or skipped), results in %s\n",
-               static_cast<long long>(done_runs), static_cast<long long>(failed_runs), options.out.c_str());
+  if (!quiet)
+    std::fprintf(stderr, "ropebatch run: %lld runs finished (%lld failed or skipped), results in %s\n",
+                 static_cast<long long>(done_runs), static_cast<long long>(failed_runs), options.out.c_str());
   return failed_runs > 0 ? kExitSomeFailed : cli::kExitOk;
 }
 

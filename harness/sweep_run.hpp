@@ -22,6 +22,7 @@ struct RunOptions {
   int64_t item_tokens = 65536;   // tokens per work item (at least one window)
   std::optional<Shard> shard;    // run only this shard of the grid (harness/shard.hpp)
   std::string command_line;
+  std::string format = "text";   // "json": a summary of the sweep on stdout at the end
 };
 
 // Exit codes beyond the shared ones (harness/commands.hpp).

@@ -1,6 +1,6 @@
 #pragma once
-// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320, as zlib and gzip compute it): the checksum
-// of every journal record.
+// CRC-32 (IEEE 802.3, as zlib and gzip compute it): the checksum of every journal record.
+// A thin span/string_view face over zlib's crc32_z.
 #include <cstddef>
 #include <cstdint>
 #include <span>

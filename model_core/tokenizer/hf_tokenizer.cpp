@@ -4,7 +4,7 @@
 
 #include "common/error.hpp"
 #include "model_core/tokenizer/json_file.hpp"
-#include "model_core/tokenizer/utf8.hpp"
+#include "common/utf8.hpp"
 
 namespace rb::tok {
 

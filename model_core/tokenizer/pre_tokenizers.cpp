@@ -5,7 +5,7 @@
 
 #include "model_core/tokenizer/regex.hpp"
 #include "model_core/tokenizer/unicode_text.hpp"
-#include "model_core/tokenizer/utf8.hpp"
+#include "common/utf8.hpp"
 
 namespace rb::tok {
 namespace {

@@ -5,7 +5,7 @@
 #include <pcre2.h>
 
 #include "common/error.hpp"
-#include "model_core/tokenizer/utf8.hpp"
+#include "common/utf8.hpp"
 
 namespace rb::tok {
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "model_core/tokenizer/regex.hpp"
-#include "model_core/tokenizer/utf8.hpp"
+#include "common/utf8.hpp"
 
 namespace rb::tok {
 

@@ -6,7 +6,7 @@
 #include <utf8proc.h>
 
 #include "common/error.hpp"
-#include "model_core/tokenizer/utf8.hpp"
+#include "common/utf8.hpp"
 
 namespace rb::tok {
 

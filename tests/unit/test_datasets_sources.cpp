@@ -19,12 +19,13 @@
 #include "datasets/bible_kjv.hpp"
 #include "datasets/sha256.hpp"
 #include "datasets/source.hpp"
-#include "datasets/utf8.hpp"
+#include "common/utf8.hpp"
 #include "datasets/wikitext.hpp"
 
 namespace fs = std::filesystem;
 using rb::InputError;
 using namespace rb::data;
+using rb::first_invalid_utf8;
 
 namespace rb::data {
 std::ostream& operator<<(std::ostream& os, SourceKind kind) { return os << kind_name(kind); }
@@ -179,6 +180,46 @@ BOOST_AUTO_TEST_CASE(jsonl_source) {
   BOOST_TEST(s.documents == expected, boost::test_tools::per_element());
 }
 
+BOOST_AUTO_TEST_CASE(jsonl_field_is_chosen_with_a_hash) {
+  TempDir tmp;
+  const std::string bytes = "{\"text\": \"t1\", \"body\": \"b1\"}\n{\"text\": \"t2\", \"body\": \"b2\"}\n";
+  const fs::path file = tmp.write("docs.jsonl", bytes);
+  const Source body = load_source("jsonl:" + file.string() + "#body");
+  BOOST_TEST(body.id == "jsonl:docs.jsonl#body");
+  const std::vector<std::string> expected{"b1", "b2"};
+  BOOST_TEST(body.documents == expected, boost::test_tools::per_element());
+  // Other documents from the same bytes: another hash, so token caches cannot mix them up.
+  const Source text = load_source("jsonl:" + file.string() + "#text");
+  BOOST_TEST(text.id == "jsonl:docs.jsonl");
+  BOOST_TEST(text.content_sha256 == sha256_hex(bytes));
+  BOOST_TEST(body.content_sha256 != text.content_sha256);
+  BOOST_TEST(load_source(file.string()).documents[0] == "t1");  // a bare .jsonl is JSON Lines
+  BOOST_TEST(contains(input_error([&] { load_source("jsonl:" + file.string() + "#title"); }),
+                      "line 1: no \"title\" field (fields: body, text;"));
+}
+
+BOOST_AUTO_TEST_CASE(schemes_and_columns_are_checked) {
+  BOOST_TEST(parse_source_spec("jsonl:x.jsonl#body").path == fs::path("x.jsonl"));
+  BOOST_TEST(parse_source_spec("jsonl:x.jsonl#body").column == "body");
+  BOOST_TEST(parse_source_spec("jsonl:x.jsonl").column.empty());
+  BOOST_TEST(parse_source_spec("text:notes#1.txt").path == fs::path("notes#1.txt"));  // text has no columns
+  BOOST_TEST(parse_source_spec("parquet:d/train.parquet#content").kind == SourceKind::parquet);
+  BOOST_TEST(parse_source_spec("parquet:d/train.parquet#content").column == "content");
+  BOOST_TEST(parse_source_spec("hf:saved#text").kind == SourceKind::hf_arrow);
+  BOOST_TEST(parse_source_spec("a.parquet").kind == SourceKind::parquet);
+  BOOST_TEST(parse_source_spec("a.jsonl").kind == SourceKind::jsonl);
+  BOOST_TEST(contains(input_error([] { parse_source_spec("jsonl:x.jsonl#"); }), "no field or column name after '#'"));
+  BOOST_TEST(contains(input_error([] { parse_source_spec("parqet:x.parquet"); }),
+                      "unknown scheme 'parqet' (did you mean 'parquet'?); known: bible-kjv, text, dir, jsonl"));
+  BOOST_TEST(contains(input_error([] { parse_source_spec("zzz:x"); }), "unknown scheme 'zzz'; known:"));
+  // Without Arrow's C++ library in the build, Parquet says so (a missing file first).
+  TempDir tmp;
+  const fs::path pq = tmp.write("t.parquet", "PAR1");
+  BOOST_TEST(contains(input_error([&] { load_source("parquet:" + (tmp.path / "none.parquet").string()); }),
+                      "none.parquet: no such file or directory"));
+  BOOST_TEST(contains(input_error([&] { load_source(pq.string()); }), "no Apache Arrow reader"));
+}
+
 BOOST_AUTO_TEST_CASE(jsonl_errors_name_the_line) {
   TempDir tmp;
   const auto error_for = [&](const std::string& bytes) {
@@ -187,7 +228,8 @@ BOOST_AUTO_TEST_CASE(jsonl_errors_name_the_line) {
   };
   const std::string file = (tmp.path / "e.jsonl").string();
   BOOST_TEST(error_for("{\"text\":\"a\"}\n[1, 2]\n") == file + ": line 2: not a JSON object");
-  BOOST_TEST(error_for("{\"text\":\"a\"}\n\n{\"txt\":\"b\"}\n") == file + ": line 3: no \"text\" field");
+  BOOST_TEST(error_for("{\"text\":\"a\"}\n\n{\"txt\":\"b\", \"n\": 1}\n") ==
+             file + ": line 3: no \"text\" field (fields: n, txt; choose one with jsonl:PATH#FIELD)");
   BOOST_TEST(error_for("{\"text\": 5}\n") == file + ": line 1: \"text\" is not a string");
   BOOST_TEST(contains(error_for("{\"text\":\"a\"}\n{\"text\": \"unterminated}\n"), file + ": line 2: invalid JSON"));
   BOOST_TEST(error_for("\n\n") == file + ": no documents (only blank lines)");
