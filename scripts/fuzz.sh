@@ -32,7 +32,8 @@ fi
 # -O1 with line tables: what libFuzzer's documentation recommends (fast to build, readable traces).
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
   -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" \
-  -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" -DROPEBATCH_FUZZ=ON -DROPEBATCH_TESTS=OFF -DROPEBATCH_CUDA=OFF "${launcher[@]}" >/dev/null
+  -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" -DROPEBATCH_FUZZ=ON -DROPEBATCH_TESTS=OFF -DROPEBATCH_CUDA=OFF -DROPEBATCH_ARROW=OFF \
+  -DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=16 "${launcher[@]}" >/dev/null
 cmake --build "$build" -j"${JOBS:-$(nproc)}" --target "${targets[@]/#/fuzz_}"
 
 mkdir -p "$build/artifacts"
