@@ -213,6 +213,15 @@ void compute_collapse(ConfigurationRow& row) {
   if (shortest && to > from) row.collapse = CollapseRatio{*longest->ppl / *shortest->ppl, from, to};
 }
 
+// The model's trained context as the runs stored it (schema 2), from the first run that has it.
+std::optional<TrainingLength> stored_training_length(const Setting& setting) {
+  for (const ConfigurationRow& row : setting.rows)
+    for (const auto& [length, run] : row.runs)
+      if (run->trained_length)
+        return TrainingLength{*run->trained_length, "stored with the runs (the model's max_position_embeddings)"};
+  return std::nullopt;
+}
+
 bool has_metric(const json& config, const char* metric) {
   const auto it = config.find("metrics");
   if (it == config.end() || !it->is_array()) return false;
@@ -224,6 +233,16 @@ bool has_metric(const json& config, const char* metric) {
 CellState cell_state(const RunRecord* run) {
   if (!run) return CellState::not_in_sweep;
   return (run->status == "ok" && run->ppl) ? CellState::completed : CellState::failed;
+}
+
+std::optional<PairedRatio> paired_comparison(const RunRecord* a, const RunRecord* b) {
+  if (cell_state(a) != CellState::completed || cell_state(b) != CellState::completed) return std::nullopt;
+  return paired_log_ratio(a->window_nll, a->window_predictions, b->window_nll, b->window_predictions);
+}
+
+std::optional<PairedRatio> Setting::paired_to_reference(const ConfigurationRow& row, int64_t length) const {
+  if (!row.reference) return std::nullopt;
+  return paired_comparison(row.run_at(length), rows[*row.reference].run_at(length));
 }
 
 std::string model_display_name(const std::string& model_path) { return file_name(model_path); }
@@ -346,6 +365,8 @@ ReportData build_report_data(ReportInput input, const ReportOptions& options) {
       s.setting.training_length = own->second;
     else if (every != options.training_lengths.end())
       s.setting.training_length = every->second;
+    else
+      s.setting.training_length = stored_training_length(s.setting);
     data.settings.push_back(std::move(s.setting));
   }
 

@@ -61,35 +61,60 @@ std::vector<std::size_t> rows_by_ppl(const Setting& setting, int64_t length) {
   return rows;
 }
 
+std::vector<RankedRow> ranks_with_ties(const Setting& setting, int64_t length, const std::vector<std::size_t>& ordered) {
+  std::vector<RankedRow> out;
+  std::size_t leader = 0;  // index into `out` of the current group's first row
+  for (std::size_t i = 0; i < ordered.size(); ++i) {
+    RankedRow r{ordered[i], i + 1, false};
+    if (i > 0) {
+      const auto p = paired_comparison(setting.rows[ordered[i]].run_at(length), setting.rows[out[leader].row].run_at(length));
+      if (!p || p->direction() == 0) {
+        r.rank = out[leader].rank;
+        r.tied = out[leader].tied = true;
+      } else {
+        leader = i;
+      }
+    }
+    out.push_back(r);
+  }
+  return out;
+}
+
 std::vector<OverallRanking> rank_overall(const Setting& setting) {
   std::vector<OverallRanking> scores(setting.rows.size());
   for (std::size_t i = 0; i < scores.size(); ++i) scores[i].row = i;
   for (const int64_t length : setting.lengths) {
-    std::vector<double> values;  // completed PPLs at this length, ascending
+    std::vector<std::size_t> completed;
     std::size_t failed = 0;
-    for (const ConfigurationRow& row : setting.rows) {
-      const CellState state = cell_state(row.run_at(length));
-      if (state == CellState::completed) values.push_back(*row.run_at(length)->ppl);
-      if (state == CellState::failed) ++failed;
-    }
-    std::sort(values.begin(), values.end());
     for (std::size_t i = 0; i < setting.rows.size(); ++i) {
-      const RunRecord* run = setting.rows[i].run_at(length);
-      const CellState state = cell_state(run);
+      const CellState state = cell_state(setting.rows[i].run_at(length));
       if (state == CellState::not_in_sweep) continue;
-      OverallRanking& s = scores[i];
-      ++s.lengths_run;
-      if (state == CellState::failed) {
-        s.comparisons += values.size();  // lost to every completed run; not compared with other failures
-        continue;
+      ++scores[i].lengths_run;
+      if (state == CellState::completed) {
+        completed.push_back(i);
+        ++scores[i].lengths_completed;
+      } else {
+        ++failed;
       }
-      ++s.lengths_completed;
-      const auto [lo, hi] = std::equal_range(values.begin(), values.end(), *run->ppl);
-      const auto higher = static_cast<double>(values.end() - hi);
-      const auto ties = static_cast<double>(hi - lo) - 1.0;  // itself excluded
-      s.wins += higher + static_cast<double>(failed) + 0.5 * ties;
-      s.comparisons += values.size() - 1 + failed;
     }
+    for (std::size_t i = 0; i < setting.rows.size(); ++i) {
+      const CellState state = cell_state(setting.rows[i].run_at(length));
+      if (state == CellState::failed) scores[i].comparisons += completed.size();  // lost to every completed run
+      if (state == CellState::completed) {
+        scores[i].wins += static_cast<double>(failed);
+        scores[i].comparisons += failed;
+      }
+    }
+    for (std::size_t a = 0; a < completed.size(); ++a)
+      for (std::size_t b = a + 1; b < completed.size(); ++b) {
+        const std::size_t i = completed[a], j = completed[b];
+        const auto p = paired_comparison(setting.rows[i].run_at(length), setting.rows[j].run_at(length));
+        const int direction = p ? p->direction() : 0;
+        scores[i].wins += direction < 0 ? 1.0 : direction > 0 ? 0.0 : 0.5;
+        scores[j].wins += direction > 0 ? 1.0 : direction < 0 ? 0.0 : 0.5;
+        ++scores[i].comparisons;
+        ++scores[j].comparisons;
+      }
   }
   std::vector<OverallRanking> out;
   for (const OverallRanking& s : scores)

@@ -30,9 +30,21 @@ std::vector<FamilyRanking> rank_families(const Setting& setting, int64_t length)
 // Rows (indices into Setting::rows) completed at `length`, lowest PPL first (ties by row order).
 std::vector<std::size_t> rows_by_ppl(const Setting& setting, int64_t length);
 
+// `ordered` (rows completed at `length`, lowest PPL first) with their ranks: a row whose paired
+// comparison with the first row of the current group does not exclude a ratio of 1 (its 95% interval
+// includes 1, or there is none: one window) shares that row's rank, and both are `tied`; else it
+// starts a new group with its own position as rank (competition ranking: 1, 1, 3).
+struct RankedRow {
+  std::size_t row = 0;
+  std::size_t rank = 0;  // 1-based
+  bool tied = false;
+};
+std::vector<RankedRow> ranks_with_ties(const Setting& setting, int64_t length, const std::vector<std::size_t>& ordered);
+
 // Across lengths: each configuration against every other configuration run at the same length.
-// It wins a comparison with a lower PPL, or when the other run failed and its own completed; equal
-// PPLs count half; two failed runs are not compared. Win rate = wins / comparisons.
+// It wins a comparison when the paired 95% interval of its PPL ratio to the other lies below 1, or
+// when the other run failed and its own completed; a comparison whose interval includes 1 (or that
+// has none) is a tie and counts half; two failed runs are not compared. Win rate = wins / comparisons.
 struct OverallRanking {
   std::size_t row = 0;
   double wins = 0;                   // with ties counted as 0.5

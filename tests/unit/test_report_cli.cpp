@@ -192,11 +192,11 @@ BOOST_AUTO_TEST_CASE(a_file_that_is_not_a_results_file_is_named) {
 BOOST_AUTO_TEST_CASE(a_newer_schema_is_refused_by_name) {
   const fs::path dir = scratch("newer");
   fs::copy_file(kFixture, dir / "future.h5");
-  set_schema_version(dir / "future.h5", 2);
+  set_schema_version(dir / "future.h5", 3);
   const auto r = report((dir / "future.h5").string(), dir / "out");
   BOOST_TEST(r.status == 2);
   BOOST_TEST(contains(r.err, (dir / "future.h5").string() +
-                                 ": schema_version: is 2; this ropebatch reads schema_version 1 or older (use a newer ropebatch)"));
+                                 ": schema_version: is 3; this ropebatch reads schema_version 2 or older (use a newer ropebatch)"));
   fs::remove_all(dir);
 }
 
