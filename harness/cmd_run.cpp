@@ -7,6 +7,7 @@
 #include "common/error.hpp"
 #include "harness/commands.hpp"
 #include "harness/options.hpp"
+#include "harness/shard.hpp"
 #include "harness/sweep_run.hpp"
 
 namespace rb::cli {
@@ -23,24 +24,27 @@ int cmd_run(const Args& args) {
   po::options_description desc("run options");
   sweep::RunOptions o;
   int tp = 1;
+  std::string shard;
   desc.add_options()
       ("grid", po::value(&o.grid)->required(), "built-in grid name (see `ropebatch grids`) or a grid .toml file")
       ("model", po::value(&o.overrides.models)->composing(), "replace the grid's models (repeatable)")
       ("data", po::value(&o.overrides.datasets)->composing(), "replace the grid's datasets (repeatable)")
       ("out", po::value(&o.out)->default_value("results.h5"), "HDF5 results file")
-      ("resume", po::bool_switch(&o.resume), "continue OUT, skipping runs already complete there (also what the same command does again)")
+      ("resume", po::bool_switch(&o.resume), "continue OUT, skipping runs already complete there (without it an existing OUT is an error)")
       ("backend", po::value(&o.backend)->default_value("cpu"), "cpu or cuda (one process per GPU)")
       ("threads", po::value(&o.threads)->default_value(0), "CPU threads per rank (0: the host's cores divided among its ranks)")
       ("tp", po::value(&tp)->default_value(1), "tensor-parallel group size (1: none)")
+      ("shard", po::value(&shard), "run only shard I of N (I/N, 0 <= I < N; auto: from the Slurm array task), split by estimated cost")
       ("cache-dir", po::value(&o.cache_dir)->default_value(default_cache_dir()), "token and text caches")
       ("save-token-nll", po::bool_switch(&o.save_token_nll), "store per-token NLL (chunked, compressed)")
       ("item-tokens", po::value(&o.item_tokens)->default_value(65536), "tokens per work item handed to a rank");
   po::variables_map vm;
   if (!parse_or_help(args, desc, vm,
                      "usage: [mpirun -n N] ropebatch run --grid NAME|FILE.toml [--model PATH]... [--data SPEC]... "
-                     "[--out results.h5] [--resume] [--backend cpu|cuda]"))
+                     "[--out results.h5] [--resume] [--backend cpu|cuda] [--shard I/N|auto]"))
     return kExitOk;
   if (tp != 1) throw InputError("command line", "--tp", "tensor parallelism is not available yet; use --tp 1");
+  if (!shard.empty()) o.shard = parse_shard(shard);
   if (o.item_tokens < 1) throw InputError("command line", "--item-tokens", "must be >= 1");
   o.command_line = "ropebatch run";
   for (const auto& a : args) o.command_line += " " + a;

@@ -12,6 +12,7 @@ int cmd_tokenize(const Args& args);
 int cmd_inspect(const Args& args);
 int cmd_rope(const Args& args);
 int cmd_run(const Args& args);
+int cmd_slurm(const Args& args);   // `ropebatch slurm`: the array job and merge job of a sharded grid
 int cmd_report(const Args& args);  // `ropebatch report`: Markdown, CSV and figures from results
 
 // Exit codes shared by every command.

@@ -9,6 +9,7 @@
 #include <toml++/toml.h>
 
 #include "common/error.hpp"
+#include "common/json_input.hpp"
 #include "harness/grid.hpp"
 #include "harness/grid_paths.hpp"
 #include "harness/grid_resolve.hpp"
@@ -270,9 +271,9 @@ GridMethod parse_method(const Reader& r, const toml::node& node, std::size_t ind
     const std::string f = m.where + ".rope";
     if (rope->is_string()) {
       try {
-        m.rope = json::parse(rope->as_string()->get());
-      } catch (const json::parse_error& e) {
-        r.fail(rope, f, std::string("not valid JSON: ") + e.what());
+        m.rope = parse_json_input(rope->as_string()->get(), "");
+      } catch (const InputError& e) {
+        r.fail(rope, f, "not valid JSON: " + std::string(e.what()).substr(2));  // e.what(): ": [FIELD: ]PROBLEM"
       }
     } else if (rope->is_table()) {
       m.rope = r.to_json(*rope, f);

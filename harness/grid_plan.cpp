@@ -58,6 +58,16 @@ DatasetTokens tokenize_for_plan(const std::string& model_path, const std::string
   return out;
 }
 
+int64_t forward_windows(const RunSpec& spec, int64_t windows) {
+  if (std::find(spec.metrics.begin(), spec.metrics.end(), "passkey") != spec.metrics.end())
+    windows += static_cast<int64_t>(spec.passkey.depths.size()) * spec.passkey.trials;
+  return windows;
+}
+
+double run_cost(const RunSpec& spec, int64_t windows) {
+  return forward_flops(grid_detail::grid_model_config(spec.model), spec.length, forward_windows(spec, windows));
+}
+
 Plan make_plan(const std::vector<RunSpec>& runs, bool tokenize) {
   Plan plan;
   plan.tokenized = tokenize;
@@ -76,13 +86,10 @@ Plan make_plan(const std::vector<RunSpec>& runs, bool tokenize) {
       if (spec.windows.max_tokens > 0) w.max_tokens = static_cast<std::size_t>(spec.windows.max_tokens);
       w.per_document = per_document_for(spec.windows, text.per_document);
       const data::WindowPlan windows = data::plan_windows(text.document_lengths, w);
-      int64_t forward_windows = static_cast<int64_t>(windows.windows.size());
-      if (std::find(spec.metrics.begin(), spec.metrics.end(), "passkey") != spec.metrics.end())
-        forward_windows += static_cast<int64_t>(spec.passkey.depths.size()) * spec.passkey.trials;
       p.windows = static_cast<int64_t>(windows.windows.size());
       p.predictions = static_cast<int64_t>(windows.scored_predictions);
-      p.tokens = forward_windows * spec.length;
-      p.flops = forward_flops(grid_detail::grid_model_config(spec.model), spec.length, forward_windows);
+      p.tokens = forward_windows(spec, *p.windows) * spec.length;
+      p.flops = run_cost(spec, *p.windows);
     }
     plan.runs.push_back(std::move(p));
   }

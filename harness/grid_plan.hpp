@@ -24,6 +24,11 @@ ModelSize model_size(const ModelConfig& c);
 // FLOPs of one forward pass over `windows` windows of `length` tokens.
 double forward_flops(const ModelConfig& c, int64_t length, int64_t windows);
 
+// Forward passes of a run with `windows` scoring windows: those plus its passkey prompts.
+int64_t forward_windows(const RunSpec& spec, int64_t windows);
+// The cost `plan` estimates for a run (its FLOPs), what `--shard` balances (harness/shard.hpp).
+double run_cost(const RunSpec& spec, int64_t windows);
+
 // Tokens of one (model, dataset) pair: per document, as the run will see them.
 struct DatasetTokens {
   std::string id, sha256;

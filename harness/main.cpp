@@ -23,6 +23,7 @@ const char* kUsage =
     "  run       evaluate a grid of RoPE configurations (under mpirun: over many ranks), with resume\n"
     "  plan      print the runs, windows, tokens and estimated cost of a grid, and do nothing\n"
     "  grids     list the built-in grids\n"
+    "  slurm     print or submit the Slurm jobs that run a grid in shards, then merge and report\n"
     "  merge     combine results files (shards) into one\n"
     "  report    Markdown tables, CSV and figures from results files\n"
     "  version   version and git commit\n";
@@ -40,7 +41,7 @@ int main(int argc, char** argv) {
   const std::map<std::string, int (*)(const Args&)> commands = {
       {"eval", cmd_eval},   {"tokenize", cmd_tokenize}, {"inspect", cmd_inspect}, {"rope", cmd_rope},
       {"run", cmd_run},     {"plan", cmd_plan},         {"grids", cmd_grids},     {"merge", cmd_merge},
-      {"report", cmd_report}};
+      {"report", cmd_report}, {"slurm", cmd_slurm}};
   if (command == "--help" || command == "-h" || command == "help") {
     std::cout << kUsage;
     return kExitOk;

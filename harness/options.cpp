@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "common/error.hpp"
+#include "common/json_input.hpp"
 
 namespace rb::cli {
 
@@ -69,11 +70,7 @@ nlohmann::json parse_rope_argument(const std::string& value) {
     text = buf.str();
     source = path;
   }
-  try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw InputError(source, "", std::string("not valid JSON: ") + e.what());
-  }
+  return parse_json_input(text, source);
 }
 
 rope::RopeModelInfo rope_model_info(const ModelConfig& c) {

@@ -20,6 +20,7 @@
 #include "datasets/sha256.hpp"
 #include "harness/commands.hpp"
 #include "harness/grid_models.hpp"
+#include "harness/grid_plan.hpp"
 #include "harness/options.hpp"
 #include "harness/sweep_work.hpp"
 #include "harness/version.hpp"
@@ -56,8 +57,18 @@ std::string weights_label(const RunSpec& spec, std::map<std::string, std::string
 
 enum Tag : int { kReady = 1, kItem = 2, kStop = 3, kResult = 4, kPlan = 5 };
 
+// Rank 0 stops at the next turn of its loop, checkpoints and ends the job (MPI_Abort). The other
+// ranks have nothing to save but keep going meanwhile: under mpirun, which passes a SIGTERM on to
+// every rank and sends SIGKILL a second later, a rank that exits first makes mpirun kill rank 0
+// before its checkpoint. Should rank 0 never end them (it got no signal), they go after a grace.
+constexpr unsigned kWorkerGraceSeconds = 10;
 std::atomic<int> g_signal{0};
-extern "C" void on_signal(int sig) { g_signal.store(sig); }
+std::atomic<int> g_rank{0};
+extern "C" void on_worker_grace_over(int) { ::_exit(kExitInterrupted); }
+extern "C" void on_signal(int sig) {
+  if (g_rank.load() != 0 && g_signal.load() == 0) ::alarm(kWorkerGraceSeconds);
+  g_signal.store(sig);
+}
 
 void send_json(int dest, int tag, const nlohmann::json& j) {
   const std::string s = j.dump();
@@ -101,6 +112,36 @@ std::string format_duration(double s) {
   else if (s < 5400) std::snprintf(buf, sizeof buf, "%.0fm%02.0fs", std::floor(s / 60), std::fmod(s, 60));
   else std::snprintf(buf, sizeof buf, "%.0fh%02.0fm", std::floor(s / 3600), std::fmod(s / 60, 60));
   return buf;
+}
+
+std::string shard_label(const Shard& s) { return std::to_string(s.index) + "/" + std::to_string(s.count); }
+
+// What this session's results file says about its grid and shard.
+reports::GridSlice grid_slice(const Grid& grid, const std::vector<std::string>& run_ids,
+                              const std::vector<int64_t>& shard_of, const std::optional<Shard>& shard) {
+  reports::GridSlice g;
+  g.grid = grid.name;
+  g.grid_id = grid_identity(run_ids);
+  g.grid_runs = static_cast<int64_t>(run_ids.size());
+  if (shard) {
+    g.shard_index = shard->index;
+    g.shard_count = shard->count;
+    g.shard_runs = std::count(shard_of.begin(), shard_of.end(), shard->index);
+  }
+  return g;
+}
+
+// A shard's file continues only that shard of that grid (each shard its own --out).
+void check_same_slice(const reports::GridSlice& before, const reports::GridSlice& now, const std::string& out) {
+  if (before.grid_id.empty() || (!before.sharded() && !now.sharded())) return;
+  auto describe = [](const reports::GridSlice& g) {
+    return (g.sharded() ? "shard " + std::to_string(g.shard_index) + "/" + std::to_string(g.shard_count) + " of "
+                        : std::string("the whole of ")) +
+           "grid '" + g.grid + "' (id " + g.grid_id.substr(0, 12) + ")";
+  };
+  if (before.grid_id != now.grid_id || before.shard_index != now.shard_index || before.shard_count != now.shard_count)
+    throw InputError(out, "shard", "holds " + describe(before) + ", but this command runs " + describe(now) +
+                                       "; give each shard its own --out");
 }
 
 // What rank 0 collects for one run until its last item is back.
@@ -246,7 +287,7 @@ reports::RunRecord assemble(const SweepPlan& plan, int64_t run, RunState& st, in
 }
 
 int coordinate(const SweepPlan& plan, Worker& worker, reports::ResultsStore& store, const std::vector<bool>& skip,
-               const RunOptions& options, int world) {
+               int64_t already, const RunOptions& options, int world) {
   std::vector<RunState> states(plan.runs.size());
   for (int64_t run = 0; run < static_cast<int64_t>(plan.runs.size()); ++run) {
     if (skip[run]) continue;
@@ -266,14 +307,28 @@ int coordinate(const SweepPlan& plan, Worker& worker, reports::ResultsStore& sto
   const bool tty = isatty(fileno(stderr));
   const auto t0 = std::chrono::steady_clock::now();
   auto last_checkpoint = t0;
-  const int64_t already = static_cast<int64_t>(std::count(skip.begin(), skip.end(), true));
   std::fprintf(stderr, "ropebatch run: %lld runs to do (%lld already complete in %s), %zu work items, %d rank(s)\n",
                static_cast<long long>(total_runs), static_cast<long long>(already), options.out.c_str(), queue.size(),
                world);
 
+  // A results store that cannot be written (a full disk, a lost mount) stops the sweep as a signal
+  // does: no new items, the ones in flight finish, every rank is told to stop, and what was saved
+  // (journal and .h5) stays for --resume. The first failure is reported.
+  std::string storage_error;
+  auto store_safely = [&](auto&& operation) {
+    if (!storage_error.empty()) return false;
+    try {
+      operation();
+      return true;
+    } catch (const Error& e) {
+      storage_error = e.what();
+      return false;
+    }
+  };
+
   auto finish_run = [&](int64_t run) {
     reports::RunRecord rec = assemble(plan, run, states[run], 0);
-    store.append(rec);
+    if (!store_safely([&] { store.append(rec); })) return;
     ++done_runs;
     if (rec.status != "ok") ++failed_runs;
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -362,7 +417,7 @@ int coordinate(const SweepPlan& plan, Worker& worker, reports::ResultsStore& sto
         progressed = true;
       }
     }
-    const bool stopping = g_signal.load() != 0;
+    const bool stopping = g_signal.load() != 0 || !storage_error.empty();
     while (!stopping && (!idle_ranks.empty() || !local_busy)) {
       auto item = next_item();
       if (!item) break;
@@ -376,12 +431,27 @@ int coordinate(const SweepPlan& plan, Worker& worker, reports::ResultsStore& sto
       ++in_flight;
       progressed = true;
     }
-    if (in_flight == 0 && (stopping || queue.empty())) break;
+    if (stopping || (in_flight == 0 && queue.empty())) break;
     if (std::chrono::steady_clock::now() - last_checkpoint > std::chrono::minutes(5)) {
-      store.checkpoint();
+      store_safely([&] { store.checkpoint(); });
       last_checkpoint = std::chrono::steady_clock::now();
     }
     if (!progressed) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (g_signal.load() != 0 && (in_flight > 0 || world > 1)) {
+    // Stopped by a signal: save what is finished and go now (under mpirun SIGKILL follows a second
+    // after the SIGTERM); items in flight are abandoned and done again on --resume; MPI_Abort ends
+    // the other ranks.
+    store.close();
+    std::fprintf(stderr,
+                 "%sropebatch run: stopped by signal %d: %lld of %lld runs finished and saved in %s (%lld work items "
+                 "abandoned); the same command with --resume finishes the rest\n",
+                 tty ? "\n" : "", g_signal.load(), static_cast<long long>(done_runs), static_cast<long long>(total_runs),
+                 options.out.c_str(), static_cast<long long>(in_flight));
+    std::fflush(stderr);
+    // A single process must not wait for its worker thread.
+    if (world > 1) MPI_Abort(MPI_COMM_WORLD, kExitInterrupted);
+    std::_Exit(kExitInterrupted);
   }
   // Nothing is in flight: every remote rank is idle or its READY is on the way. Collect those, so
   // no message is left unreceived, then tell every rank to stop.
@@ -394,7 +464,16 @@ int coordinate(const SweepPlan& plan, Worker& worker, reports::ResultsStore& sto
   }
   for (int r = 1; r < world; ++r) send_json(r, kStop, nullptr);
   if (tty) std::fprintf(stderr, "\n");
-  store.close();
+  store_safely([&] { store.close(); });
+  if (!storage_error.empty()) {
+    std::fprintf(stderr,
+                 "ropebatch run: error: %s\nropebatch run: stopped: the results cannot be written; the %lld runs "
+                 "finished and saved so far are kept in %s and %s; make room and run the same command with "
+                 "--resume to finish\n",
+                 storage_error.c_str(), static_cast<long long>(done_runs), options.out.c_str(),
+                 reports::journal_path_for(options.out).c_str());
+    return cli::kExitFailure;
+  }
   const int sig = g_signal.load();
   if (sig != 0) {
     std::fprintf(stderr,
@@ -427,6 +506,8 @@ int run_sweep(const RunOptions& options) {
   int rank = 0, world = 1;
   MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
   MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &world));
+  g_rank.store(rank);
+  std::signal(SIGALRM, on_worker_grace_over);
   std::signal(SIGTERM, on_signal);
   std::signal(SIGINT, on_signal);
 
@@ -446,6 +527,8 @@ int run_sweep(const RunOptions& options) {
   std::unique_ptr<reports::ResultsStore> store;
   std::unique_ptr<Worker> planner;
   std::vector<bool> skip;
+  std::vector<int64_t> shard_of;  // per run
+  int64_t already = 0;            // runs of this shard complete in OUT before this session
   nlohmann::json status;
   try {
     Grid grid = load_grid(options.grid, options.overrides);
@@ -456,6 +539,10 @@ int run_sweep(const RunOptions& options) {
         if (!plan.model_ids.count(spec.model)) plan.model_ids[spec.model] = model_identity(spec.model);
       planner = std::make_unique<Worker>(plan, 0);
       fill_token_cache(plan, *planner);
+      std::vector<double> costs;
+      for (int64_t run = 0; run < static_cast<int64_t>(plan.runs.size()); ++run)
+        costs.push_back(run_cost(plan.runs[run], static_cast<int64_t>(planner->windows(run).windows.size())));
+      shard_of = assign_shards(costs, options.shard ? options.shard->count : 1);
       std::map<std::string, std::string> weight_labels;
       for (const auto& spec : plan.runs) {
         nlohmann::json config = spec.canonical();
@@ -471,12 +558,22 @@ int run_sweep(const RunOptions& options) {
       info.git_commit = git_commit();
       info.command_lines = {options.command_line};
       info.started_at = reports::utc_now_iso8601();
-      // The same command again continues OUT (as --resume does): a results file only ever gains runs.
-      store = std::make_unique<reports::ResultsStore>(reports::ResultsStore::open(options.out, info, true));
-      for (const auto& id : plan.run_ids) {
-        const auto* rec = store->find(id);
-        skip.push_back(rec && rec->status == "ok");
+      info.slice = grid_slice(grid, plan.run_ids, shard_of, options.shard);
+      // Without --resume an existing OUT is refused (docs/RESULTS_FORMAT.md): a results file only
+      // ever gains runs, and only when asked to.
+      store = std::make_unique<reports::ResultsStore>(reports::ResultsStore::open(options.out, info, options.resume));
+      check_same_slice(store->previous_info().slice, info.slice, options.out);
+      const int64_t mine = options.shard ? options.shard->index : 0;
+      for (std::size_t run = 0; run < plan.run_ids.size(); ++run) {
+        const auto* rec = store->find(plan.run_ids[run]);
+        const bool complete = rec && rec->status == "ok";
+        skip.push_back(complete || shard_of[run] != mine);
+        if (complete && shard_of[run] == mine) ++already;
       }
+      if (options.shard)
+        std::fprintf(stderr, "ropebatch run: shard %s of grid %s: %lld of its %zu runs\n",
+                     shard_label(*options.shard).c_str(), grid.name.c_str(), static_cast<long long>(info.slice.shard_runs),
+                     plan.runs.size());
     }
     status = {{"ok", true}, {"model_ids", plan.model_ids}, {"run_ids", plan.run_ids}, {"configs", plan.configs}};
   } catch (const InputError& e) {
@@ -496,7 +593,7 @@ int run_sweep(const RunOptions& options) {
     serve(plan, rank);
     return cli::kExitOk;
   }
-  return coordinate(plan, *planner, *store, skip, options, world);
+  return coordinate(plan, *planner, *store, skip, already, options, world);
 }
 
 }  // namespace rb::sweep

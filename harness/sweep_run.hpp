@@ -2,9 +2,11 @@
 // `ropebatch run`: a grid evaluated over MPI ranks with a dynamic queue, every finished run made
 // durable at once, failures isolated per run, resume by run_id, clean stop on SIGTERM/SIGINT.
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "harness/grid.hpp"
+#include "harness/shard.hpp"
 
 namespace rb::sweep {
 
@@ -18,11 +20,14 @@ struct RunOptions {
   std::string cache_dir;         // token and text caches
   bool save_token_nll = false;
   int64_t item_tokens = 65536;   // tokens per work item (at least one window)
+  std::optional<Shard> shard;    // run only this shard of the grid (harness/shard.hpp)
   std::string command_line;
 };
 
 // Exit codes beyond the shared ones (harness/commands.hpp).
-constexpr int kExitInterrupted = 3;   // SIGTERM/SIGINT: finished runs are saved; rerun with --resume
+// SIGTERM/SIGINT (to rank 0 or every rank, or to mpirun, which forwards it to every rank): rank 0
+// checkpoints the finished runs and ends the job at once; items in flight are abandoned.
+constexpr int kExitInterrupted = 3;   // finished runs are saved; rerun with --resume
 constexpr int kExitSomeFailed = 4;    // the sweep finished but some runs failed (see the results file)
 
 // Collective: every rank of MPI_COMM_WORLD calls it. Returns the exit code.

@@ -1,9 +1,9 @@
 #pragma once
-// The seam between model code and compute. A backend scores whole windows: given token ids and
+// The seam between the harness and compute. A backend scores whole windows: given token ids and
 // the RoPE schedule for this window length, it returns for each position t < L-1 the log-prob of
-// token t+1 and whether that token is the argmax (the greedy choice). The CPU reference backend
-// and the CUDA backend implement it; tensor parallelism is a backend that splits heads and MLP
-// columns over a group of ranks. Nothing above this interface branches on the backend.
+// token t+1 and whether that token is the argmax (the greedy choice). Every backend is built from a
+// ModelDef (the model definition, for one shard) and runs the one decoder loop of
+// model_core/decoder over its own DecoderOps; nothing above this interface branches on the backend.
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "model_core/model.hpp"
+#include "model_core/model_def/model_def.hpp"
 #include "rope_methods/rope_method.hpp"
 
 namespace rb {
@@ -35,9 +36,10 @@ struct BackendOptions {
   std::string kind = "cpu";  // "cpu" or "cuda"
   int threads = 0;           // CPU: 0 = all cores
   int device = -1;           // CUDA: -1 = local rank
+  ShardSpec shard;           // this rank's share of a tensor-parallel group; 0 of 1: the whole model
 };
 
-// The Model must outlive the backend.
+// The Model must outlive the backend (its weights may be views into the model's mapped files).
 std::unique_ptr<Backend> make_backend(const Model& model, const BackendOptions& opts);
 std::unique_ptr<Backend> make_cpu_backend(const Model& model, const BackendOptions& opts);
 

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "common/error.hpp"
+#include "common/json_input.hpp"
 
 namespace rb {
 namespace {
@@ -249,14 +250,7 @@ ModelConfig load_hf_config(const std::filesystem::path& config_json) {
   std::stringstream text;
   text << in.rdbuf();
   if (in.bad()) throw InputError(source, "", "read error");
-  json j;
-  try {
-    j = json::parse(text.str());
-  } catch (const json::parse_error& e) {
-    // e.byte is the parser's 1-based position of the offending character.
-    throw InputError(source, "", "invalid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
-  }
-  return parse_hf_config(j, source);
+  return parse_hf_config(parse_json_input(text.str(), source), source);
 }
 
 void validate_config(const ModelConfig& c) {
@@ -285,8 +279,6 @@ void validate_config(const ModelConfig& c) {
     throw InputError(s, "partial_rotary_factor",
                      "rotary dimension head_dim * partial_rotary_factor = " + std::to_string(rot) +
                          " must be a positive even number");
-  // LayerWeights carries no MLP biases, so such a checkpoint would run without them.
-  if (c.mlp_bias) throw InputError(s, "mlp_bias", "true is not supported (only bias-free MLPs)");
   if (!c.rope_scaling.is_null() && !c.rope_scaling.is_object())
     throw InputError(s, "rope_scaling", "expected an object or null");
 }

@@ -9,7 +9,10 @@
 #include "model_core/loaders/safetensors.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <set>
+
+#include "model_core/model_def/model_def.hpp"
 
 namespace rb {
 
@@ -29,7 +32,9 @@ Model load_hf_directory(const fs::path& dir, const LoadOptions& opts) {
                          " applies to full-precision checkpoints, use --quant none");
   if (prequantized) m.quant = prequantized->label();
   if (opts.load_weights) {
-    m.weights = load_safetensors_weights(dir);
+    // Views into the mapped files: each backend converts or uploads a tensor from its stored bytes.
+    m.weights = map_safetensors_weights(dir);
+    check_layer_count(m.config, m.weights);  // before anything walks the layers
     if (prequantized) {
       assemble_prequantized(m.weights, m.config, *prequantized);
     } else if (!m.weights.int32_tensors.empty()) {
@@ -44,6 +49,22 @@ Model load_hf_directory(const fs::path& dir, const LoadOptions& opts) {
   return m;
 }
 
+// The layers a GGUF file holds (1 + the largest N of a "blk.N." tensor), checked against
+// block_count before any tensor is read.
+void check_gguf_block_count(const GgufFile& gguf, const ModelConfig& c) {
+  int64_t held = 0;
+  for (const GgufTensorInfo& t : gguf.tensors()) {
+    if (t.name.rfind("blk.", 0) != 0) continue;
+    int64_t i = -1;
+    const char* b = t.name.data() + 4;
+    const auto [p, ec] = std::from_chars(b, t.name.data() + t.name.size(), i);
+    if (ec == std::errc() && p != b) held = std::max(held, i + 1);
+  }
+  if (c.num_layers != held)
+    throw InputError(gguf.path().string(), "block_count",
+                     "is " + std::to_string(c.num_layers) + " but the file holds " + std::to_string(held) + " blocks");
+}
+
 Model load_gguf(const fs::path& file, const LoadOptions& opts) {
   Model m;
   m.path = file;
@@ -51,6 +72,7 @@ Model load_gguf(const fs::path& file, const LoadOptions& opts) {
   GgufFile gguf(file);
   m.config = gguf_model_config(gguf);
   validate_config(m.config);
+  check_gguf_block_count(gguf, m.config);
   std::set<std::string> projection_types;  // e.g. {"q4_1", "q8_0"}
   for (const GgufTensorInfo& t : gguf.tensors())
     if (t.name.rfind("blk.", 0) == 0 && t.ne.size() == 2 && t.name.find("norm") == std::string::npos) {

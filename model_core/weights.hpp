@@ -1,6 +1,8 @@
 #pragma once
 // Model weights under Hugging Face's canonical names ("model.layers.3.self_attn.q_proj.weight"),
-// all in fp32 on the host. Loaders (safetensors, GGUF) fill this; backends read it.
+// each held as fp32 values, as the checkpoint's stored bytes (a view into the mapped file) or
+// 4-bit (tensor.hpp). Loaders (safetensors, GGUF) fill this; backends read it through a ModelDef
+// (model_def/model_def.hpp), which resolves the family's tensor table against it.
 #include <map>
 #include <string>
 #include <vector>
@@ -32,6 +34,9 @@ class ModelWeights {
   // Integer tensors of a pre-quantized checkpoint (GPTQ/AWQ qweight, qzeros, g_idx) until
   // loaders/prequantized.hpp turns them, with their `.scales`, into 4-bit `tensors`.
   std::map<std::string, quant::Int32Tensor> int32_tensors;
+  // Tensors the checkpoint holds that the loader did not read (outside model.* and lm_head.weight):
+  // validation refuses them unless the family lists them as ignorable.
+  std::vector<std::string> unread;
   std::string source;  // file or directory, for messages
 
   const HostTensor& get(const std::string& name) const;           // throws InputError if absent
@@ -42,8 +47,9 @@ class ModelWeights {
   const HostTensor& lm_head(const ModelConfig& c) const;
   LayerWeights layer(const ModelConfig& c, int64_t i) const;
 
-  // Every tensor the config implies is present with the shape the config implies; throws
-  // InputError naming the tensor, the expected and the found shape.
+  // validate_model_tensors (model_def/model_def.hpp): every tensor the config implies is present
+  // with the shape the config implies, and every tensor present is used; throws InputError naming
+  // the tensor, the expected and the found shape.
   void validate_against(const ModelConfig& c) const;
 };
 

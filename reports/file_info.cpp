@@ -13,6 +13,7 @@ FileInfo continue_session(const FileInfo& earlier, const FileInfo& later) {
     merged.started_at = earlier.started_at;  // ISO 8601 UTC strings order as times
   if (merged.ropebatch_version.empty()) merged.ropebatch_version = earlier.ropebatch_version;
   if (merged.git_commit.empty()) merged.git_commit = earlier.git_commit;
+  if (merged.slice.grid_id.empty()) merged.slice = earlier.slice;
   return merged;
 }
 

@@ -1,12 +1,31 @@
 #include "reports/hdf5_util.hpp"
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 
 namespace rb::reports::h5 {
 namespace {
 
-herr_t collect_innermost(unsigned n, const H5E_error2_t* err, void* out) {
-  if (n == 0 && err->desc != nullptr) *static_cast<std::string*>(out) = std::string(err->func_name) + ": " + err->desc;
+// HDF5 closes every file still open when the process exits (its atexit handler). A file whose
+// H5Fclose failed (ENOSPC while flushing) stays half-closed, and that handler then crashes in
+// H5F__close_cb. Every file here is closed explicitly (Handle), so the handler is turned off; it
+// must be before the first HDF5 call, hence at static initialization.
+const bool kNoAtexit = [] {
+  H5dont_atexit();
+  return true;
+}();
+
+struct StackSummary {
+  std::string innermost;  // "FUNCTION: description" of the first entry
+  int os_errno = 0;       // the errno a file driver reported ("... errno = 28, error message = ..."), else 0
+};
+
+herr_t summarize(unsigned n, const H5E_error2_t* err, void* out) {
+  auto& s = *static_cast<StackSummary*>(out);
+  if (err->desc == nullptr) return 0;
+  if (n == 0) s.innermost = std::string(err->func_name) + ": " + err->desc;
+  if (const char* e = std::strstr(err->desc, "errno = "); e != nullptr && s.os_errno == 0) s.os_errno = std::atoi(e + 8);
   return 0;
 }
 
@@ -70,10 +89,15 @@ std::vector<std::string> read_string_values(const OpenedAttr& a, const char* nam
 }  // namespace
 
 void fail(const char* call, const std::string& file) {
-  std::string detail;
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, collect_innermost, &detail);
+  StackSummary s;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, summarize, &s);
   H5Eclear2(H5E_DEFAULT);
-  throw Hdf5Error(file, std::string(call) + " failed" + (detail.empty() ? std::string() : ": " + detail));
+  // An operating-system error underneath (ENOSPC, EIO, EDQUOT) is what the user can act on: say it
+  // first, in the system's words ("No space left on device").
+  std::string detail = std::string(call) + " failed";
+  if (s.os_errno != 0) detail += ": " + std::string(std::strerror(s.os_errno));
+  if (!s.innermost.empty()) detail += (s.os_errno != 0 ? " (" + s.innermost + ")" : ": " + s.innermost);
+  throw Hdf5Error(file, detail);
 }
 
 QuietErrors::QuietErrors() {

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "common/error.hpp"
+#include "common/json_input.hpp"
 #include "reports/crc32.hpp"
 #include "reports/durable_file.hpp"
 
@@ -95,8 +96,8 @@ JournalContents decode_journal(const std::string& bytes, const std::string& path
       out.warnings.push_back(at(path, pos) + "record fails its CRC-32 checksum (damaged); ignored");
     } else {
       try {
-        out.entries.push_back(nlohmann::json::from_cbor(body.begin(), body.end()));
-      } catch (const nlohmann::json::exception& e) {
+        out.entries.push_back(parse_cbor_input(body, path, "record"));
+      } catch (const InputError& e) {
         out.warnings.push_back(at(path, pos) + "record is not valid CBOR (" + e.what() + "); ignored");
       }
     }

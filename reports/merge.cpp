@@ -10,6 +10,7 @@
 #include "reports/durable_file.hpp"
 #include "reports/results_store.hpp"
 #include "reports/run_record_fields.hpp"
+#include "reports/shard_set.hpp"
 
 namespace rb::reports {
 namespace {
@@ -95,11 +96,12 @@ MergeResult merge_results(const std::vector<std::string>& inputs, const FileInfo
     }
   }
   out.info = continue_session(history, merge_session);
+  out.info.slice = merged_slice(out.input_infos);
   return out;
 }
 
 MergeResult merge_files(const std::string& output, const std::vector<std::string>& inputs,
-                        const FileInfo& merge_session) {
+                        const FileInfo& merge_session, const MergeOptions& options) {
   if (file_exists(output) || file_exists(journal_path_for(output)))
     throw InputError(output, "", "exists; choose another output file");
   for (const std::string& in : inputs) {
@@ -108,6 +110,7 @@ MergeResult merge_files(const std::string& output, const std::vector<std::string
       throw InputError(output, "", "is also an input");
   }
   MergeResult merged = merge_results(inputs, merge_session);
+  check_shard_set(inputs, merged.input_infos, merged.input_runs, options.allow_partial, merged.warnings);
   write_results(output, merged.records, merged.info);
   return merged;
 }

@@ -29,8 +29,13 @@ struct MergeResult {
 // both files, the run and the field.
 MergeResult merge_results(const std::vector<std::string>& inputs, const FileInfo& merge_session);
 
-// merge_results, then writes `output` atomically. `output` must not exist and must not be an input.
+struct MergeOptions {
+  bool allow_partial = false;  // merge a shard set with shards missing or unfinished (a warning each)
+};
+
+// merge_results, then the shard checks of shard_set.hpp, then writes `output` atomically.
+// `output` must not exist and must not be an input.
 MergeResult merge_files(const std::string& output, const std::vector<std::string>& inputs,
-                        const FileInfo& merge_session);
+                        const FileInfo& merge_session, const MergeOptions& options = {});
 
 }  // namespace rb::reports

@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 namespace rb::reports {
 
@@ -12,16 +13,28 @@ double LogScale::operator()(double value) const {
   return from + t * (to - from);
 }
 
+namespace {
+
+// Into [smallest normal double, largest double]: the logarithm of any value plotted is finite.
+double plottable(double v) {
+  return std::isnan(v) ? 1.0 : std::clamp(v, std::numeric_limits<double>::min(), std::numeric_limits<double>::max());
+}
+
+}  // namespace
+
 std::pair<double, double> padded_log_range(double lo, double hi, double margin) {
-  if (!(hi > lo)) return {lo / 1.25, lo * 1.25};
+  lo = plottable(lo);
+  hi = plottable(hi);
+  if (!(hi > lo)) return {plottable(lo / 1.25), plottable(lo * 1.25)};
   const double width = std::log(hi) - std::log(lo);
-  return {std::exp(std::log(lo) - margin * width), std::exp(std::log(hi) + margin * width)};
+  return {plottable(std::exp(std::log(lo) - margin * width)), plottable(std::exp(std::log(hi) + margin * width))};
 }
 
 namespace {
 
 std::vector<double> multiples_in(double lo, double hi, const std::vector<double>& mantissas) {
   std::vector<double> ticks;
+  if (!(lo > 0) || !(hi >= lo) || !std::isfinite(hi)) return ticks;  // no decade to count from
   const int first = static_cast<int>(std::floor(std::log10(lo))) - 1;
   const int last = static_cast<int>(std::ceil(std::log10(hi))) + 1;
   for (int e = first; e <= last; ++e)
@@ -39,6 +52,7 @@ std::vector<double> multiples_in(double lo, double hi, const std::vector<double>
 // Multiples of the largest round step (5, 2.5, 2 or 1 times a power of ten) that puts at least
 // four of them inside [lo, hi].
 std::vector<double> round_steps_in(double lo, double hi) {
+  if (!(hi > lo) || !std::isfinite(hi - lo)) return {lo, hi};
   const double top = std::pow(10.0, std::floor(std::log10(hi - lo)));
   for (double power = top; power > top * 1e-3; power /= 10)
     for (const double m : {5.0, 2.5, 2.0, 1.0}) {
@@ -71,7 +85,7 @@ std::vector<double> log_ticks(double lo, double hi) {
 
 std::string tick_label(double value) {
   char text[64];
-  if (value < 1e5) {
+  if (value < 1e5 || !std::isfinite(value)) {
     std::snprintf(text, sizeof text, "%.6g", value);
     return text;
   }

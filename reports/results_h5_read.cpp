@@ -2,10 +2,12 @@
 // run group in the order written.
 #include <type_traits>
 
+#include "common/json_input.hpp"
 #include "reports/durable_file.hpp"
 #include "reports/hdf5_util.hpp"
 #include "reports/passkey_table.hpp"
 #include "reports/results_h5.hpp"
+#include "reports/run_record_check.hpp"
 #include "reports/run_record_fields.hpp"
 #include "reports/summary_table.hpp"
 
@@ -51,6 +53,20 @@ FileInfo read_file_info(hid_t file, const std::string& path) {
   info.git_commit = h5::read_string_attr(file, "git_commit", path, "");
   info.command_lines = h5::read_strings_attr(file, "command_lines", path, "");
   info.started_at = h5::read_string_attr(file, "started_at", path, "");
+  GridSlice& g = info.slice;  // absent in files of older versions and merges of several grids
+  if (h5::has_attr(file, "grid_id", path)) {
+    g.grid = h5::read_string_attr(file, "grid", path, "");
+    g.grid_id = h5::read_string_attr(file, "grid_id", path, "");
+    g.grid_runs = h5::read_int64_attr(file, "grid_runs", path, "");
+  }
+  if (h5::has_attr(file, "shard_count", path)) {
+    g.shard_index = h5::read_int64_attr(file, "shard_index", path, "");
+    g.shard_count = h5::read_int64_attr(file, "shard_count", path, "");
+    g.shard_runs = h5::read_int64_attr(file, "shard_runs", path, "");
+    if (g.shard_count < 1 || g.shard_index < 0 || g.shard_index >= g.shard_count)
+      throw InputError(path, "shard_index", "is " + std::to_string(g.shard_index) + " of shard_count " +
+                                                std::to_string(g.shard_count) + ": not a valid shard");
+  }
   return info;
 }
 
@@ -90,11 +106,7 @@ RunRecord read_run(hid_t runs, const std::string& run_id, const std::string& pat
     }
   });
   const std::string config = h5::read_string_attr(group, "config", path, where);
-  try {
-    r.config = json::parse(config);
-  } catch (const json::exception& e) {
-    throw InputError(path, where + "/config", std::string("not valid JSON: ") + e.what());
-  }
+  r.config = parse_json_input(config, path, where + "/config");
   visit_array_fields([&](const char* name, auto member, ArrayStorage storage) {
     auto& values = r.*member;
     using T = typename std::remove_cvref_t<decltype(values)>::value_type;
@@ -104,6 +116,7 @@ RunRecord read_run(hid_t runs, const std::string& run_id, const std::string& pat
       throw InputError(path, where + "/" + name, "missing dataset");
   });
   if (h5::has_link(group, "passkey", path)) r.passkey = read_passkey_dataset(group, path, where);
+  check_run_record(r, path, where);
   return r;
 }
 

@@ -27,6 +27,15 @@ void write_file_attributes(hid_t file_id, const FileInfo& info, std::size_t run_
   h5::write_string_attr(file_id, "started_at", info.started_at, file);
   h5::write_string_attr(file_id, "written_at", utc_now_iso8601(), file);
   h5::write_int64_attr(file_id, "run_count", static_cast<int64_t>(run_count), file);
+  const GridSlice& g = info.slice;
+  if (g.grid_id.empty()) return;
+  h5::write_string_attr(file_id, "grid", g.grid, file);
+  h5::write_string_attr(file_id, "grid_id", g.grid_id, file);
+  h5::write_int64_attr(file_id, "grid_runs", g.grid_runs, file);
+  if (!g.sharded()) return;
+  h5::write_int64_attr(file_id, "shard_index", g.shard_index, file);
+  h5::write_int64_attr(file_id, "shard_count", g.shard_count, file);
+  h5::write_int64_attr(file_id, "shard_runs", g.shard_runs, file);
 }
 
 // Typed copies of the configuration's scalar fields, for readers that do not parse JSON.

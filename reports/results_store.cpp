@@ -103,6 +103,7 @@ ResultsStore ResultsStore::open(const std::string& path, const FileInfo& info, b
   print_warnings(loaded.warnings);
 
   store.info_ = (have_results || have_journal) ? continue_session(loaded.info, info) : info;
+  store.previous_info_ = std::move(loaded.info);
   store.session_ = info;
   store.runs_ = std::move(loaded.runs);
   store.warnings_ = std::move(loaded.warnings);

@@ -49,6 +49,8 @@ class ResultsStore {
 
   const std::string& path() const { return path_; }
   const FileInfo& info() const { return info_; }
+  // What the file said before this session continued it (empty for a new file).
+  const FileInfo& previous_info() const { return previous_info_; }
   // Damaged journal records skipped on open (also printed to stderr).
   const std::vector<std::string>& warnings() const { return warnings_; }
 
@@ -58,6 +60,7 @@ class ResultsStore {
 
   std::string path_;
   FileInfo info_;
+  FileInfo previous_info_;
   FileInfo session_;           // this session's info, journaled with its first run
   bool session_journaled_ = false;
   RunIndex runs_;

@@ -3,6 +3,7 @@
 #include <type_traits>
 
 #include "common/error.hpp"
+#include "reports/run_record_check.hpp"
 #include "reports/run_record_fields.hpp"
 
 namespace rb::reports {
@@ -65,14 +66,20 @@ RunRecord run_record_from_json(const json& j, const std::string& where) {
     r.passkey.push_back({get_field<int64_t>(p, "length", at + ": passkey"), get_field<double>(p, "depth", at + ": passkey"),
                          get_field<int64_t>(p, "trial", at + ": passkey"), get_field<bool>(p, "retrieved", at + ": passkey")});
   }
+  check_run_record(r, where, "run " + r.run_id);
   return r;
 }
 
 json file_info_to_json(const FileInfo& info) {
-  return {{"ropebatch_version", info.ropebatch_version},
-          {"git_commit", info.git_commit},
-          {"command_lines", info.command_lines},
-          {"started_at", info.started_at}};
+  json j = {{"ropebatch_version", info.ropebatch_version},
+            {"git_commit", info.git_commit},
+            {"command_lines", info.command_lines},
+            {"started_at", info.started_at}};
+  const GridSlice& g = info.slice;
+  if (!g.grid_id.empty())
+    j["slice"] = {{"grid", g.grid},           {"grid_id", g.grid_id},         {"grid_runs", g.grid_runs},
+                  {"shard_index", g.shard_index}, {"shard_count", g.shard_count}, {"shard_runs", g.shard_runs}};
+  return j;
 }
 
 FileInfo file_info_from_json(const json& j, const std::string& where) {
@@ -81,6 +88,13 @@ FileInfo file_info_from_json(const json& j, const std::string& where) {
   info.git_commit = get_field<std::string>(j, "git_commit", where);
   info.command_lines = get_field<std::vector<std::string>>(j, "command_lines", where);
   info.started_at = get_field<std::string>(j, "started_at", where);
+  if (j.contains("slice")) {  // absent in journals of older versions and of unknown grids
+    const json& g = j.at("slice");
+    const std::string at = where + ": slice";
+    info.slice = {get_field<std::string>(g, "grid", at),        get_field<std::string>(g, "grid_id", at),
+                  get_field<int64_t>(g, "grid_runs", at),       get_field<int64_t>(g, "shard_index", at),
+                  get_field<int64_t>(g, "shard_count", at),     get_field<int64_t>(g, "shard_runs", at)};
+  }
   return info;
 }
 

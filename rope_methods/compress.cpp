@@ -57,7 +57,7 @@ std::unique_ptr<RopeMethod> make_compress(Params& p, const MethodContext& ctx) {
     p.fail("cf", "given together with compression_factor; allowed: one of compression_factor or cf");
   const std::string key = p.has("cf") ? "cf" : "compression_factor";
   const double factor = p.required_number(key, "a number >= 1");
-  require_at_least(p, key, factor, 1.0);
+  require_factor(p, key, factor);
   const int64_t threshold =
       p.integer("original_max_position_embeddings", "an integer >= 0").value_or(ctx.info.max_position_embeddings);
   if (threshold < 0)

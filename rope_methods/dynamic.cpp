@@ -60,7 +60,7 @@ class DynamicNtk final : public NamedMethod {
 
 std::unique_ptr<RopeMethod> make_dynamic(Params& p, const MethodContext& ctx) {
   const double factor = p.required_number("factor", "a number >= 1");
-  require_at_least(p, "factor", factor, 1.0);
+  require_factor(p, "factor", factor);
   p.ignore("original_max_position_embeddings");
   if (ctx.rotary_dim < 4) p.fail("partial_rotary_factor", "dynamic needs rotary_dim >= 4 (d / (d - 2)); allowed: a larger factor");
   nlohmann::json config = base_config("dynamic", ctx, p);

@@ -12,7 +12,7 @@ namespace rb::rope::detail {
 
 std::unique_ptr<RopeMethod> make_linear(Params& p, const MethodContext& ctx) {
   const double factor = p.required_number("factor", "a number >= 1");
-  require_at_least(p, "factor", factor, 1.0);
+  require_factor(p, "factor", factor);
   p.ignore("original_max_position_embeddings");
 
   std::vector<float> inv_freq = torch_f32::inv_freq(static_cast<float>(ctx.info.rope_theta), ctx.rotary_dim);

@@ -22,7 +22,7 @@ namespace rb::rope::detail {
 
 std::unique_ptr<RopeMethod> make_llama3(Params& p, const MethodContext& ctx) {
   const double factor = p.required_number("factor", "a number >= 1");
-  require_at_least(p, "factor", factor, 1.0);
+  require_factor(p, "factor", factor);
   const double low = p.required_number("low_freq_factor", "a number > 0");
   require_above(p, "low_freq_factor", low, 0.0);
   const double high = p.required_number("high_freq_factor", "a number > low_freq_factor");

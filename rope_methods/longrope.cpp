@@ -72,7 +72,7 @@ std::unique_ptr<RopeMethod> make_longrope(Params& p, const MethodContext& ctx) {
   if (original < 1)
     p.fail("original_max_position_embeddings", std::to_string(original) + " is below 1; allowed: an integer >= 1");
   std::optional<double> factor = p.number("factor", "a number >= 1");
-  if (factor) require_at_least(p, "factor", *factor, 1.0);
+  if (factor) require_factor(p, "factor", *factor);
   std::optional<double> attention_factor = p.number("attention_factor", "a number > 0");
   if (attention_factor) require_above(p, "attention_factor", *attention_factor, 0.0);
 

@@ -132,6 +132,14 @@ void require_at_least(const Params& p, const std::string& key, double value, dou
   if (!(value >= min)) p.fail(key, num(value) + " is below " + num(min) + "; allowed: a number >= " + num(min));
 }
 
+void require_factor(const Params& p, const std::string& key, double value) {
+  require_at_least(p, key, value, 1.0);
+  if (value > kMaxRopeFactor)
+    p.fail(key, num(value) + " is above " + num(kMaxRopeFactor) +
+                    ", the largest factor whose fp32 inverse frequencies stay representable; allowed: a number in [1, " +
+                    num(kMaxRopeFactor) + "]");
+}
+
 void require_above(const Params& p, const std::string& key, double value, double min) {
   if (!(value > min)) p.fail(key, num(value) + " is not above " + num(min) + "; allowed: a number > " + num(min));
 }

@@ -71,6 +71,15 @@ class Params {
 void require_at_least(const Params& p, const std::string& key, double value, double min);
 void require_above(const Params& p, const std::string& key, double value, double min);
 
+// The largest scaling factor a method accepts. Up to it, every fp32 quantity the methods compute
+// stays a normal float for any rope_theta below 1e20 and any length below 1e7: inv_freq / factor
+// (linear, yarn, llama3, compress), theta * factor^(d/(d-2)) with d >= 4 (ntk, dynamic) and
+// factor * length (dynamic). Beyond it inv_freq underflows or overflows and the "perplexity" would
+// be a number computed from zeros or infinities.
+inline constexpr double kMaxRopeFactor = 1e6;
+// value in [1, kMaxRopeFactor], else p.fail naming the bound.
+void require_factor(const Params& p, const std::string& key, double value);
+
 struct MethodContext {
   RopeModelInfo info;      // rope_theta / partial_rotary_factor as resolved from the JSON
   int64_t rotary_dim = 0;  // int(head_dim * partial_rotary_factor), even, >= 2

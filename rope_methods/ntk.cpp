@@ -14,7 +14,7 @@ namespace rb::rope::detail {
 
 std::unique_ptr<RopeMethod> make_ntk(Params& p, const MethodContext& ctx) {
   const double factor = p.required_number("factor", "a number >= 1");
-  require_at_least(p, "factor", factor, 1.0);
+  require_factor(p, "factor", factor);
   if (ctx.rotary_dim < 4) p.fail("partial_rotary_factor", "ntk needs rotary_dim >= 4 (d / (d - 2)); allowed: a larger factor");
   const double d = static_cast<double>(ctx.rotary_dim);
   const double base = ctx.info.rope_theta * std::pow(factor, d / (d - 2.0));

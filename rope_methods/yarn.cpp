@@ -41,7 +41,7 @@ double correction_dim(double rotations, int64_t dim, double base, int64_t max_po
 
 std::unique_ptr<RopeMethod> make_yarn(Params& p, const MethodContext& ctx) {
   const double factor = p.required_number("factor", "a number >= 1");
-  require_at_least(p, "factor", factor, 1.0);
+  require_factor(p, "factor", factor);
   const int64_t original =
       p.integer("original_max_position_embeddings", "an integer >= 1").value_or(ctx.info.max_position_embeddings);
   if (original < 1)

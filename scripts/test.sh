@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything CI checks: set-up, the full build (CUDA backend included when nvcc is present), the
-# unit tests, then the unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# unit tests (the fuzz corpora replayed among them), the Slurm proof on a one-node cluster, then the
+# unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
 # GPU tests (ctest label "gpu") are skipped here; run them on a GPU machine with `ctest -L gpu`.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,6 +12,9 @@ echo "== build (Release)"
 BUILD_DIR="$root/build" "$root/scripts/build.sh"
 echo "== unit tests"
 (cd "$root/build" && ctest -L unit --output-on-failure -j"$(nproc)")
+
+echo "== a real one-node Slurm cluster: sharded array job, merge and report, preemption (tests/slurm/)"
+bash "$root/tests/slurm/run_slurm_ci.sh" "$root/build"
 
 echo "== unit tests under ASan + UBSan"
 BUILD_DIR="$root/build-asan" BUILD_TYPE=RelWithDebInfo "$root/scripts/build.sh" \

@@ -1,106 +1,186 @@
-// The fp32 CPU reference backend: the Llama/Mistral/Qwen2 decoder of transformers'
-// modeling_llama.py / modeling_qwen2.py, with OpenBLAS for every matrix product and OpenMP for the
-// rest. Memory stays O(L * width): attention works per (head, query block), the MLP and the LM head
-// per chunk of tokens.
+// The fp32 CPU reference backend: the decoder loop of model_core/decoder (run_decoder) over ops
+// built from OpenBLAS (every matrix product) and OpenMP (the rest). One window at a time; memory
+// stays O(L * width): attention works per (head, query block), the MLP and the LM head per chunk
+// of tokens.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <memory>
 
 #include <omp.h>
 
 #include "common/error.hpp"
 #include "model_core/backend.hpp"
 #include "model_core/cpu/cpu_kernels.hpp"
-#include "model_core/cpu/decoder_inputs.hpp"
+#include "model_core/cpu/host_weights.hpp"
+#include "model_core/cpu/window_checks.hpp"
+#include "model_core/decoder/decoder_ops.hpp"
 
 namespace rb {
 namespace {
 
-constexpr int64_t kMlpChunk = 512;     // tokens per MLP chunk: 2 x 512 x intermediate floats
+constexpr int64_t kMlpChunk = 512;     // tokens per MLP chunk: 2 x 512 x intermediate floats (a multiple
+                                       // of cpu::linear's 64-row GEMM blocks)
 constexpr int64_t kLogitChunk = 256;   // tokens per LM-head chunk: 256 x vocab floats
+
+using R = TensorRole;
+
+// The ops for one window of L tokens.
+class CpuOps final : public DecoderOps {
+ public:
+  CpuOps(const ModelDef& def, const cpu::HostWeights& w, int threads) : def_(def), w_(w), nt_(threads) {}
+
+  void bind(std::span<const int32_t> tokens, const rope::RopeSchedule& s, const cpu::RopeTables& rope,
+            WindowScores& out) {
+    const ModelConfig& c = def_.config();
+    tokens_ = tokens;
+    schedule_ = &s;
+    rope_ = &rope;
+    out_ = &out;
+    L_ = static_cast<int64_t>(tokens.size());
+    const int64_t H = c.hidden_size, D = c.head_dim, I = def_.dims().intermediate;
+    const int64_t QW = def_.dims().heads * D, KW = def_.dims().kv_heads * D;
+    x_.resize(L_ * H);
+    xn_.resize(L_ * H);
+    q_.resize(L_ * QW);
+    k_.resize(L_ * KW);
+    v_.resize(L_ * KW);
+    attn_.resize(L_ * QW);
+    const int64_t mc = std::min(kMlpChunk, L_);
+    gate_.resize(mc * I);
+    up_.resize(mc * I);
+  }
+
+  int64_t rows() const override { return L_; }
+  int64_t mlp_chunk_rows() const override { return kMlpChunk; }
+
+  void embedding() override {
+    const int64_t H = def_.config().hidden_size;
+    const float* emb = w_.values(0, R::TokenEmbedding);
+    for (int64_t t = 0; t < L_; ++t)
+      std::memcpy(&x_[t * H], emb + static_cast<int64_t>(tokens_[t]) * H, H * sizeof(float));
+  }
+
+  void rms_norm(int64_t layer, TensorRole role) override {
+    const ModelConfig& c = def_.config();
+    cpu::rms_norm(x_.data(), L_, c.hidden_size, w_.values(layer, role), c.rms_norm_eps, xn_.data(), nt_);
+  }
+
+  void add_rms_norm(int64_t layer, TensorRole role) override {
+    cpu::add_inplace(x_.data(), xn_.data(), L_ * def_.config().hidden_size, nt_);
+    rms_norm(layer, role);
+  }
+
+  void linear(int64_t i, Proj p, RowRange r) override {
+    const int64_t H = def_.config().hidden_size, I = def_.dims().intermediate;
+    const int64_t QW = def_.dims().heads * def_.config().head_dim;
+    switch (p) {
+      case Proj::QKV:
+        cpu::linear(xn_.data(), L_, H, *w_.at(i, R::Q), w_.at(i, R::QBias), q_.data(), nt_);
+        cpu::linear(xn_.data(), L_, H, *w_.at(i, R::K), w_.at(i, R::KBias), k_.data(), nt_);
+        cpu::linear(xn_.data(), L_, H, *w_.at(i, R::V), w_.at(i, R::VBias), v_.data(), nt_);
+        break;
+      case Proj::O:
+        cpu::linear(attn_.data(), L_, QW, *w_.at(i, R::O), nullptr, xn_.data(), nt_);
+        break;
+      case Proj::GateUp: {
+        const float* rows = xn_.data() + r.begin * H;
+        cpu::linear(rows, r.count, H, *w_.at(i, R::Gate), w_.at(i, R::GateBias), gate_.data(), nt_);
+        cpu::linear(rows, r.count, H, *w_.at(i, R::Up), w_.at(i, R::UpBias), up_.data(), nt_);
+        break;
+      }
+      case Proj::Down:  // the chunk's input rows are spent
+        cpu::linear(gate_.data(), r.count, I, *w_.at(i, R::Down), nullptr, xn_.data() + r.begin * H, nt_);
+        break;
+    }
+  }
+
+  void add_bias(int64_t layer, TensorRole role, Act out, RowRange r) override {
+    const HostTensor* b = w_.at(layer, role);
+    if (b == nullptr) return;
+    if (out != Act::Normed) throw Error("CPU backend: add_bias writes Normed only");
+    const int64_t H = def_.config().hidden_size;
+    const float* bv = b->data.data();
+#pragma omp parallel for num_threads(nt_) schedule(static)
+    for (int64_t t = r.begin; t < r.begin + r.count; ++t) {
+      float* y = xn_.data() + t * H;
+      for (int64_t o = 0; o < H; ++o) y[o] += bv[o];
+    }
+  }
+
+  void rope() override {
+    const rope::RopeSchedule& s = *schedule_;
+    const int64_t D = def_.config().head_dim;
+    const float* band_q = s.q_band_scale.empty() ? nullptr : s.q_band_scale.data();
+    const float* band_k = s.k_band_scale.empty() ? nullptr : s.k_band_scale.data();
+    const float* qscale = s.query_scale.empty() ? nullptr : s.query_scale.data();
+    cpu::apply_rope(q_.data(), def_.dims().heads, D, *rope_, band_q, qscale, nt_);
+    cpu::apply_rope(k_.data(), def_.dims().kv_heads, D, *rope_, band_k, nullptr, nt_);
+  }
+
+  void attention() override {
+    const int64_t D = def_.config().head_dim;
+    const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));  // head_dim**-0.5
+    cpu::causal_attention(q_.data(), k_.data(), v_.data(), L_, def_.dims().heads, def_.dims().kv_heads, D, scale,
+                          attn_.data(), nt_);
+  }
+
+  void swiglu(RowRange r) override { cpu::silu_mul(gate_.data(), up_.data(), r.count * def_.dims().intermediate, nt_); }
+
+  void lm_head_logprob() override {
+    // Only the L-1 positions that have a next token.
+    const int64_t H = def_.config().hidden_size;
+    cpu::next_token_scores(xn_.data(), L_ - 1, H, *w_.global(R::LmHead), tokens_.subspan(1), out_->logprob.data(),
+                           out_->is_argmax.data(), kLogitChunk, nt_);
+  }
+
+ private:
+  const ModelDef& def_;
+  const cpu::HostWeights& w_;
+  int nt_;
+  std::span<const int32_t> tokens_;
+  const rope::RopeSchedule* schedule_ = nullptr;
+  const cpu::RopeTables* rope_ = nullptr;
+  WindowScores* out_ = nullptr;
+  int64_t L_ = 0;
+  std::vector<float> x_, xn_, q_, k_, v_, attn_, gate_, up_;
+};
 
 class CpuBackend final : public Backend {
  public:
   CpuBackend(const Model& model, const BackendOptions& opts)
-      : model_(model), weights_(cpu::resolve_decoder_weights(model)),
-        threads_(opts.threads > 0 ? opts.threads : omp_get_max_threads()) {}
+      : def_(model, opts.shard), weights_(def_), threads_(opts.threads > 0 ? opts.threads : omp_get_max_threads()) {
+    if (opts.shard.size != 1)
+      throw InputError(def_.source(), "--tp", "the CPU backend runs a whole model; tensor parallelism needs its own backend");
+  }
 
   std::string name() const override { return "cpu"; }
 
   std::vector<WindowScores> score(const std::vector<std::span<const int32_t>>& windows,
                                   const rope::RopeSchedule& schedule) override {
-    const ModelConfig& c = model_.config;
+    const ModelConfig& c = def_.config();
     cpu::check_schedule(c, schedule);
     for (size_t w = 0; w < windows.size(); ++w) cpu::check_window(c, windows[w], w, schedule);
     cpu::use_single_threaded_blas();
     const cpu::RopeTables rope = cpu::make_rope_tables(schedule);
     std::vector<WindowScores> out;
     out.reserve(windows.size());
-    for (const auto& tokens : windows) out.push_back(forward(tokens, schedule, rope));
+    CpuOps ops(def_, weights_, threads_);
+    for (const auto& tokens : windows) {
+      WindowScores& result = out.emplace_back();
+      const int64_t L = static_cast<int64_t>(tokens.size());
+      result.logprob.resize(static_cast<size_t>(std::max<int64_t>(L - 1, 0)));
+      result.is_argmax.resize(static_cast<size_t>(std::max<int64_t>(L - 1, 0)));
+      if (L < 2) continue;
+      ops.bind(tokens, schedule, rope, result);
+      run_decoder(def_, ops);
+    }
     return out;
   }
 
  private:
-  WindowScores forward(std::span<const int32_t> tokens, const rope::RopeSchedule& s, const cpu::RopeTables& rope) {
-    const ModelConfig& c = model_.config;
-    const int64_t L = static_cast<int64_t>(tokens.size());
-    const int64_t H = c.hidden_size, D = c.head_dim, I = c.intermediate_size;
-    const int64_t QW = c.num_heads * D, KW = c.num_kv_heads * D;
-    const int nt = threads_;
-
-    WindowScores result;
-    result.logprob.resize(static_cast<size_t>(L - 1));
-    result.is_argmax.resize(static_cast<size_t>(L - 1));
-    if (L < 2) return result;
-
-    std::vector<float> x(L * H), xn(L * H), q(L * QW), k(L * KW), v(L * KW), attn(L * QW);
-    const int64_t mc = std::min(kMlpChunk, L);
-    std::vector<float> gate(mc * I), up(mc * I);
-
-    // Embedding lookup (nn.Embedding).
-    const float* emb = weights_.embed->data.data();
-    for (int64_t t = 0; t < L; ++t) std::memcpy(&x[t * H], emb + static_cast<int64_t>(tokens[t]) * H, H * sizeof(float));
-
-    const float* band_q = s.q_band_scale.empty() ? nullptr : s.q_band_scale.data();
-    const float* band_k = s.k_band_scale.empty() ? nullptr : s.k_band_scale.data();
-    const float* qscale = s.query_scale.empty() ? nullptr : s.query_scale.data();
-    const float attn_scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));  // head_dim**-0.5
-
-    for (const cpu::DecoderLayer& layer : weights_.layers) {
-      const LayerWeights& w = layer.w;
-      // --- self-attention block (LlamaDecoderLayer.forward) ---
-      cpu::rms_norm(x.data(), L, H, w.input_norm->data.data(), c.rms_norm_eps, xn.data(), nt);
-      cpu::linear(xn.data(), L, H, *w.q_proj, w.q_bias, q.data(), nt);
-      cpu::linear(xn.data(), L, H, *w.k_proj, w.k_bias, k.data(), nt);
-      cpu::linear(xn.data(), L, H, *w.v_proj, w.v_bias, v.data(), nt);
-      cpu::apply_rope(q.data(), c.num_heads, D, rope, band_q, qscale, nt);
-      cpu::apply_rope(k.data(), c.num_kv_heads, D, rope, band_k, nullptr, nt);
-      cpu::causal_attention(q.data(), k.data(), v.data(), L, c.num_heads, c.num_kv_heads, D, attn_scale, attn.data(), nt);
-      cpu::linear(attn.data(), L, QW, *w.o_proj, layer.o_bias, xn.data(), nt);
-      cpu::add_inplace(x.data(), xn.data(), L * H, nt);
-
-      // --- MLP block, chunked along the sequence ---
-      cpu::rms_norm(x.data(), L, H, w.post_norm->data.data(), c.rms_norm_eps, xn.data(), nt);
-      for (int64_t t0 = 0; t0 < L; t0 += mc) {
-        const int64_t n = std::min(mc, L - t0);
-        float* rows = xn.data() + t0 * H;
-        cpu::linear(rows, n, H, *w.gate_proj, layer.gate_bias, gate.data(), nt);
-        cpu::linear(rows, n, H, *w.up_proj, layer.up_bias, up.data(), nt);
-        cpu::silu_mul(gate.data(), up.data(), n * I, nt);
-        cpu::linear(gate.data(), n, I, *w.down_proj, layer.down_bias, rows, nt);  // the chunk's input rows are spent
-        cpu::add_inplace(x.data() + t0 * H, rows, n * H, nt);
-      }
-    }
-
-    // Final norm and LM head, only for the L-1 positions that have a next token.
-    cpu::rms_norm(x.data(), L - 1, H, weights_.final_norm->data.data(), c.rms_norm_eps, xn.data(), nt);
-    cpu::next_token_scores(xn.data(), L - 1, H, *weights_.lm_head, tokens.subspan(1), result.logprob.data(),
-                           result.is_argmax.data(), kLogitChunk, nt);
-    return result;
-  }
-
-  const Model& model_;
-  cpu::DecoderWeights weights_;
+  ModelDef def_;
+  cpu::HostWeights weights_;
   int threads_;
 };
 

@@ -1,15 +1,20 @@
-// Plain transcription of transformers' LlamaForCausalLM.forward (modeling_llama.py), op by op.
+// The plain reference ops: each op of model_core/decoder written as directly as possible
+// (transformers' modeling_llama.py, op by op), run by the same decoder loop as every backend.
 #include "model_core/cpu/naive_forward.hpp"
 
 #include <cmath>
 #include <limits>
 
-#include "model_core/cpu/decoder_inputs.hpp"
+#include "common/error.hpp"
+#include "model_core/cpu/host_weights.hpp"
+#include "model_core/cpu/window_checks.hpp"
+#include "model_core/decoder/decoder_ops.hpp"
 
 namespace rb::cpu {
 namespace {
 
 using Matrix = std::vector<std::vector<float>>;  // [rows][cols]
+using R = TensorRole;
 
 Matrix zeros(int64_t rows, int64_t cols) { return Matrix(rows, std::vector<float>(cols, 0.0f)); }
 
@@ -66,33 +71,71 @@ void rope_head(float* x, int64_t head_dim, const rope::RopeSchedule& s, int64_t 
   for (int64_t i = 0; i < head_dim; ++i) x[i] *= row_scale;
 }
 
-}  // namespace
+class NaiveOps final : public DecoderOps {
+ public:
+  NaiveOps(const ModelDef& def, const HostWeights& w, std::span<const int32_t> tokens, const rope::RopeSchedule& s)
+      : def_(def), w_(w), tokens_(tokens), s_(s), L_(static_cast<int64_t>(tokens.size())) {}
 
-NaiveScores naive_forward(const Model& model, std::span<const int32_t> tokens, const rope::RopeSchedule& s) {
-  const ModelConfig& c = model.config;
-  check_schedule(c, s);
-  check_window(c, tokens, 0, s);
-  const DecoderWeights dw = resolve_decoder_weights(model);
-  const int64_t L = static_cast<int64_t>(tokens.size());
-  const int64_t H = c.hidden_size, D = c.head_dim, nh = c.num_heads, nkv = c.num_kv_heads;
-  const int64_t V = c.vocab_size;
+  NaiveScores result;
 
-  Matrix x = zeros(L, H);
-  for (int64_t t = 0; t < L; ++t)
-    for (int64_t i = 0; i < H; ++i) x[t][i] = dw.embed->data[tokens[t] * H + i];
+  int64_t rows() const override { return L_; }
+  int64_t mlp_chunk_rows() const override { return L_; }
 
-  for (const DecoderLayer& layer : dw.layers) {
-    const LayerWeights& w = layer.w;
-    Matrix h = rms_norm(x, *w.input_norm, c.rms_norm_eps);
-    Matrix q = linear(h, *w.q_proj, w.q_bias);
-    Matrix k = linear(h, *w.k_proj, w.k_bias);
-    Matrix v = linear(h, *w.v_proj, w.v_bias);
-    for (int64_t t = 0; t < L; ++t) {
-      const float qs = s.query_scale.empty() ? 1.0f : s.query_scale[t];
-      for (int64_t hd = 0; hd < nh; ++hd) rope_head(&q[t][hd * D], D, s, t, s.q_band_scale, qs);
-      for (int64_t hd = 0; hd < nkv; ++hd) rope_head(&k[t][hd * D], D, s, t, s.k_band_scale, 1.0f);
+  void embedding() override {
+    const int64_t H = def_.config().hidden_size;
+    const float* emb = w_.values(0, R::TokenEmbedding);
+    x_ = zeros(L_, H);
+    for (int64_t t = 0; t < L_; ++t)
+      for (int64_t i = 0; i < H; ++i) x_[t][i] = emb[tokens_[t] * H + i];
+  }
+
+  void rms_norm(int64_t layer, TensorRole role) override {
+    const HostTensor* w = is_global(role) ? w_.global(role) : w_.at(layer, role);
+    n_ = cpu::rms_norm(x_, *w, def_.config().rms_norm_eps);
+  }
+
+  void add_rms_norm(int64_t layer, TensorRole role) override {
+    for (int64_t t = 0; t < L_; ++t)
+      for (size_t i = 0; i < x_[t].size(); ++i) x_[t][i] += n_[t][i];
+    rms_norm(layer, role);
+  }
+
+  void linear(int64_t i, Proj p, RowRange r) override {
+    if (r.begin != 0 || r.count != L_) throw Error("naive forward: projections run on all rows");
+    switch (p) {
+      case Proj::QKV:
+        q_ = cpu::linear(n_, *w_.at(i, R::Q), w_.at(i, R::QBias));
+        k_ = cpu::linear(n_, *w_.at(i, R::K), w_.at(i, R::KBias));
+        v_ = cpu::linear(n_, *w_.at(i, R::V), w_.at(i, R::VBias));
+        break;
+      case Proj::O: n_ = cpu::linear(attn_, *w_.at(i, R::O), nullptr); break;
+      case Proj::GateUp:
+        gate_ = cpu::linear(n_, *w_.at(i, R::Gate), w_.at(i, R::GateBias));
+        up_ = cpu::linear(n_, *w_.at(i, R::Up), w_.at(i, R::UpBias));
+        break;
+      case Proj::Down: n_ = cpu::linear(gate_, *w_.at(i, R::Down), nullptr); break;
     }
-    Matrix attn = zeros(L, nh * D);
+  }
+
+  void add_bias(int64_t layer, TensorRole role, Act, RowRange) override {
+    const HostTensor* b = w_.at(layer, role);
+    if (b == nullptr) return;
+    for (auto& row : n_)
+      for (size_t o = 0; o < row.size(); ++o) row[o] += b->data[o];
+  }
+
+  void rope() override {
+    const int64_t D = def_.config().head_dim, nh = def_.dims().heads, nkv = def_.dims().kv_heads;
+    for (int64_t t = 0; t < L_; ++t) {
+      const float qs = s_.query_scale.empty() ? 1.0f : s_.query_scale[t];
+      for (int64_t hd = 0; hd < nh; ++hd) rope_head(&q_[t][hd * D], D, s_, t, s_.q_band_scale, qs);
+      for (int64_t hd = 0; hd < nkv; ++hd) rope_head(&k_[t][hd * D], D, s_, t, s_.k_band_scale, 1.0f);
+    }
+  }
+
+  void attention() override {
+    const int64_t L = L_, D = def_.config().head_dim, nh = def_.dims().heads, nkv = def_.dims().kv_heads;
+    attn_ = zeros(L, nh * D);
     const double scale = 1.0 / std::sqrt(static_cast<double>(D));
     for (int64_t hd = 0; hd < nh; ++hd) {
       const int64_t g = hd / (nh / nkv);  // repeat_kv
@@ -102,7 +145,7 @@ NaiveScores naive_forward(const Model& model, std::span<const int32_t> tokens, c
         std::vector<double> sc(L, 0.0);
         for (int64_t j = 0; j <= i; ++j) {  // causal mask
           double dot = 0.0;
-          for (int64_t d = 0; d < D; ++d) dot += static_cast<double>(q[i][hd * D + d]) * k[j][g * D + d];
+          for (int64_t d = 0; d < D; ++d) dot += static_cast<double>(q_[i][hd * D + d]) * k_[j][g * D + d];
           sc[j] = dot * scale;
           mx = std::max(mx, sc[j]);
         }
@@ -113,46 +156,59 @@ NaiveScores naive_forward(const Model& model, std::span<const int32_t> tokens, c
       for (int64_t i = 0; i < L; ++i)
         for (int64_t d = 0; d < D; ++d) {
           double acc = 0.0;
-          for (int64_t j = 0; j <= i; ++j) acc += static_cast<double>(p[i][j]) * v[j][g * D + d];
-          attn[i][hd * D + d] = static_cast<float>(acc);
+          for (int64_t j = 0; j <= i; ++j) acc += static_cast<double>(p[i][j]) * v_[j][g * D + d];
+          attn_[i][hd * D + d] = static_cast<float>(acc);
         }
     }
-    Matrix o = linear(attn, *w.o_proj, layer.o_bias);
-    for (int64_t t = 0; t < L; ++t)
-      for (int64_t i = 0; i < H; ++i) x[t][i] += o[t][i];
+  }
 
-    Matrix h2 = rms_norm(x, *w.post_norm, c.rms_norm_eps);
-    Matrix gate = linear(h2, *w.gate_proj, layer.gate_bias);
-    Matrix up = linear(h2, *w.up_proj, layer.up_bias);
-    for (int64_t t = 0; t < L; ++t)
-      for (size_t i = 0; i < gate[t].size(); ++i) {
-        const float g = gate[t][i];
-        gate[t][i] = static_cast<float>(g / (1.0 + std::exp(-static_cast<double>(g)))) * up[t][i];
+  void swiglu(RowRange) override {
+    for (int64_t t = 0; t < L_; ++t)
+      for (size_t i = 0; i < gate_[t].size(); ++i) {
+        const float g = gate_[t][i];
+        gate_[t][i] = static_cast<float>(g / (1.0 + std::exp(-static_cast<double>(g)))) * up_[t][i];
       }
-    Matrix down = linear(gate, *w.down_proj, layer.down_bias);
-    for (int64_t t = 0; t < L; ++t)
-      for (int64_t i = 0; i < H; ++i) x[t][i] += down[t][i];
   }
 
-  Matrix hf = rms_norm(x, *dw.final_norm, c.rms_norm_eps);
-  Matrix logits = linear(hf, *dw.lm_head, nullptr);
-  NaiveScores out;
-  for (int64_t t = 0; t + 1 < L; ++t) {
-    const std::vector<float>& l = logits[t];
-    int64_t best = 0;
-    for (int64_t j = 1; j < V; ++j)
-      if (l[j] > l[best]) best = j;
-    float second = -std::numeric_limits<float>::infinity();
-    for (int64_t j = 0; j < V; ++j)
-      if (j != best) second = std::max(second, l[j]);
-    double sum = 0.0;
-    for (int64_t j = 0; j < V; ++j) sum += std::exp(static_cast<double>(l[j]) - l[best]);
-    const int32_t y = tokens[t + 1];
-    out.scores.logprob.push_back(static_cast<float>(static_cast<double>(l[y]) - l[best] - std::log(sum)));
-    out.scores.is_argmax.push_back(best == y ? 1 : 0);
-    out.top_gap.push_back(l[best] - second);
+  void lm_head_logprob() override {
+    const int64_t V = def_.config().vocab_size;
+    const Matrix logits = cpu::linear(n_, *w_.global(R::LmHead), nullptr);
+    for (int64_t t = 0; t + 1 < L_; ++t) {
+      const std::vector<float>& l = logits[t];
+      int64_t best = 0;
+      for (int64_t j = 1; j < V; ++j)
+        if (l[j] > l[best]) best = j;
+      float second = -std::numeric_limits<float>::infinity();
+      for (int64_t j = 0; j < V; ++j)
+        if (j != best) second = std::max(second, l[j]);
+      double sum = 0.0;
+      for (int64_t j = 0; j < V; ++j) sum += std::exp(static_cast<double>(l[j]) - l[best]);
+      const int32_t y = tokens_[t + 1];
+      result.scores.logprob.push_back(static_cast<float>(static_cast<double>(l[y]) - l[best] - std::log(sum)));
+      result.scores.is_argmax.push_back(best == y ? 1 : 0);
+      result.top_gap.push_back(l[best] - second);
+    }
   }
-  return out;
+
+ private:
+  const ModelDef& def_;
+  const HostWeights& w_;
+  std::span<const int32_t> tokens_;
+  const rope::RopeSchedule& s_;
+  int64_t L_;
+  Matrix x_, n_, q_, k_, v_, attn_, gate_, up_;
+};
+
+}  // namespace
+
+NaiveScores naive_forward(const Model& model, std::span<const int32_t> tokens, const rope::RopeSchedule& s) {
+  check_schedule(model.config, s);
+  check_window(model.config, tokens, 0, s);
+  const ModelDef def(model);
+  const HostWeights weights(def);
+  NaiveOps ops(def, weights, tokens, s);
+  run_decoder(def, ops);
+  return std::move(ops.result);
 }
 
 }  // namespace rb::cpu

@@ -1,11 +1,13 @@
-// The CUDA backend: device selection, weights, memory plan and the forward pass.
-// Per layer (rows = all tokens of the batch):
-//   qkv = normed W_qkv^T (+bias), RoPE in place     cuBLAS + qkv_bias_rope
-//   attn = causal flash attention per window        cuDNN SDPA (attention_cudnn.hpp) or flash_attention
-//   normed = attn W_o^T; residual += normed; normed = RMSNorm(residual)
-//   per row chunk: normed = (silu(x W_g^T) * x W_u^T) W_d^T
-//   residual += normed; normed = RMSNorm(residual) (next layer's input norm or the final norm)
-// then the fused LM head (lm_head.hpp).
+// The CUDA backend: device selection, weights, memory plan, and the decoder ops (CudaOps) that the
+// one decoder loop (model_core/decoder) runs over all tokens of a batch of windows:
+//   linear(QKV)     one cuBLAS GEMM over the stacked [q; k; v] weight (+ stacked bias)
+//   rope            qkv_rope in place on the fused q/k/v rows
+//   attention       cuDNN SDPA (attention_cudnn.hpp) or our flash_attention, per window
+//   linear(O/Down)  cuBLAS into `normed`; their biases by add_bias
+//   add_rms_norm    residual += normed; normed = RMSNorm(residual), fused
+//   linear(GateUp)  one GEMM over [gate; up] per row chunk, then swiglu
+//   lm_head_logprob the fused LM head (lm_head.hpp)
+// 4-bit projections are dequantized into a reused buffer right before their GEMM (W4A16).
 #include "model_core/cuda/cuda_backend.hpp"
 
 #include <algorithm>
@@ -30,6 +32,7 @@
 #include "model_core/cuda/forward_plan.hpp"
 #include "model_core/cuda/kernels.hpp"
 #include "model_core/cuda/lm_head.hpp"
+#include "model_core/decoder/decoder_ops.hpp"
 
 namespace rb {
 namespace cuda {
@@ -105,10 +108,14 @@ class CudaModelBackend final : public CudaBackend {
     if (stream_) cudaStreamSynchronize(stream_->s);
   }
 
-  void load_weights(const ModelWeights& w) {
-    const bool packed = std::any_of(w.tensors.begin(), w.tensors.end(), [](const auto& t) { return t.second.is_packed(); });
-    check_weights_fit(w.source, device_weight_bytes(config_, sizeof(T), &w), packed);
-    weights_ = upload_weights<T>(config_, w, stream_->s);
+  void load_weights(const ModelDef& def) {
+    bool packed = false;
+    for (int64_t i = 0; i < def.num_layers(); ++i)
+      for (TensorRole r : {TensorRole::Q, TensorRole::K, TensorRole::V, TensorRole::O, TensorRole::Gate, TensorRole::Up,
+                           TensorRole::Down})
+        packed |= def.layer(i, r) != nullptr && def.layer(i, r)->is_packed();
+    check_weights_fit(def.source(), device_weight_bytes(config_, sizeof(T), &def), packed);
+    weights_ = upload_weights<T>(def, stream_->s);
     allocate_dequant_buffers();
     choose_attention();
   }
@@ -347,68 +354,129 @@ class CudaModelBackend final : public CudaBackend {
     }
   }
 
-  // ---- the forward pass ----
-  void forward(const ForwardPlan& p) {
-    const ModelConfig& c = config_;
-    cudaStream_t st = stream_->s;
-    const Blas& blas = *blas_;
-    const int64_t rows = p.rows, hid = c.hidden_size, H = c.num_heads, KV = c.num_kv_heads, D = c.head_dim;
-    const int64_t ff = c.intermediate_size, qkv_w = p.qkv_width, attn_w = p.attn_width;
-    const float eps = static_cast<float>(c.rms_norm_eps);
-    const bool hf = opts_.hf_rounding;
-    float* residual = residual_.get();
-    T* normed = normed_.get();
-    T* work = work_.get();
+  // ---- the forward pass: the decoder loop over this backend's ops ----
+  class Ops final : public DecoderOps {
+   public:
+    Ops(CudaModelBackend& b, const ForwardPlan& p) : b_(b), p_(p), st_(b.stream_->s) {
+      shape_.rows = p.rows;
+      shape_.seq_len = p.seq_len;
+      shape_.heads = b.config_.num_heads;
+      shape_.kv_heads = b.config_.num_kv_heads;
+      shape_.head_dim = b.config_.head_dim;
+      shape_.rotary_dim = b.config_.rotary_dim();
+      aa_ = b.attention_shape(p);
+    }
+    int64_t rows() const override { return p_.rows; }
+    int64_t mlp_chunk_rows() const override { return p_.mlp_chunk; }
 
-    embed_rows<T>(tokens_.get(), rows, weights_.embed, hid, c.vocab_size, residual, st);
-    const T* first_norm = weights_.layers.empty() ? weights_.final_norm : weights_.layers[0].input_norm;
-    add_rmsnorm<T>(residual, nullptr, first_norm, normed, rows, hid, eps, hf, st);
+    void embedding() override {
+      const ModelConfig& c = b_.config_;
+      embed_rows<T>(b_.tokens_.get(), p_.rows, b_.weights_.embed, c.hidden_size, c.vocab_size, b_.residual_.get(), st_);
+    }
+    void rms_norm(int64_t layer, TensorRole role) override { norm(nullptr, layer, role); }
+    void add_rms_norm(int64_t layer, TensorRole role) override { norm(b_.normed_.get(), layer, role); }
 
-    QkvShape shape;
-    shape.rows = rows;
-    shape.seq_len = p.seq_len;
-    shape.heads = H;
-    shape.kv_heads = KV;
-    shape.head_dim = D;
-    shape.rotary_dim = c.rotary_dim();
-    AttnArgs<T> aa = attention_shape(p);
-
-    for (std::size_t i = 0; i < weights_.layers.size(); ++i) {
-      const DeviceLayer<T>& lw = weights_.layers[i];
-      T* qkv = work;
-      T* attn = work + p.attn_out_offset;
-      blas.linear<T, T>(normed, hid, weight(lw.qkv, dequant_.get()), hid, qkv, qkv_w, rows, hid, qkv_w);
-      qkv_bias_rope<T>(qkv, lw.qkv_bias, cos_.get(), sin_.get(), has_query_scale_ ? query_scale_.get() : nullptr,
-                       has_q_band_ ? q_band_.get() : nullptr, has_k_band_ ? k_band_.get() : nullptr, shape, st);
-      aa.q = qkv;
-      aa.k = qkv + H * D;
-      aa.v = qkv + (H + KV) * D;
-      aa.o = attn;
-      if (use_cudnn_)
-        cudnn_->run(aa, cudnn_workspace_.get(), cudnn_workspace_.bytes(), st);
-      else
-        flash_attention<T>(aa, attn_, st);
-      blas.linear<T, T>(attn, attn_w, weight(lw.o, dequant_.get()), attn_w, normed, hid, rows, attn_w, hid);
-      add_rmsnorm<T>(residual, normed, lw.post_norm, normed, rows, hid, eps, hf, st);
-
-      T* gate_up = work;
-      T* act = work + p.mlp_act_offset;
-      const T* w_gate_up = weight(lw.gate_up, dequant_.get());
-      const T* w_down = weight(lw.down, dequant_down_.get());
-      for (int64_t r0 = 0; r0 < rows; r0 += p.mlp_chunk) {
-        const int64_t nr = std::min(p.mlp_chunk, rows - r0);
-        blas.linear<T, T>(normed + r0 * hid, hid, w_gate_up, hid, gate_up, 2 * ff, nr, hid, 2 * ff);
-        swiglu<T>(gate_up, act, nr, ff, hf, st);
-        blas.linear<T, T>(act, ff, w_down, ff, normed + r0 * hid, hid, nr, ff, hid);
+    void linear(int64_t i, Proj proj, RowRange r) override {
+      const ModelConfig& c = b_.config_;
+      const DeviceLayer<T>& lw = b_.weights_.layers[static_cast<size_t>(i)];
+      const int64_t hid = c.hidden_size, ff = c.intermediate_size, qkv_w = p_.qkv_width, attn_w = p_.attn_width;
+      const Blas& blas = *b_.blas_;
+      T* normed = b_.normed_.get();
+      T* work = b_.work_.get();
+      switch (proj) {
+        case Proj::QKV:
+          blas.linear<T, T>(normed, hid, weight(lw.qkv, i, proj, b_.dequant_.get()), hid, work, qkv_w, p_.rows, hid, qkv_w);
+          if (lw.qkv_bias) cuda::add_bias<T>(work, p_.rows, qkv_w, qkv_w, lw.qkv_bias, st_);
+          break;
+        case Proj::O:
+          blas.linear<T, T>(work + p_.attn_out_offset, attn_w, weight(lw.o, i, proj, b_.dequant_.get()), attn_w, normed, hid,
+                            p_.rows, attn_w, hid);
+          break;
+        case Proj::GateUp:
+          blas.linear<T, T>(normed + r.begin * hid, hid, weight(lw.gate_up, i, proj, b_.dequant_.get()), hid, work, 2 * ff,
+                            r.count, hid, 2 * ff);
+          if (lw.gate_up_bias) cuda::add_bias<T>(work, r.count, 2 * ff, 2 * ff, lw.gate_up_bias, st_);
+          break;
+        case Proj::Down:
+          blas.linear<T, T>(work + p_.mlp_act_offset, ff, weight(lw.down, i, proj, b_.dequant_down_.get()), ff,
+                            normed + r.begin * hid, hid, r.count, ff, hid);
+          break;
       }
-      const T* next_norm = i + 1 < weights_.layers.size() ? weights_.layers[i + 1].input_norm : weights_.final_norm;
-      add_rmsnorm<T>(residual, normed, next_norm, normed, rows, hid, eps, hf, st);
     }
 
-    LmHeadArgs lm = p.lm;
-    lm.round_logits = hf;
-    lm_head_logprobs<T>(blas, normed, weights_.lm_head, targets_.get(), lm, reinterpret_cast<float*>(work),
-                        state_.get(), logprob_.get(), argmax_.get(), st);
+    void add_bias(int64_t i, TensorRole role, Act out, RowRange r) override {
+      const DeviceLayer<T>& lw = b_.weights_.layers[static_cast<size_t>(i)];
+      const T* bias = role == TensorRole::OBias ? lw.o_bias : role == TensorRole::DownBias ? lw.down_bias : nullptr;
+      if (!bias) return;
+      if (out != Act::Normed) throw Error("CUDA backend: add_bias writes normed rows only");
+      const int64_t hid = b_.config_.hidden_size;
+      cuda::add_bias<T>(b_.normed_.get() + r.begin * hid, r.count, hid, hid, bias, st_);
+    }
+
+    void rope() override {
+      qkv_bias_rope<T>(b_.work_.get(), nullptr, b_.cos_.get(), b_.sin_.get(),
+                       b_.has_query_scale_ ? b_.query_scale_.get() : nullptr, b_.has_q_band_ ? b_.q_band_.get() : nullptr,
+                       b_.has_k_band_ ? b_.k_band_.get() : nullptr, shape_, st_);
+    }
+
+    void attention() override {
+      T* qkv = b_.work_.get();
+      const int64_t H = b_.config_.num_heads, KV = b_.config_.num_kv_heads, D = b_.config_.head_dim;
+      aa_.q = qkv;
+      aa_.k = qkv + H * D;
+      aa_.v = qkv + (H + KV) * D;
+      aa_.o = qkv + p_.attn_out_offset;
+      if (b_.use_cudnn_)
+        b_.cudnn_->run(aa_, b_.cudnn_workspace_.get(), b_.cudnn_workspace_.bytes(), st_);
+      else
+        flash_attention<T>(aa_, b_.attn_, st_);
+    }
+
+    void swiglu(RowRange r) override {
+      T* work = b_.work_.get();
+      cuda::swiglu<T>(work, work + p_.mlp_act_offset, r.count, b_.config_.intermediate_size, b_.opts_.hf_rounding, st_);
+    }
+
+    void lm_head_logprob() override {
+      LmHeadArgs lm = p_.lm;
+      lm.round_logits = b_.opts_.hf_rounding;
+      lm_head_logprobs<T>(*b_.blas_, b_.normed_.get(), b_.weights_.lm_head, b_.targets_.get(), lm,
+                          reinterpret_cast<float*>(b_.work_.get()), b_.state_.get(), b_.logprob_.get(),
+                          b_.argmax_.get(), st_);
+    }
+
+   private:
+    void norm(const T* delta, int64_t layer, TensorRole role) {
+      const ModelConfig& c = b_.config_;
+      const T* w = role == TensorRole::FinalNorm ? b_.weights_.final_norm
+                   : role == TensorRole::AttnNorm ? b_.weights_.layers[static_cast<size_t>(layer)].input_norm
+                                                  : b_.weights_.layers[static_cast<size_t>(layer)].post_norm;
+      add_rmsnorm<T>(b_.residual_.get(), delta, w, b_.normed_.get(), p_.rows, c.hidden_size,
+                     static_cast<float>(c.rms_norm_eps), b_.opts_.hf_rounding, st_);
+    }
+    // A 4-bit projection is dequantized once per layer: the MLP's row chunks reuse it (qkv, o and
+    // gate_up share one buffer, down has its own, so the chunks' alternation keeps both).
+    const T* weight(const DeviceMatrix<T>& m, int64_t layer, Proj proj, T* buffer) {
+      if (!m.packed()) return m.dense;
+      auto& held = buffer == b_.dequant_down_.get() ? held_down_ : held_;
+      if (held.first != layer || held.second != proj) {
+        b_.weight(m, buffer);
+        held = {layer, proj};
+      }
+      return buffer;
+    }
+
+    CudaModelBackend& b_;
+    const ForwardPlan& p_;
+    cudaStream_t st_;
+    QkvShape shape_;
+    AttnArgs<T> aa_;
+    std::pair<int64_t, Proj> held_{-1, Proj::QKV}, held_down_{-1, Proj::Down};
+  };
+
+  void forward(const ForwardPlan& p) {
+    Ops ops(*this, p);
+    run_decoder(config_, shard_, ops);
   }
 
   // ---- attention selection (RB_CUDA_ATTN, cuda_options.hpp) ----
@@ -497,6 +565,7 @@ class CudaModelBackend final : public CudaBackend {
   }
 
   ModelConfig config_;
+  ShardSpec shard_;
   CudaOptions opts_;
   int device_ = 0;
   std::string device_name_;
@@ -533,15 +602,20 @@ std::unique_ptr<CudaModelBackend<T>> create(const ModelConfig& c, const CudaOpti
 }  // namespace cuda
 
 std::unique_ptr<Backend> make_cuda_backend(const Model& model, const BackendOptions& opts) {
+  // The model definition resolves and validates the tensors; the weights go from it (views into
+  // the mapped files) to the device.
+  const ModelDef def(model, opts.shard);
+  if (opts.shard.size != 1)
+    throw InputError(def.source(), "--tp", "the CUDA backend runs a whole model on one device; tensor parallelism needs its own backend");
   const cuda::CudaOptions o = cuda::cuda_options_from_env();
   const int device = cuda::pick_device(opts.device);
   if (o.dtype == cuda::DTypeChoice::BF16) {
     auto b = cuda::create<__nv_bfloat16>(model.config, o, device);
-    b->load_weights(model.weights);
+    b->load_weights(def);
     return b;
   }
   auto b = cuda::create<__half>(model.config, o, device);
-  b->load_weights(model.weights);
+  b->load_weights(def);
   return b;
 }
 

@@ -5,6 +5,10 @@
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <type_traits>
+
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "common/error.hpp"
 #include "model_core/cuda/kernels.hpp"
@@ -13,6 +17,8 @@ namespace rb::cuda {
 namespace {
 
 enum class Kind { Matrix, Norm, Bias };
+// What a slot is in DeviceWeights / DeviceLayer.
+enum class Key { Embed, LmHead, FinalNorm, InputNorm, Qkv, QkvBias, O, OBias, PostNorm, GateUp, GateUpBias, Down, DownBias };
 
 constexpr std::size_t align256(std::size_t bytes) { return (bytes + 255) / 256 * 256; }
 
@@ -34,6 +40,8 @@ struct PackedPart {
 struct Slot {
   std::string name;
   Kind kind = Kind::Matrix;
+  Key key = Key::Embed;
+  int64_t layer = -1;
   int64_t cols = 0;
   std::size_t offset = 0;   // elements into the T storage (its full-precision parts)
   struct Part {
@@ -76,24 +84,26 @@ PackedPart place_packed(Layout& L, int64_t rows, int64_t cols, int64_t groups, b
   return p;
 }
 
-// Every tensor the forward reads, in a fixed order; `w` (nullable) supplies host tensors; `rq`
-// (nullable, only without `w`) makes every layer projection 4-bit (embeddings and LM head stay T).
-Layout make_layout(const ModelConfig& c, const ModelWeights* w, const RandomQuant* rq) {
-  if (c.mlp_bias) throw Error("CUDA backend: mlp_bias models are not supported");
-  const int64_t H = c.num_heads, KV = c.num_kv_heads, D = c.head_dim, hid = c.hidden_size, ff = c.intermediate_size;
+// Every tensor the forward reads, in a fixed order; `def` (nullable) supplies host tensors; `rq`
+// (nullable, only without `def`) makes every layer projection 4-bit (embeddings and LM head stay T).
+Layout make_layout(const ModelConfig& c, const ModelDef* def, const RandomQuant* rq) {
+  using R = TensorRole;
+  const int64_t H = def ? def->dims().heads : c.num_heads, KV = def ? def->dims().kv_heads : c.num_kv_heads;
+  const int64_t D = c.head_dim, hid = c.hidden_size, ff = def ? def->dims().intermediate : c.intermediate_size;
+  const int64_t vocab = def ? def->dims().vocab : c.vocab_size;
   Layout L;
-  L.tied = c.tie_word_embeddings;
-  if (w) L.tied = &w->lm_head(c) == &w->embed_tokens();
+  L.tied = def ? def->global(R::LmHead) == def->global(R::TokenEmbedding) : c.tie_word_embeddings;
   using Part = Slot::Part;
-  auto add = [&](std::string name, Kind kind, int64_t cols, std::vector<Part> parts, bool projection = false) {
-    Slot s{std::move(name), kind, cols, L.total, std::move(parts)};
+  auto add = [&](Key key, int64_t layer, std::string name, Kind kind, int64_t cols, std::vector<Part> parts,
+                 bool projection = false) {
+    Slot s{std::move(name), kind, key, layer, cols, L.total, std::move(parts)};
     int64_t dense = 0;
     for (Part& p : s.parts) {
       const quant::QuantizedMatrix* q = p.tensor && p.tensor->is_packed() ? p.tensor->packed.get() : nullptr;
       if (q) {
         p.packed = true;
         p.where = place_packed(L, q->rows, q->cols, q->groups(), !q->zero.empty(), !q->bias.empty(), !q->g_idx.empty());
-      } else if (!w && rq && projection) {
+      } else if (!def && rq && projection) {
         p.packed = true;
         p.where = place_packed(L, p.rows, cols, p.rows * cols / rq->group_size, !rq->nf4, false, false);
       } else {
@@ -103,30 +113,39 @@ Layout make_layout(const ModelConfig& c, const ModelWeights* w, const RandomQuan
     L.total += (static_cast<std::size_t>(dense) + 127) / 128 * 128;  // 256-byte aligned starts
     L.slots.push_back(std::move(s));
   };
-  auto one = [&](const HostTensor* t, const std::string& name, int64_t rows) { return std::vector<Part>{{t, name, rows}}; };
-  add("model.embed_tokens.weight", Kind::Matrix, hid, one(w ? &w->embed_tokens() : nullptr, "model.embed_tokens.weight", c.vocab_size));
-  if (!L.tied) add("lm_head.weight", Kind::Matrix, hid, one(w ? &w->lm_head(c) : nullptr, "lm_head.weight", c.vocab_size));
-  add("model.norm.weight", Kind::Norm, hid, one(w ? &w->final_norm() : nullptr, "model.norm.weight", 1));
+  auto global = [&](R role) { return def ? def->global(role) : nullptr; };
+  auto at = [&](int64_t i, R role) { return def ? def->layer(i, role) : nullptr; };
+  auto name = [&](int64_t i, R role) { return def ? def->name(i, role) : std::string(role_name(role)); };
+  auto one = [&](const HostTensor* t, std::string n, int64_t rows) { return std::vector<Part>{{t, std::move(n), rows}}; };
+  add(Key::Embed, -1, "model.embed_tokens.weight", Kind::Matrix, hid,
+      one(global(R::TokenEmbedding), name(0, R::TokenEmbedding), def ? c.vocab_size : c.vocab_size));
+  if (!L.tied) add(Key::LmHead, -1, "lm_head.weight", Kind::Matrix, hid, one(global(R::LmHead), name(0, R::LmHead), vocab));
+  add(Key::FinalNorm, -1, "model.norm.weight", Kind::Norm, hid, one(global(R::FinalNorm), name(0, R::FinalNorm), 1));
   for (int64_t i = 0; i < c.num_layers; ++i) {
     const std::string p = "model.layers." + std::to_string(i) + ".";
-    LayerWeights lw{};
-    if (w) lw = w->layer(c, i);
-    add(p + "input_layernorm.weight", Kind::Norm, hid, one(lw.input_norm, p + "input_layernorm.weight", 1));
-    add(p + "self_attn.qkv", Kind::Matrix, hid,
-        {{lw.q_proj, p + "self_attn.q_proj.weight", H * D},
-         {lw.k_proj, p + "self_attn.k_proj.weight", KV * D},
-         {lw.v_proj, p + "self_attn.v_proj.weight", KV * D}},
+    // With a ModelDef, a bias slot exists when the model has the tensor; random weights have the
+    // q/k/v bias of attention_bias models only.
+    const bool qkv_bias = def ? at(i, R::QBias) != nullptr : c.attention_bias;
+    add(Key::InputNorm, i, p + "input_layernorm.weight", Kind::Norm, hid, one(at(i, R::AttnNorm), name(i, R::AttnNorm), 1));
+    add(Key::Qkv, i, p + "self_attn.qkv", Kind::Matrix, hid,
+        {{at(i, R::Q), name(i, R::Q), H * D}, {at(i, R::K), name(i, R::K), KV * D}, {at(i, R::V), name(i, R::V), KV * D}},
         true);
-    if (c.attention_bias)
-      add(p + "self_attn.qkv_bias", Kind::Bias, 1,
-          {{lw.q_bias, p + "self_attn.q_proj.bias", H * D},
-           {lw.k_bias, p + "self_attn.k_proj.bias", KV * D},
-           {lw.v_bias, p + "self_attn.v_proj.bias", KV * D}});
-    add(p + "self_attn.o_proj.weight", Kind::Matrix, H * D, one(lw.o_proj, p + "self_attn.o_proj.weight", hid), true);
-    add(p + "post_attention_layernorm.weight", Kind::Norm, hid, one(lw.post_norm, p + "post_attention_layernorm.weight", 1));
-    add(p + "mlp.gate_up", Kind::Matrix, hid,
-        {{lw.gate_proj, p + "mlp.gate_proj.weight", ff}, {lw.up_proj, p + "mlp.up_proj.weight", ff}}, true);
-    add(p + "mlp.down_proj.weight", Kind::Matrix, ff, one(lw.down_proj, p + "mlp.down_proj.weight", hid), true);
+    if (qkv_bias)
+      add(Key::QkvBias, i, p + "self_attn.qkv_bias", Kind::Bias, 1,
+          {{at(i, R::QBias), name(i, R::QBias), H * D},
+           {at(i, R::KBias), name(i, R::KBias), KV * D},
+           {at(i, R::VBias), name(i, R::VBias), KV * D}});
+    add(Key::O, i, p + "self_attn.o_proj.weight", Kind::Matrix, H * D, one(at(i, R::O), name(i, R::O), hid), true);
+    if (at(i, R::OBias)) add(Key::OBias, i, name(i, R::OBias), Kind::Bias, 1, one(at(i, R::OBias), name(i, R::OBias), hid));
+    add(Key::PostNorm, i, p + "post_attention_layernorm.weight", Kind::Norm, hid, one(at(i, R::MlpNorm), name(i, R::MlpNorm), 1));
+    add(Key::GateUp, i, p + "mlp.gate_up", Kind::Matrix, hid,
+        {{at(i, R::Gate), name(i, R::Gate), ff}, {at(i, R::Up), name(i, R::Up), ff}}, true);
+    if (at(i, R::GateBias))
+      add(Key::GateUpBias, i, p + "mlp.gate_up_bias", Kind::Bias, 1,
+          {{at(i, R::GateBias), name(i, R::GateBias), ff}, {at(i, R::UpBias), name(i, R::UpBias), ff}});
+    add(Key::Down, i, p + "mlp.down_proj.weight", Kind::Matrix, ff, one(at(i, R::Down), name(i, R::Down), hid), true);
+    if (at(i, R::DownBias))
+      add(Key::DownBias, i, name(i, R::DownBias), Kind::Bias, 1, one(at(i, R::DownBias), name(i, R::DownBias), hid));
   }
   return L;
 }
@@ -155,12 +174,9 @@ DeviceWeights<T> bind(const ModelConfig& c, const Layout& L, DeviceBuffer<T> sto
   DeviceWeights<T> dw;
   dw.storage = std::move(storage);
   dw.packed = std::move(packed);
+  dw.layers.resize(static_cast<std::size_t>(c.num_layers));
   const T* base = dw.storage.get();
-  std::size_t k = 0;
-  auto next_slot = [&]() -> const Slot& { return L.slots.at(k++); };
-  auto next = [&]() { return base + next_slot().offset; };
-  auto matrix = [&](int64_t* max_elems) {
-    const Slot& s = next_slot();
+  auto matrix = [&](const Slot& s, int64_t* max_elems) {
     DeviceMatrix<T> m;
     m.cols = s.cols;
     for (const Slot::Part& p : s.parts) m.rows += p.rows;
@@ -183,20 +199,26 @@ DeviceWeights<T> bind(const ModelConfig& c, const Layout& L, DeviceBuffer<T> sto
     *max_elems = std::max(*max_elems, m.rows * m.cols);
     return m;
   };
-  dw.embed = next();
-  dw.lm_head = L.tied ? dw.embed : next();
-  dw.final_norm = next();
-  for (int64_t i = 0; i < c.num_layers; ++i) {
-    DeviceLayer<T> d;
-    d.input_norm = next();
-    d.qkv = matrix(&dw.max_packed_elems);
-    if (c.attention_bias) d.qkv_bias = next();
-    d.o = matrix(&dw.max_packed_elems);
-    d.post_norm = next();
-    d.gate_up = matrix(&dw.max_packed_elems);
-    d.down = matrix(&dw.max_packed_down_elems);
-    dw.layers.push_back(std::move(d));
+  for (const Slot& s : L.slots) {
+    const T* at = base + s.offset;
+    DeviceLayer<T>* d = s.layer >= 0 ? &dw.layers[static_cast<std::size_t>(s.layer)] : nullptr;
+    switch (s.key) {
+      case Key::Embed: dw.embed = at; break;
+      case Key::LmHead: dw.lm_head = at; break;
+      case Key::FinalNorm: dw.final_norm = at; break;
+      case Key::InputNorm: d->input_norm = at; break;
+      case Key::Qkv: d->qkv = matrix(s, &dw.max_packed_elems); break;
+      case Key::QkvBias: d->qkv_bias = at; break;
+      case Key::O: d->o = matrix(s, &dw.max_packed_elems); break;
+      case Key::OBias: d->o_bias = at; break;
+      case Key::PostNorm: d->post_norm = at; break;
+      case Key::GateUp: d->gate_up = matrix(s, &dw.max_packed_elems); break;
+      case Key::GateUpBias: d->gate_up_bias = at; break;
+      case Key::Down: d->down = matrix(s, &dw.max_packed_down_elems); break;
+      case Key::DownBias: d->down_bias = at; break;
+    }
   }
+  if (L.tied) dw.lm_head = dw.embed;
   return dw;
 }
 
@@ -214,41 +236,114 @@ void upload_packed(const quant::QuantizedMatrix& q, const PackedPart& at, uint8_
 
 }  // namespace
 
-std::size_t device_weight_bytes(const ModelConfig& c, std::size_t elem_size, const ModelWeights* w, const RandomQuant* rq) {
-  const Layout L = make_layout(c, w, w ? nullptr : rq);
+std::size_t device_weight_bytes(const ModelConfig& c, std::size_t elem_size, const ModelDef* def, const RandomQuant* rq) {
+  const Layout L = make_layout(c, def, def ? nullptr : rq);
   return L.total * elem_size + L.packed_bytes;
 }
 
+namespace {
+
+// Host -> device copies of full-precision tensors through two pinned buffers: while the device
+// copies (and converts) one chunk, the host fills the other from the mapped file. Peak host memory
+// is the two buffers, whatever the model's size; pages of a mapped file already sent are dropped
+// from the process's resident set (they stay in the page cache).
 template <typename T>
-DeviceWeights<T> upload_weights(const ModelConfig& c, const ModelWeights& w, cudaStream_t stream) {
-  const Layout L = make_layout(c, &w, nullptr);
+class Uploader {
+ public:
+  explicit Uploader(cudaStream_t stream) : stream_(stream) {
+    for (int i = 0; i < 2; ++i) {
+      CUDA_CHECK(cudaMallocHost(&pinned_[i], kUploadChunkBytes));
+      CUDA_CHECK(cudaEventCreateWithFlags(&done_[i], cudaEventDisableTiming));
+    }
+    staging_.reset(2 * kUploadChunkBytes);
+  }
+  ~Uploader() {
+    cudaStreamSynchronize(stream_);
+    for (int i = 0; i < 2; ++i) {
+      if (pinned_[i]) cudaFreeHost(pinned_[i]);
+      if (done_[i]) cudaEventDestroy(done_[i]);
+    }
+  }
+  Uploader(const Uploader&) = delete;
+  Uploader& operator=(const Uploader&) = delete;
+
+  // n elements of dtype `from` (F32, F16 or BF16) at `src` -> dst[0..n) in T.
+  void put(const uint8_t* src, DType from, bool file_backed, int64_t n, T* dst) {
+    const int64_t es = StoredBytes::element_size(from);
+    const int64_t chunk = static_cast<int64_t>(kUploadChunkBytes) / es;
+    const bool same = (from == DType::BF16 && std::is_same_v<T, __nv_bfloat16>) ||
+                      (from == DType::F16 && std::is_same_v<T, __half>);
+    for (int64_t i = 0; i < n; i += chunk) {
+      const int64_t m = std::min(chunk, n - i);
+      const std::size_t bytes = static_cast<std::size_t>(m * es);
+      const int b = next_;
+      next_ ^= 1;
+      CUDA_CHECK(cudaEventSynchronize(done_[b]));  // the buffer's previous chunk has left
+      const uint8_t* from_host = src + i * es;
+      std::memcpy(pinned_[b], from_host, bytes);
+      if (file_backed) drop_pages(from_host, bytes);
+      if (same) {
+        CUDA_CHECK(cudaMemcpyAsync(dst + i, pinned_[b], bytes, cudaMemcpyHostToDevice, stream_));
+      } else {
+        uint8_t* stage = staging_.get() + b * kUploadChunkBytes;
+        CUDA_CHECK(cudaMemcpyAsync(stage, pinned_[b], bytes, cudaMemcpyHostToDevice, stream_));
+        if (from == DType::F32)
+          convert_from_f32<T>(reinterpret_cast<const float*>(stage), dst + i, m, stream_);
+        else
+          convert_from_16<T>(stage, from == DType::BF16, dst + i, m, stream_);
+      }
+      CUDA_CHECK(cudaEventRecord(done_[b], stream_));
+    }
+  }
+
+  void finish() { CUDA_CHECK(cudaStreamSynchronize(stream_)); }
+
+ private:
+  static void drop_pages(const uint8_t* p, std::size_t bytes) {
+    static const std::uintptr_t page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
+    const std::uintptr_t b = (reinterpret_cast<std::uintptr_t>(p) + page - 1) / page * page;
+    const std::uintptr_t e = (reinterpret_cast<std::uintptr_t>(p) + bytes) / page * page;
+    if (e > b) madvise(reinterpret_cast<void*>(b), e - b, MADV_DONTNEED);  // a hint; failure changes nothing
+  }
+
+  cudaStream_t stream_;
+  uint8_t* pinned_[2] = {nullptr, nullptr};
+  cudaEvent_t done_[2] = {nullptr, nullptr};
+  DeviceBuffer<uint8_t> staging_;
+  int next_ = 0;
+};
+
+}  // namespace
+
+template <typename T>
+DeviceWeights<T> upload_weights(const ModelDef& def, cudaStream_t stream) {
+  const ModelConfig& c = def.config();
+  const std::string& source = def.source();
+  const Layout L = make_layout(c, &def, nullptr);
   DeviceBuffer<T> storage(L.total);
   DeviceBuffer<uint8_t> packed(L.packed_bytes);
-  const int64_t staging_elems = int64_t{1} << 24;  // 64 MiB of fp32 staging
-  DeviceBuffer<float> staging(staging_elems);
+  Uploader<T> up(stream);
   for (const Slot& s : L.slots) {
     T* dst = storage.get() + s.offset;
     for (const Slot::Part& p : s.parts) {
-      if (!p.tensor) throw InputError(w.source, p.name, "missing (required by the CUDA backend)");
+      if (!p.tensor) throw InputError(source, p.name, "missing (required by the CUDA backend)");
       const int64_t numel = p.rows * s.cols;
       if (p.tensor->numel() != numel || p.tensor->stored_values() != numel)
-        throw InputError(w.source, p.name,
+        throw InputError(source, p.name,
                          "expected " + std::to_string(numel) + " elements, found " + std::to_string(p.tensor->numel()));
       if (p.packed) {
-        p.tensor->packed->validate(w.source + ": " + p.name);
+        p.tensor->packed->validate(source + ": " + p.name);
         upload_packed(*p.tensor->packed, p.where, packed.get(), stream);
         continue;
       }
-      for (int64_t i = 0; i < numel; i += staging_elems) {
-        const int64_t n = std::min(staging_elems, numel - i);
-        CUDA_CHECK(cudaMemcpyAsync(staging.get(), p.tensor->data.data() + i, n * sizeof(float), cudaMemcpyHostToDevice,
-                                   stream));
-        convert_from_f32<T>(staging.get(), dst + i, n, stream);
-        CUDA_CHECK(cudaStreamSynchronize(stream));  // staging is reused by the next chunk
-      }
+      if (p.tensor->is_stored())
+        up.put(p.tensor->stored->bytes, p.tensor->stored->dtype, p.tensor->stored->file_backed, numel, dst);
+      else
+        up.put(reinterpret_cast<const uint8_t*>(p.tensor->data.data()), DType::F32, false, numel, dst);
       dst += numel;
     }
   }
+  up.finish();
   const uint8_t* base = packed.get();
   return bind<T>(c, L, std::move(storage), std::move(packed), [&](const Slot::Part& p, int64_t cols) {
     const quant::QuantizedMatrix& q = *p.tensor->packed;
@@ -303,8 +398,8 @@ DeviceWeights<T> random_weights(const ModelConfig& c, uint64_t seed, cudaStream_
   });
 }
 
-template DeviceWeights<__nv_bfloat16> upload_weights<__nv_bfloat16>(const ModelConfig&, const ModelWeights&, cudaStream_t);
-template DeviceWeights<__half> upload_weights<__half>(const ModelConfig&, const ModelWeights&, cudaStream_t);
+template DeviceWeights<__nv_bfloat16> upload_weights<__nv_bfloat16>(const ModelDef&, cudaStream_t);
+template DeviceWeights<__half> upload_weights<__half>(const ModelDef&, cudaStream_t);
 template DeviceWeights<__nv_bfloat16> random_weights<__nv_bfloat16>(const ModelConfig&, uint64_t, cudaStream_t,
                                                                     const RandomQuant*);
 template DeviceWeights<__half> random_weights<__half>(const ModelConfig&, uint64_t, cudaStream_t, const RandomQuant*);

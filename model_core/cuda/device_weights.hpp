@@ -2,10 +2,12 @@
 // The model's weights on the device in the activation type T, in one allocation (and 4-bit
 // projections in a second one), with the projections that read the same input fused:
 // qkv = [q_proj; k_proj; v_proj] and gate_up = [gate_proj; up_proj] (rows stacked, PyTorch's
-// [out, in] layout kept).
-// Filled either from the fp32 host tensors (round-to-nearest-even) or, for benchmarks, with
-// synthetic values generated on the device (uniform with std 0.02 as transformers' initializer
-// range; norm weights 1).
+// [out, in] layout kept), and their biases stacked the same way.
+// Filled either from a ModelDef's tensors — stored bytes go from the mapped file through a
+// bounded pinned staging buffer to the device and are converted there (bf16 -> bf16 is a copy),
+// fp32 tensors through an fp32 staging buffer, 4-bit ones packed; no host fp32 copy of the model
+// is made — or, for benchmarks, with synthetic values generated on the device (uniform with std
+// 0.02 as transformers' initializer range; norm weights 1).
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -13,7 +15,7 @@
 #include "model_core/config.hpp"
 #include "model_core/cuda/dequant.hpp"
 #include "model_core/cuda/device_buffer.hpp"
-#include "model_core/weights.hpp"
+#include "model_core/model_def/model_def.hpp"
 
 namespace rb::cuda {
 
@@ -40,9 +42,12 @@ struct DeviceLayer {
   DeviceMatrix<T> qkv;            // [(heads + 2 kv_heads) * head_dim, hidden]
   const T* qkv_bias = nullptr;    // [(heads + 2 kv_heads) * head_dim] or nullptr
   DeviceMatrix<T> o;              // [hidden, heads * head_dim]
+  const T* o_bias = nullptr;      // [hidden] or nullptr
   const T* post_norm = nullptr;   // [hidden]
   DeviceMatrix<T> gate_up;        // [2 * intermediate, hidden]
+  const T* gate_up_bias = nullptr;  // [2 * intermediate] or nullptr
   DeviceMatrix<T> down;           // [hidden, intermediate]
+  const T* down_bias = nullptr;   // [hidden] or nullptr
 };
 
 template <typename T>
@@ -65,13 +70,16 @@ struct RandomQuant {
   int64_t group_size = 64;
 };
 
-// Bytes the device weights take: of `w` (4-bit tensors at their packed size) when given, else of
+// Bytes the device weights take: of `def` (4-bit tensors at their packed size) when given, else of
 // random weights of this config (4-bit projections when `rq` is given).
-std::size_t device_weight_bytes(const ModelConfig& c, std::size_t elem_size, const ModelWeights* w = nullptr,
+std::size_t device_weight_bytes(const ModelConfig& c, std::size_t elem_size, const ModelDef* def = nullptr,
                                 const RandomQuant* rq = nullptr);
 
+// Host bytes the upload reads per tensor part (the pinned staging buffers hold 2 x this).
+inline constexpr std::size_t kUploadChunkBytes = std::size_t{64} << 20;
+
 template <typename T>
-DeviceWeights<T> upload_weights(const ModelConfig& c, const ModelWeights& w, cudaStream_t stream);
+DeviceWeights<T> upload_weights(const ModelDef& def, cudaStream_t stream);
 
 template <typename T>
 DeviceWeights<T> random_weights(const ModelConfig& c, uint64_t seed, cudaStream_t stream, const RandomQuant* rq = nullptr);

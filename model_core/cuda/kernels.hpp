@@ -15,6 +15,14 @@ namespace rb::cuda {
 // ---- convert.cu: uploads and synthetic weights ----
 template <typename T>
 void convert_from_f32(const float* src, T* dst, int64_t n, cudaStream_t stream);
+// dst[i] = T(float(src[i])) for a bf16 (src_is_bf16) or fp16 source on the device: stored
+// checkpoint bytes converted where they are used, never through a host fp32 copy.
+template <typename T>
+void convert_from_16(const void* src, bool src_is_bf16, T* dst, int64_t n, cudaStream_t stream);
+// nn.Linear's bias on a [rows, cols] output with leading dimension ld: y = T(float(y) + float(bias[c]))
+// (the bias added to the output rounded to T, as the q/k/v bias always was).
+template <typename T>
+void add_bias(T* y, int64_t rows, int64_t cols, int64_t ld, const T* bias, cudaStream_t stream);
 // Uniform in [-bound, bound), a pure function of (seed, index): same numbers on every device.
 template <typename T>
 void fill_uniform(T* dst, int64_t n, uint64_t seed, float bound, cudaStream_t stream);

@@ -34,7 +34,7 @@ std::string string_field(const json& q, const char* key, const std::string& fall
 quant::FloatTensor take_scales(ModelWeights& w, const std::string& name) {
   const auto it = w.tensors.find(name);
   if (it == w.tensors.end()) throw InputError(w.source, name, "tensor is missing");
-  quant::FloatTensor t{it->second.shape, std::move(it->second.data)};
+  quant::FloatTensor t{it->second.shape, to_f32(it->second)};
   w.tensors.erase(it);
   return t;
 }
@@ -96,7 +96,7 @@ std::optional<PrequantizedFormat> prequantized_format(const ModelConfig& c) {
 
 void assemble_prequantized(ModelWeights& w, const ModelConfig& c, const PrequantizedFormat& f) {
   for (int64_t layer = 0; layer < c.num_layers; ++layer) {
-    for (const std::string& weight_name : projection_names(layer)) {
+    for (const std::string& weight_name : projection_names(c, layer)) {
       const std::string base = weight_name.substr(0, weight_name.size() - std::string(".weight").size());
       if (!w.int32_tensors.count(base + ".qweight")) continue;  // left unquantized (or missing: validated later)
       if (w.tensors.count(weight_name))

@@ -9,10 +9,10 @@
 
 namespace rb {
 
-// Names of the projection weights of layer `layer`, in the order above.
-std::vector<std::string> projection_names(int64_t layer);
+// Names of the projection weights of layer `layer` (the family table's may_be_4bit tensors).
+std::vector<std::string> projection_names(const ModelConfig& c, int64_t layer);
 
-// Quantizes every projection of `w` in place (fp32 `data` released). Throws InputError naming the
+// Quantizes every projection of `w` in place (fp32 values or stored bytes released). Throws InputError naming the
 // tensor when a projection is already 4-bit or its shape does not fit the group size.
 void quantize_projections(ModelWeights& w, const ModelConfig& c, const quant::QuantOptions& q);
 

@@ -6,6 +6,7 @@
 // Every offset and size is checked against the file before any byte is read.
 #include "model_core/loaders/safetensors.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 #include <tuple>
@@ -13,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
+#include "common/json_input.hpp"
 #include "model_core/loaders/mapped_file.hpp"
 #include "model_core/loaders/safetensors_convert.hpp"
 
@@ -85,6 +87,36 @@ SafetensorsEntry parse_entry(const std::string& name, const json& e, const std::
   return out;
 }
 
+// As the safetensors library's Metadata::validate: taken in order of their offsets, the tensors
+// tile the data section exactly, each starting where the previous one ends, the first at 0 and the
+// last ending at the end of the file. Anything else (overlapping, a gap, bytes left over) is
+// "invalid offset" there and an error here.
+void check_tiling(const std::map<std::string, SafetensorsEntry>& entries, const std::string& file, uint64_t data_size) {
+  std::vector<std::pair<const std::string*, const SafetensorsEntry*>> order;
+  for (const auto& [name, e] : entries) order.emplace_back(&name, &e);
+  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.second->begin, a.second->end) < std::tie(b.second->begin, b.second->end);
+  });
+  uint64_t expected = 0;
+  const std::string* previous = nullptr;
+  for (const auto& [name, e] : order) {
+    if (e->begin != expected) {
+      const std::string range = "[" + std::to_string(e->begin) + ", " + std::to_string(e->end) + ")";
+      throw InputError(file, *name + ".data_offsets",
+                       range + (e->begin < expected ? " overlaps " : " leaves a gap after ") +
+                           (previous ? "tensor " + *previous + ", which ends at byte " + std::to_string(expected)
+                                     : std::string("the start of the data section")) +
+                           "; tensors must be contiguous and in order");
+    }
+    expected = e->end;
+    previous = name;
+  }
+  if (expected != data_size)
+    throw InputError(file, "data_offsets",
+                     "the tensors cover " + std::to_string(expected) + " bytes of a data section of " +
+                         std::to_string(data_size) + " bytes; they must cover it exactly");
+}
+
 }  // namespace
 
 SafetensorsFile::SafetensorsFile(const std::filesystem::path& path) : path_(path) {
@@ -101,13 +133,8 @@ SafetensorsFile::SafetensorsFile(const std::filesystem::path& path) : path_(path
                      "header length " + std::to_string(header_len) + " reaches past the end of the file (" +
                          std::to_string(size) + " bytes)");
 
-  json header;
-  try {
-    const char* text = reinterpret_cast<const char*>(mapped.data() + 8);
-    header = json::parse(text, text + header_len);
-  } catch (const json::parse_error& e) {
-    throw InputError(file, "header", "invalid JSON at byte " + std::to_string(e.byte) + " of the header: " + e.what());
-  }
+  const json header =
+      parse_json_input(std::string_view(reinterpret_cast<const char*>(mapped.data() + 8), header_len), file, "header");
   if (!header.is_object()) throw InputError(file, "header", "expected a JSON object");
 
   data_start_ = 8 + header_len;
@@ -116,6 +143,7 @@ SafetensorsFile::SafetensorsFile(const std::filesystem::path& path) : path_(path
     if (name == "__metadata__") continue;  // free-form string map; nothing ropebatch needs
     entries_.emplace(name, parse_entry(name, e, file, data_size));
   }
+  check_tiling(entries_, file, data_size);
   std::tie(map_, map_size_) = mapped.release();
 }
 

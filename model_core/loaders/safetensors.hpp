@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,8 @@ class SafetensorsFile {
   const std::filesystem::path& path() const { return path_; }
   const std::map<std::string, SafetensorsEntry>& entries() const { return entries_; }
   HostTensor read(const std::string& name) const;  // converted to fp32
+  // The first byte of an entry's data in the mapping (bounds checked when the file was opened).
+  const uint8_t* data_of(const SafetensorsEntry& e) const { return map_ + data_start_ + e.begin; }
   // An I32 tensor as stored (GPTQ/AWQ qweight, qzeros, g_idx).
   quant::Int32Tensor read_int32(const std::string& name) const;
 
@@ -41,8 +44,17 @@ class SafetensorsFile {
   uint64_t data_start_ = 0;
 };
 
+// A tensor of `file` as its stored bytes (F32/F16/BF16): a view into the mapping, which the tensor
+// keeps alive; nothing is read until a backend converts or uploads it. Throws InputError for a
+// tensor that is absent or of another dtype.
+HostTensor map_tensor(const std::shared_ptr<const SafetensorsFile>& file, const std::string& name);
+
 // All weights of a Hugging Face directory: model.safetensors, or the shards listed in
-// model.safetensors.index.json.
+// model.safetensors.index.json; tensors outside model.* and lm_head.weight are listed in `unread`.
+//   load_safetensors_weights   every tensor converted to fp32 now
+//   map_safetensors_weights    every F32/F16/BF16 tensor a view of the mapped file (load_model's way:
+//                              weights go from the file to the backend in their stored dtype)
 ModelWeights load_safetensors_weights(const std::filesystem::path& dir);
+ModelWeights map_safetensors_weights(const std::filesystem::path& dir);
 
 }  // namespace rb

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
+#include "common/json_input.hpp"
 #include "model_core/loaders/safetensors.hpp"
 
 namespace rb {
@@ -18,20 +19,27 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// The decoder's tensors; others (e.g. a stored rotary_emb.inv_freq buffer) are not needed.
+// The decoder's tensors; others (e.g. a stored rotary_emb.inv_freq buffer) are listed as unread
+// and judged by the model definition.
 bool wanted(const std::string& name) { return name.rfind("model.", 0) == 0 || name == "lm_head.weight"; }
 
-void read_into(const SafetensorsFile& st, const std::string& name, ModelWeights& w) {
-  if (st.entries().at(name).dtype == "I32")
-    w.int32_tensors[name] = st.read_int32(name);
+enum class Mode { Convert, Map };
+
+void read_into(const std::shared_ptr<const SafetensorsFile>& st, const std::string& name, ModelWeights& w, Mode mode) {
+  if (st->entries().at(name).dtype == "I32")
+    w.int32_tensors[name] = st->read_int32(name);
   else
-    w.tensors[name] = st.read(name);
+    w.tensors[name] = mode == Mode::Map ? map_tensor(st, name) : st->read(name);
 }
 
-void load_file(const fs::path& file, ModelWeights& w) {
-  const SafetensorsFile st(file);
-  for (const auto& [name, entry] : st.entries())
-    if (wanted(name)) read_into(st, name, w);
+void load_file(const fs::path& file, ModelWeights& w, Mode mode) {
+  const auto st = std::make_shared<const SafetensorsFile>(file);
+  for (const auto& [name, entry] : st->entries()) {
+    if (wanted(name))
+      read_into(st, name, w, mode);
+    else
+      w.unread.push_back(name);
+  }
 }
 
 json read_index(const fs::path& index) {
@@ -39,14 +47,10 @@ json read_index(const fs::path& index) {
   if (!in) throw InputError(index.string(), "", "cannot open for reading");
   std::stringstream text;
   text << in.rdbuf();
-  try {
-    return json::parse(text.str());
-  } catch (const json::parse_error& e) {
-    throw InputError(index.string(), "", "invalid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
-  }
+  return parse_json_input(text.str(), index.string());
 }
 
-void load_sharded(const fs::path& dir, const fs::path& index, ModelWeights& w) {
+void load_sharded(const fs::path& dir, const fs::path& index, ModelWeights& w, Mode mode) {
   const std::string index_name = index.string();
   const json j = read_index(index);
   if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
@@ -59,43 +63,68 @@ void load_sharded(const fs::path& dir, const fs::path& index, ModelWeights& w) {
     // Shards live next to the index; refuse paths that would leave the directory.
     if (rel.empty() || rel.is_absolute() || *rel.lexically_normal().begin() == "..")
       throw InputError(index_name, "weight_map." + tensor, "'" + rel.string() + "' is not a file in " + dir.string());
-    if (wanted(tensor)) by_shard[rel.string()].push_back(tensor);
+    if (wanted(tensor))
+      by_shard[rel.string()].push_back(tensor);
+    else
+      w.unread.push_back(tensor);
   }
   for (const auto& [shard, names] : by_shard) {
     const fs::path file = dir / shard;
     std::error_code ec;
     if (!fs::is_regular_file(file, ec))
       throw InputError(index_name, "weight_map." + names.front(), "shard " + file.string() + " does not exist");
-    const SafetensorsFile st(file);
+    const auto st = std::make_shared<const SafetensorsFile>(file);
     for (const std::string& name : names) {
-      if (!st.entries().count(name))
+      if (!st->entries().count(name))
         throw InputError(index_name, "weight_map." + name, "tensor is not in its shard " + file.string());
-      read_into(st, name, w);
+      read_into(st, name, w, mode);
     }
   }
 }
 
-}  // namespace
-
-ModelWeights load_safetensors_weights(const fs::path& dir) {
+ModelWeights load_weights(const fs::path& dir, Mode mode) {
   ModelWeights w;
   w.source = dir.string();
   std::error_code ec;
   if (fs::is_regular_file(dir, ec)) {  // a single .safetensors file named directly
-    load_file(dir, w);
+    load_file(dir, w, mode);
     return w;
   }
   if (!fs::is_directory(dir, ec)) throw InputError(dir.string(), "", "no such directory");
   const fs::path single = dir / "model.safetensors";
   const fs::path index = dir / "model.safetensors.index.json";
   if (fs::exists(single, ec)) {
-    load_file(single, w);
+    load_file(single, w, mode);
   } else if (fs::exists(index, ec)) {
-    load_sharded(dir, index, w);
+    load_sharded(dir, index, w, mode);
   } else {
     throw InputError(dir.string(), "", "neither model.safetensors nor model.safetensors.index.json is present");
   }
   return w;
 }
+
+}  // namespace
+
+HostTensor map_tensor(const std::shared_ptr<const SafetensorsFile>& file, const std::string& name) {
+  const auto it = file->entries().find(name);
+  if (it == file->entries().end()) throw InputError(file->path().string(), name, "tensor not in this file");
+  const SafetensorsEntry& e = it->second;
+  HostTensor t;
+  t.shape = e.shape;
+  auto s = std::make_shared<StoredBytes>();
+  if (e.dtype == "F32") s->dtype = DType::F32;
+  else if (e.dtype == "F16") s->dtype = DType::F16;
+  else if (e.dtype == "BF16") s->dtype = DType::BF16;
+  else throw InputError(file->path().string(), name, "dtype " + e.dtype + " cannot be read; supported: F32, F16, BF16");
+  t.source_dtype = s->dtype;
+  s->bytes = file->data_of(e);
+  s->owner = file;
+  s->file_backed = true;
+  t.stored = std::move(s);
+  return t;
+}
+
+ModelWeights load_safetensors_weights(const fs::path& dir) { return load_weights(dir, Mode::Convert); }
+ModelWeights map_safetensors_weights(const fs::path& dir) { return load_weights(dir, Mode::Map); }
 
 }  // namespace rb

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "common/error.hpp"
+#include "common/json_input.hpp"
 
 namespace rb::tok {
 
@@ -13,11 +14,7 @@ nlohmann::json read_json_file(const std::filesystem::path& path) {
   std::ostringstream buffer;
   buffer << in.rdbuf();
   if (in.bad()) throw InputError(path.string(), "", "read error");
-  try {
-    return nlohmann::json::parse(buffer.str());
-  } catch (const nlohmann::json::parse_error& e) {
-    throw InputError(path.string(), "", std::string("invalid JSON: ") + e.what());
-  }
+  return parse_json_input(buffer.str(), path.string());
 }
 
 }  // namespace rb::tok

@@ -93,3 +93,12 @@ BOOST_AUTO_TEST_CASE(qwen2_tied_yarn) {
   BOOST_TEST(f.schedule.attention_scaling > 1.0f);
   check_against_torch("qwen2");
 }
+
+BOOST_AUTO_TEST_CASE(llama_mlp_and_attention_biases) {
+  const Fixture f = load_fixture("llama_mlp_bias");
+  BOOST_TEST(f.model.config.mlp_bias);
+  BOOST_TEST(f.model.config.attention_bias);
+  for (const char* bias : {"mlp.gate_proj.bias", "mlp.up_proj.bias", "mlp.down_proj.bias", "self_attn.o_proj.bias"})
+    BOOST_TEST(f.model.weights.find(std::string("model.layers.1.") + bias) != nullptr);
+  check_against_torch("llama_mlp_bias");
+}

@@ -1,0 +1,81 @@
+#pragma once
+// The decoder, written once: `run_decoder` is the layer loop of transformers' LlamaModel.forward
+// (modeling_llama.py; Mistral and Qwen2 are the same loop) over the small set of ops below. Every
+// backend — the naive reference, the fp32 CPU backend, the CUDA backend, and the tensor-parallel
+// ones — implements DecoderOps and runs this loop; none has a layer loop of its own. Each op is
+// tested per backend against the CPU reference (tests/gpu/test_kernels.cpp, in the style of
+// llama.cpp's tests/test-backend-ops.cpp).
+//
+// Activations are named, not passed: a backend decides where each lives (the CUDA backend keeps
+// Q, K and V side by side in one fused buffer, the CPU backend apart) and how a projection group
+// is computed (one stacked GEMM or one per tensor). Weights are named by (layer, role) of the
+// model definition (model_def/model_def.hpp); a backend prepares them once, in its own form.
+#include <cstdint>
+
+#include "model_core/model_def/tensor_table.hpp"
+
+namespace rb {
+
+class ModelDef;
+struct ModelConfig;
+struct ShardSpec;
+
+// The activations of one forward over a batch of rows (the tokens of all windows, back to back).
+enum class Act {
+  Residual,  // [rows, hidden], the residual stream
+  Normed,    // [rows, hidden], a normed block input, then the block's output
+  Q, K, V,   // [rows, heads * head_dim], [rows, kv_heads * head_dim] x 2
+  Attn,      // [rows, heads * head_dim], attention output
+  Gate, Up,  // [chunk, intermediate], the MLP of a chunk of rows
+  MlpAct,    // [chunk, intermediate], silu(Gate) * Up
+};
+
+// Projection groups: the weights that read one input (a backend may stack them into one GEMM).
+//   QKV: Normed -> Q, K, V      (+ q/k/v biases)   column-parallel
+//   O:   Attn -> Normed                             row-parallel (bias added after the reduce)
+//   GateUp: Normed[rows] -> Gate, Up (+ biases)     column-parallel
+//   Down: MlpAct -> Normed[rows]                    row-parallel (bias added after the reduce)
+enum class Proj { QKV, O, GateUp, Down };
+
+struct RowRange {
+  int64_t begin = 0, count = 0;
+};
+
+class DecoderOps {
+ public:
+  virtual ~DecoderOps() = default;
+  virtual int64_t rows() const = 0;            // rows of this batch
+  virtual int64_t mlp_chunk_rows() const = 0;  // rows per MLP step (bounds the MLP scratch)
+
+  // Residual = TokenEmbedding[token of each row] (nn.Embedding).
+  virtual void embedding() = 0;
+  // Normed = LlamaRMSNorm(Residual) with the norm weight `role` of `layer` (FinalNorm: global).
+  virtual void rms_norm(int64_t layer, TensorRole role) = 0;
+  // Residual += Normed (the residual connection), then Normed = RMSNorm(Residual) as above.
+  virtual void add_rms_norm(int64_t layer, TensorRole role) = 0;
+  // nn.Linear of group `p` of `layer` for `rows` (see Proj), with its column-parallel biases.
+  virtual void linear(int64_t layer, Proj p, RowRange rows) = 0;
+  // out[rows] += bias `role` of `layer` (row-parallel biases: o_proj, down_proj); a no-op when the
+  // model has no such tensor.
+  virtual void add_bias(int64_t layer, TensorRole role, Act out, RowRange rows) = 0;
+  // apply_rotary_pos_emb on Q and K in place with the window's RoPE schedule, then its query
+  // scale and band scales.
+  virtual void rope() = 0;
+  // Attn = causal softmax(Q K^T * head_dim^-0.5) V per window and head, KV heads grouped (GQA).
+  virtual void attention() = 0;
+  // MlpAct = silu(Gate) * Up for a chunk of `rows` (LlamaMLP, hidden_act "silu").
+  virtual void swiglu(RowRange rows) = 0;
+  // Megatron's reduce_from_tensor_model_parallel_region: the sum over the tensor-parallel group of
+  // each rank's partial `a` (after a row-parallel projection). Single-device backends never see it.
+  virtual void all_reduce_sum(Act a, RowRange rows);
+  // For every row with a next token: log p(next token) and whether it is the argmax, from Normed
+  // (already final-normed) and the LM head; full logits are never held.
+  virtual void lm_head_logprob() = 0;
+};
+
+// The forward of one batch: embedding, every layer, final norm, LM head. `shard` is this rank's
+// share of a tensor-parallel group (the loop names the collectives where they happen).
+void run_decoder(const ModelConfig& config, const ShardSpec& shard, DecoderOps& ops);
+void run_decoder(const ModelDef& def, DecoderOps& ops);
+
+}  // namespace rb
