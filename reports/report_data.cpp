@@ -8,6 +8,7 @@
 #include "common/error.hpp"
 #include "common/suggest.hpp"
 #include "reports/report_format.hpp"
+#include "reports/report_ranking.hpp"
 
 namespace rb::reports {
 
@@ -357,6 +358,7 @@ ReportData build_report_data(ReportInput input, const ReportOptions& options) {
     if (options.skip_baseline)
       for (ConfigurationRow& row : s.setting.rows) row.baseline = false;
     link_references(s.setting, input_names, options.skip_baseline);
+    s.setting.overall = rank_overall(s.setting);
     std::set<std::string> quants;
     for (const ConfigurationRow& row : s.setting.rows) quants.insert(row.quant);
     s.setting.several_quants = quants.size() > 1;

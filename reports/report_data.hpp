@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "reports/overall_ranking.hpp"
 #include "reports/report_input.hpp"
 #include "reports/report_options.hpp"
 #include "reports/run_record.hpp"
@@ -57,6 +58,7 @@ struct Setting {
   std::optional<TrainingLength> training_length;
   bool has_passkey = false, has_longppl = false;
   bool several_quants = false;           // rows differ in quantization: show it
+  std::vector<OverallRanking> overall;   // rank_overall(*this), computed once by build_report_data
 
   // ppl(row at length) / ppl(its reference at length), when both completed.
   std::optional<double> ratio_to_reference(const ConfigurationRow& row, int64_t length) const;

@@ -33,7 +33,7 @@ SettingFigures figure_names(const ReportData& data, std::size_t setting) {
 std::vector<std::size_t> win_rate_order(const Setting& setting) {
   std::vector<std::size_t> order(setting.rows.size(), setting.rows.size());
   std::size_t position = 0;
-  for (const OverallRanking& o : rank_overall(setting)) order[o.row] = position++;
+  for (const OverallRanking& o : setting.overall) order[o.row] = position++;
   return order;
 }
 

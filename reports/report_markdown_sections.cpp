@@ -223,7 +223,7 @@ std::string top_configurations(const ReportData& data, std::size_t index) {
   overall.column("win rate", Align::right);
   overall.column("comparisons", Align::right);
   overall.column("lengths completed", Align::right);
-  const std::vector<OverallRanking> ranked = rank_overall(s);
+  const std::vector<OverallRanking>& ranked = s.overall;
   for (std::size_t i = 0; i < ranked.size() && i < top; ++i) {
     const OverallRanking& o = ranked[i];
     std::vector<std::string> cells{std::to_string(i + 1)};

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <numeric>
+#include <span>
 
 #include "reports/report_format.hpp"
 
@@ -80,14 +81,56 @@ std::vector<RankedRow> ranks_with_ties(const Setting& setting, int64_t length, c
   return out;
 }
 
+namespace {
+
+// The windows of the runs completed at one length, packed side by side: rank_overall compares every
+// pair of them (millions for a large grid), and reading each run's arrays where they lie in the heap
+// cost more than the arithmetic. direction(a, b) is paired_comparison(run a, run b)'s direction,
+// computed by the same paired_log_ratio on the same values.
+class PackedWindows {
+ public:
+  PackedWindows(const std::vector<const RunRecord*>& runs, const std::vector<std::size_t>& completed) {
+    std::map<std::vector<int64_t>, std::size_t> counts_index;  // each distinct window_predictions once
+    std::vector<std::size_t> offsets;
+    for (const std::size_t i : completed) {
+      const RunRecord& run = *runs[i];
+      offsets.push_back(nll_.size());
+      nll_.insert(nll_.end(), run.window_nll.begin(), run.window_nll.end());
+      const auto [it, added] = counts_index.try_emplace(run.window_predictions, counts_.size());
+      if (added) counts_.push_back(run.window_predictions);
+      group_.push_back(it->second);
+    }
+    for (std::size_t k = 0; k < completed.size(); ++k)
+      spans_.emplace_back(nll_.data() + offsets[k], runs[completed[k]]->window_nll.size());
+  }
+
+  int direction(std::size_t a, std::size_t b) const {
+    // Other counts per window: paired_log_ratio finds a mismatch and gives no comparison.
+    if (group_[a] != group_[b]) return 0;
+    const std::vector<int64_t>& counts = counts_[group_[a]];
+    const auto p = paired_log_ratio(spans_[a], counts, spans_[b], counts);
+    return p ? p->direction() : 0;
+  }
+
+ private:
+  std::vector<double> nll_;                     // every run's window_nll, one after another
+  std::vector<std::span<const double>> spans_;  // run k's part of nll_
+  std::vector<std::vector<int64_t>> counts_;    // the distinct window_predictions
+  std::vector<std::size_t> group_;              // run k's counts_ index
+};
+
+}  // namespace
+
 std::vector<OverallRanking> rank_overall(const Setting& setting) {
   std::vector<OverallRanking> scores(setting.rows.size());
   for (std::size_t i = 0; i < scores.size(); ++i) scores[i].row = i;
+  std::vector<const RunRecord*> runs(setting.rows.size());  // at one length, by row
   for (const int64_t length : setting.lengths) {
+    for (std::size_t i = 0; i < runs.size(); ++i) runs[i] = setting.rows[i].run_at(length);
     std::vector<std::size_t> completed;
     std::size_t failed = 0;
     for (std::size_t i = 0; i < setting.rows.size(); ++i) {
-      const CellState state = cell_state(setting.rows[i].run_at(length));
+      const CellState state = cell_state(runs[i]);
       if (state == CellState::not_in_sweep) continue;
       ++scores[i].lengths_run;
       if (state == CellState::completed) {
@@ -98,18 +141,18 @@ std::vector<OverallRanking> rank_overall(const Setting& setting) {
       }
     }
     for (std::size_t i = 0; i < setting.rows.size(); ++i) {
-      const CellState state = cell_state(setting.rows[i].run_at(length));
+      const CellState state = cell_state(runs[i]);
       if (state == CellState::failed) scores[i].comparisons += completed.size();  // lost to every completed run
       if (state == CellState::completed) {
         scores[i].wins += static_cast<double>(failed);
         scores[i].comparisons += failed;
       }
     }
+    const PackedWindows windows(runs, completed);
     for (std::size_t a = 0; a < completed.size(); ++a)
       for (std::size_t b = a + 1; b < completed.size(); ++b) {
         const std::size_t i = completed[a], j = completed[b];
-        const auto p = paired_comparison(setting.rows[i].run_at(length), setting.rows[j].run_at(length));
-        const int direction = p ? p->direction() : 0;
+        const int direction = windows.direction(a, b);
         scores[i].wins += direction < 0 ? 1.0 : direction > 0 ? 0.0 : 0.5;
         scores[j].wins += direction > 0 ? 1.0 : direction < 0 ? 0.0 : 0.5;
         ++scores[i].comparisons;

@@ -41,20 +41,10 @@ struct RankedRow {
 };
 std::vector<RankedRow> ranks_with_ties(const Setting& setting, int64_t length, const std::vector<std::size_t>& ordered);
 
-// Across lengths: each configuration against every other configuration run at the same length.
-// It wins a comparison when the paired 95% interval of its PPL ratio to the other lies below 1, or
-// when the other run failed and its own completed; a comparison whose interval includes 1 (or that
-// has none) is a tie and counts half; two failed runs are not compared. Win rate = wins / comparisons.
-struct OverallRanking {
-  std::size_t row = 0;
-  double wins = 0;                   // with ties counted as 0.5
-  std::size_t comparisons = 0;
-  std::size_t lengths_run = 0, lengths_completed = 0;
-  double win_rate() const { return comparisons ? wins / static_cast<double>(comparisons) : 0.0; }
-};
-
-// Configurations with at least one comparison, highest win rate first (then more comparisons,
-// then row order).
+// Configurations with at least one comparison (OverallRanking, reports/overall_ranking.hpp), highest
+// win rate first (then more comparisons, then row order). Every pair of runs at each length is
+// compared: quadratic in the configurations, so build_report_data computes it once per setting
+// (Setting::overall) and the report reads that.
 std::vector<OverallRanking> rank_overall(const Setting& setting);
 
 }  // namespace rb::reports

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include <boost/math/distributions/students_t.hpp>
 
@@ -50,10 +51,32 @@ int PairedRatio::direction() const {
   return 0;
 }
 
-double t_quantile_two_sided(int64_t dof) {
-  if (dof < 1) throw Error("t_quantile_two_sided: " + std::to_string(dof) + " degrees of freedom");
+namespace {
+
+double t_quantile_computed(int64_t dof) {
   const boost::math::students_t dist(static_cast<double>(dof));
   return boost::math::quantile(boost::math::complement(dist, (1.0 - kIntervalLevel) / 2.0));
+}
+
+// The quantile takes Boost a few microseconds (an inverse incomplete beta); a report compares every
+// pair of runs at a length, millions of intervals over a handful of window counts. So the common
+// degrees of freedom are computed once, on first use (a thread-safe static), with the same values.
+constexpr int64_t kTabulatedDof = 1024;
+
+const std::vector<double>& tabulated_t_quantiles() {
+  static const std::vector<double> table = [] {
+    std::vector<double> t(kTabulatedDof + 1, 0.0);
+    for (int64_t dof = 1; dof <= kTabulatedDof; ++dof) t[dof] = t_quantile_computed(dof);
+    return t;
+  }();
+  return table;
+}
+
+}  // namespace
+
+double t_quantile_two_sided(int64_t dof) {
+  if (dof < 1) throw Error("t_quantile_two_sided: " + std::to_string(dof) + " degrees of freedom");
+  return dof <= kTabulatedDof ? tabulated_t_quantiles()[dof] : t_quantile_computed(dof);
 }
 
 std::optional<PairedRatio> paired_log_ratio(std::span<const double> nll_a, std::span<const int64_t> predictions_a,

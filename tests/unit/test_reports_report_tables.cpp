@@ -273,6 +273,64 @@ BOOST_AUTO_TEST_CASE(files_written_before_the_quant_field_read_as_none_or_gguf) 
   BOOST_TEST(quant_of(config) == "int4-g128");
 }
 
+// rank_overall packs each length's windows and skips pairs whose windows differ (for speed); it
+// must score exactly as comparing every pair with paired_comparison does, and build_report_data
+// keeps that result (Setting::overall) for every table and figure.
+BOOST_AUTO_TEST_CASE(the_overall_ranking_is_every_pair_compared_with_paired_comparison) {
+  std::mt19937 rng(17);
+  std::uniform_real_distribution<double> ppl(9.0, 11.0), spread(0.0, 0.03);
+  std::vector<RunRecord> records;
+  for (int c = 0; c < 24; ++c)
+    for (const int64_t length : {128, 256, 512}) {
+      const bool baseline = c == 0;
+      const std::string label = baseline ? "original" : "linear factor=" + std::to_string(c);
+      if (c % 7 == 3 && length == 256) continue;  // not run at that length
+      std::optional<double> value = ppl(rng);
+      if (c % 5 == 4 && length == 512) value.reset();  // failed
+      RunRecord r = make_run({baseline ? "original" : "linear", label, length, value, baseline, "none", "/models/tiny",
+                              spread(rng)});
+      if (c % 6 == 5 && r.status == "ok") {  // other windows: no paired comparison with most runs
+        r.window_predictions = {length - 2, length};
+      }
+      records.push_back(std::move(r));
+    }
+  const ReportData data = data_of(records);
+  const Setting& s = data.settings[0];
+  std::vector<double> wins(s.rows.size(), 0.0);
+  std::vector<std::size_t> comparisons(s.rows.size(), 0);
+  std::size_t ties = 0, decided = 0;
+  for (const int64_t length : s.lengths)
+    for (std::size_t i = 0; i < s.rows.size(); ++i)
+      for (std::size_t j = 0; j < s.rows.size(); ++j) {
+        const CellState a = cell_state(s.rows[i].run_at(length)), b = cell_state(s.rows[j].run_at(length));
+        if (i == j || a == CellState::not_in_sweep || b == CellState::not_in_sweep) continue;
+        if (a == CellState::failed && b == CellState::failed) continue;
+        ++comparisons[i];
+        if (a == CellState::failed) continue;
+        if (b == CellState::failed) {
+          wins[i] += 1.0;
+          continue;
+        }
+        const auto p = paired_comparison(s.rows[i].run_at(length), s.rows[j].run_at(length));
+        const int direction = p ? p->direction() : 0;
+        wins[i] += direction < 0 ? 1.0 : direction == 0 ? 0.5 : 0.0;
+        (direction == 0 ? ties : decided) += 1;
+      }
+  BOOST_TEST(ties > 0u);
+  BOOST_TEST(decided > 0u);
+  const std::vector<OverallRanking> overall = rank_overall(s);
+  BOOST_REQUIRE(overall.size() == s.rows.size());
+  for (const OverallRanking& o : overall) {
+    BOOST_TEST(o.wins == wins[o.row], "row " << o.row);
+    BOOST_TEST(o.comparisons == comparisons[o.row], "row " << o.row);
+  }
+  BOOST_REQUIRE(s.overall.size() == overall.size());
+  for (std::size_t k = 0; k < overall.size(); ++k) {
+    BOOST_TEST(s.overall[k].row == overall[k].row);
+    BOOST_TEST(s.overall[k].wins == overall[k].wins);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(the_same_runs_in_any_order_give_the_same_bytes) {
   std::vector<RunRecord> shuffled = small_sweep();
   std::mt19937 rng(3);

@@ -4,6 +4,8 @@
 #define BOOST_TEST_DYN_LINK
 #include <boost/test/unit_test.hpp>
 
+#include <boost/math/distributions/students_t.hpp>
+
 #include <cmath>
 #include <vector>
 
@@ -81,6 +83,16 @@ BOOST_AUTO_TEST_CASE(crc32_check_values) {
 
 using rb::reports::paired_log_ratio;
 using rb::reports::t_quantile_two_sided;
+
+// The quantiles are tabulated for speed: each must be Boost's value for its dof, bit for bit, on
+// both sides of the table's end.
+BOOST_AUTO_TEST_CASE(tabulated_t_quantiles_are_boosts_values) {
+  for (int64_t dof = 1; dof <= 1100; ++dof) {
+    const boost::math::students_t dist(static_cast<double>(dof));
+    const double direct = boost::math::quantile(boost::math::complement(dist, (1.0 - rb::reports::kIntervalLevel) / 2.0));
+    BOOST_TEST(t_quantile_two_sided(dof) == direct, "dof " << dof);
+  }
+}
 
 BOOST_AUTO_TEST_CASE(t_quantiles_match_closed_forms) {
   // One degree of freedom: tan(pi (p - 1/2)); two: (2p - 1) sqrt(2 / (4p(1 - p))); p = 0.975.
