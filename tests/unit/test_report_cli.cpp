@@ -23,12 +23,13 @@ using rb::reports::RunRecord;
 namespace {
 
 const std::string kFixture = rbtest::fixture("reports/report_sweep.h5");
+// A results file of schema 1, kept as it was made (tests/fixtures/README.md): old files must still read.
+const std::string kSchema1Fixture = rbtest::fixture("reports/report_sweep_schema1.h5");
 const fs::path kGolden = fs::path(RB_FIXTURES) / "reports" / "golden";
 // The options the goldens are made with: SVG only (PNG bytes depend on the rasterizer's version).
-// llama_gqa's training length comes from the results file (its runs are schema 2); SmolLM2's runs
-// predate the field (tests/fixtures/README.md), so its length is given: the model's stored path need
-// not exist where the test runs.
-const std::string kGoldenOptions = " --no-png --training-length SmolLM2-135M-Instruct.Q4_1.gguf=8192";
+// The training lengths come from the results file (schema 2 stores them with each run), so the
+// models' stored paths need not exist where the test runs.
+const std::string kGoldenOptions = " --no-png";
 
 fs::path scratch(const std::string& name) {
   fs::path p = fs::temp_directory_path() / ("rb_report_cli_" + std::to_string(::getpid()) + "_" + name);
@@ -113,23 +114,46 @@ BOOST_AUTO_TEST_CASE(the_fixture_has_what_the_report_must_show) {
   BOOST_TEST(passkey > 0u);
   BOOST_TEST(longppl > 0u);
   BOOST_TEST(baseline > 0u);
-  // The llama_gqa runs are schema 2 (loss by position, trained length, resolved RoPE); the SmolLM2
-  // runs were made before those fields and read without them.
+  // Every run is schema 2 (loss by position, trained length, resolved RoPE).
   for (const RunRecord& r : runs) {
     if (r.status != "ok") continue;
-    const bool schema2 = r.config.value("model", std::string()).ends_with("llama_gqa");
-    BOOST_TEST(!r.position_bucket_start.empty() == schema2);
-    BOOST_TEST(r.trained_length.has_value() == schema2);
-    BOOST_TEST(!r.rope_resolved.empty() == schema2);
+    BOOST_TEST(!r.position_bucket_start.empty(), r.run_id);
+    BOOST_TEST(r.trained_length.has_value(), r.run_id);
+    BOOST_TEST(!r.rope_resolved.empty(), r.run_id);
   }
   const std::string md = read_file(kGolden / "report.md");
-  BOOST_TEST(contains(md, "256 tokens (stored with the runs"));  // llama_gqa's trained length, from the file
+  BOOST_TEST(contains(md, "256 tokens (stored with the runs"));   // llama_gqa's trained length, from the file
+  BOOST_TEST(contains(md, "`SmolLM2-135M-Instruct.Q4_1.gguf`: 8192 tokens (stored with the runs"));
+  BOOST_TEST(contains(md, "![Loss by position](nll_by_position_1.svg)"));
   BOOST_TEST(contains(md, "![Loss by position](nll_by_position_2.svg)"));
-  BOOST_TEST(contains(md, "Not measured: no run of this setting stored loss by position"));  // SmolLM2's
-  BOOST_TEST(contains(md, "indistinguishable from the baseline"));
   BOOST_TEST(contains(md, "| N/A |"));
   BOOST_TEST(contains(md, "## Failures"));
   BOOST_TEST(contains(md, "shorter than the prompt without filler"));  // the failed run's error, as recorded
+}
+
+// A schema-1 file (made before loss by position, trained length and resolved RoPE) reads with those
+// absent, and its report says so instead of leaving the sections out.
+BOOST_AUTO_TEST_CASE(a_schema_1_file_still_reads_and_reports) {
+  const std::vector<RunRecord> runs = rb::reports::read_results(kSchema1Fixture);
+  std::size_t ok = 0;
+  for (const RunRecord& r : runs) {
+    if (r.status != "ok") continue;
+    ++ok;
+    BOOST_TEST(r.position_bucket_start.empty(), r.run_id);
+    BOOST_TEST(!r.trained_length.has_value(), r.run_id);
+    BOOST_TEST(r.rope_resolved.empty(), r.run_id);
+  }
+  BOOST_TEST(ok > 0u);
+  const fs::path out = scratch("schema1");
+  const auto r = report(kSchema1Fixture, out,
+                        " --no-png --training-length llama_gqa=256 --training-length SmolLM2-135M-Instruct.Q4_1.gguf=8192");
+  BOOST_REQUIRE_MESSAGE(r.status == 0, r.err);
+  const std::string md = read_file(out / "report.md");
+  BOOST_TEST(contains(md, "Not measured: no run of this setting stored loss by position"));
+  BOOST_TEST(contains(md, "(--training-length)"));
+  BOOST_TEST(!fs::exists(out / "nll_by_position_1.svg"));
+  BOOST_TEST(fs::exists(out / "ratio_heatmap_1.svg"));  // the paired comparison needs only the windows
+  fs::remove_all(out);
 }
 
 BOOST_AUTO_TEST_CASE(shards_give_the_report_of_the_merged_file) {
