@@ -36,7 +36,9 @@ int main(int argc, char** argv) {
   lap("runs/passkey/windows.csv", csv);
   std::size_t svg = 0;
   for (const Setting& s : data.settings)
-    svg += ppl_lines_svg(s).size() + ppl_heatmap_svg(s).size() + passkey_heatmap_svg(s).size();
-  lap("the three SVG figures", svg);
+    svg += ppl_lines_svg(s).size() + ppl_heatmap_svg(s).size() + passkey_heatmap_svg(s).size() +
+           ratio_heatmap_svg(s).size() + collapse_svg(s).size() + nll_by_position_svg(s).size() +
+           position_ratio_svg(s).size();
+  lap("the seven SVG figures", svg);
   return 0;
 }

@@ -1,7 +1,7 @@
 // SYNTHETIC results for timing `ropebatch report` (bench/report_bench.sh): writes a results file of
 // N runs (default 10,000) shaped like a large sweep (one model and dataset, 12 method families with
 // many configurations each, 6 lengths, 8 windows per run, passkey at 5 depths x 4 trials, LongPPL,
-// about 2% failed runs), through the same writer as `ropebatch run` (write_results). The numbers
+// about 2% failed runs; schema 2's loss by position, trained length 8,192 and resolved RoPE), through the same writer as `ropebatch run` (write_results). The numbers
 // are made up by a formula: they are NOT measurements, and every run's configuration says
 // "synthetic": true.
 #include <cmath>
@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "reports/position_buckets.hpp"
 #include "reports/results_store.hpp"
 
 namespace {
@@ -74,6 +75,10 @@ int main(int argc, char** argv) {
                   {"metrics", {"longppl", "passkey", "ppl"}},
                   {"windows", {{"stride", 0}, {"max_windows", 8}, {"max_tokens", 0}, {"mode", "auto"}}}};
       r.run_id = hex_id(serial++);
+      r.trained_length = 8192;
+      r.rope_resolved = (baseline ? nlohmann::json{{"rope_type", "default"}}
+                                  : nlohmann::json{{"rope_type", family}, {"factor", factor}, {"beta_fast", 32.0}})
+                            .dump();
       r.host = "synthetic-host";
       r.device = "synthetic";
       r.started_at = "2025-01-01T00:00:00Z";
@@ -104,6 +109,16 @@ int main(int argc, char** argv) {
       for (int d = 0; d < 5; ++d)
         for (int t = 0; t < 4; ++t)
           r.passkey.push_back({length, 0.25 * d, t, noise(serial, 20 + 4 * d + t) < std::exp(-excess)});
+      // Loss falls with position, and past the reach of the factor rises again.
+      const std::vector<int64_t> starts = rb::reports::position_bucket_starts(length);
+      for (std::size_t b = 0; b < starts.size(); ++b) {
+        const int64_t end = b + 1 < starts.size() ? starts[b + 1] : length;
+        const double position = static_cast<double>(starts[b]);
+        const double past = std::max(0.0, std::log2(position / reach));
+        r.position_bucket_start.push_back(starts[b]);
+        r.position_mean_nll.push_back(m + 1.0 / std::sqrt(position) + 0.6 * past * past);
+        r.position_predictions.push_back(8 * (end - starts[b]));
+      }
       r.seconds = 1.0;
       r.tokens_per_second = 8.0 * static_cast<double>(length);
       records.push_back(std::move(r));

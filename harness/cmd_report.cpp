@@ -29,12 +29,12 @@ const char* kReportUsage =
     "  --baseline LABEL               compare with this configuration (a label, or a family with one\n"
     "                                 configuration) instead of the runs marked \"baseline\": true\n"
     "  --no-baseline                  leave the comparison with a baseline out\n"
-    "  --top N                        rows of the top-configuration tables (default 5)\n"
+    "  --top N                        rows of the top-configuration tables (default 10)\n"
     "  --rise-threshold PCT           Findings: report a PPL more than PCT% above the configuration's\n"
     "                                 PPL at its shortest length (default 20)\n"
     "  --training-length [MODEL=]N    mark N tokens as the training length (of MODEL, as the report\n"
-    "                                 names it; repeatable). Default: max_position_embeddings of the model\n"
-    "                                 at its stored path, when it is still there\n"
+    "                                 names it; repeatable). Default: as stored with the runs, else\n"
+    "                                 max_position_embeddings of the model at its stored path\n"
     "  --no-png                       SVG only\n"
     "  --format text|json             json: {out, files, runs: {total, completed, failed, skipped},\n"
     "                                 notes} on stdout\n";
@@ -65,12 +65,17 @@ void add_training_length(reports::ReportOptions& options, const std::string& tex
                      model.empty() ? "given twice without a model" : "given twice for " + model);
 }
 
-// Models without a --training-length: max_position_embeddings from their configuration, read from
-// where the sweep found them, when they are still there.
+// Models without a --training-length whose runs do not carry it (files before schema 2):
+// max_position_embeddings from their configuration, read from where the sweep found them, when they
+// are still there.
 void find_training_lengths(const std::vector<reports::RunRecord>& records, reports::ReportOptions& options) {
   if (options.training_lengths.count("")) return;
-  std::set<std::string> paths;
-  for (const reports::RunRecord& r : records) paths.insert(r.config.value("model", std::string()));
+  std::set<std::string> paths, stored;
+  for (const reports::RunRecord& r : records) {
+    paths.insert(r.config.value("model", std::string()));
+    if (r.trained_length) stored.insert(r.config.value("model", std::string()));
+  }
+  for (const std::string& path : stored) paths.erase(path);
   for (const std::string& path : paths) {
     const std::string name = reports::model_display_name(path);
     std::error_code ec;

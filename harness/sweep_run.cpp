@@ -19,11 +19,14 @@
 #include "common/error.hpp"
 #include "datasets/sha256.hpp"
 #include "harness/commands.hpp"
+#include "harness/grid_models.hpp"
 #include "harness/grid_plan.hpp"
+#include "harness/options.hpp"
 #include "harness/progress.hpp"
 #include "harness/sweep_work.hpp"
 #include "harness/version.hpp"
 #include "model_core/model.hpp"
+#include "reports/position_buckets.hpp"
 #include "reports/results_store.hpp"
 #include "reports/statistics.hpp"
 
@@ -221,6 +224,9 @@ reports::RunRecord assemble(const SweepPlan& plan, int64_t run, RunState& st, in
   rec.finished_at = reports::utc_now_iso8601();
   rec.seconds = st.seconds;
   rec.skipped_documents = st.skipped_documents;
+  const ModelConfig& model_config = grid_detail::grid_model_config(plan.runs[run].model);
+  rec.trained_length = model_config.max_position_embeddings;
+  rec.rope_resolved = cli::rope_method_for(model_config, plan.runs[run].rope)->config().dump();
   if (st.failed) {
     rec.status = "failed";
     rec.error = st.error;
@@ -233,7 +239,18 @@ reports::RunRecord assemble(const SweepPlan& plan, int64_t run, RunState& st, in
     return rec;
   }
   std::vector<double> key_logp;
+  const int64_t length = plan.runs[run].length;
+  const std::vector<int64_t> starts = reports::position_bucket_starts(length);
+  std::vector<double> position_nll(starts.size(), 0.0);
+  std::vector<int64_t> position_predictions(starts.size(), 0);
   for (auto& [first, r] : st.window_results) {
+    if (r.position_nll.size() != starts.size() || r.position_predictions.size() != starts.size())
+      throw Error("internal: an item of run " + std::to_string(run) + " has " + std::to_string(r.position_nll.size()) +
+                  " position buckets, not " + std::to_string(starts.size()));
+    for (std::size_t b = 0; b < starts.size(); ++b) {
+      position_nll[b] += r.position_nll[b];
+      position_predictions[b] += r.position_predictions[b];
+    }
     rec.window_nll.insert(rec.window_nll.end(), r.window_nll.begin(), r.window_nll.end());
     rec.window_predictions.insert(rec.window_predictions.end(), r.window_predictions.begin(), r.window_predictions.end());
     rec.token_nll.insert(rec.token_nll.end(), r.token_nll.begin(), r.token_nll.end());
@@ -253,6 +270,12 @@ reports::RunRecord assemble(const SweepPlan& plan, int64_t run, RunState& st, in
     rec.longppl = std::exp(-sum / static_cast<double>(key_logp.size()));
   }
   rec.longppl_key_tokens = static_cast<int64_t>(key_logp.size());
+  for (std::size_t b = 0; b < starts.size(); ++b) {
+    if (position_predictions[b] == 0) continue;
+    rec.position_bucket_start.push_back(starts[b]);
+    rec.position_mean_nll.push_back(position_nll[b] / static_cast<double>(position_predictions[b]));
+    rec.position_predictions.push_back(position_predictions[b]);
+  }
   const double tokens = static_cast<double>(st.windows * plan.runs[run].length);
   rec.tokens_per_second = st.seconds > 0 ? tokens / st.seconds : 0.0;
   return rec;

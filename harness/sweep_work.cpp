@@ -14,6 +14,7 @@
 #include "datasets/sha256.hpp"
 #include "datasets/token_cache.hpp"
 #include "harness/options.hpp"
+#include "reports/position_buckets.hpp"
 
 namespace rb::sweep {
 
@@ -49,6 +50,8 @@ nlohmann::json ItemResult::to_json() const {
           {"key_logp", key_logp},
           {"key_mask", key_mask},
           {"longppl_predictions", longppl_predictions},
+          {"position_nll", position_nll},
+          {"position_predictions", position_predictions},
           {"passkey", pk},
           {"seconds", seconds},
           {"device", device}};
@@ -66,6 +69,8 @@ ItemResult ItemResult::from_json(const nlohmann::json& j) {
   r.key_logp = j.at("key_logp").get<std::vector<double>>();
   r.key_mask = j.at("key_mask").get<std::vector<uint8_t>>();
   r.longppl_predictions = j.at("longppl_predictions");
+  r.position_nll = j.at("position_nll").get<std::vector<double>>();
+  r.position_predictions = j.at("position_predictions").get<std::vector<int64_t>>();
   for (const auto& p : j.at("passkey"))
     r.passkey.push_back({p[0].get<int64_t>(), p[1].get<double>(), p[2].get<int64_t>(), p[3].get<bool>()});
   r.seconds = j.at("seconds");
@@ -220,6 +225,7 @@ ItemResult Worker::score_windows(const WorkItem& item) {
   };
 
   ItemResult r;
+  reports::PositionAccumulator by_position(L);
   const int64_t batch = std::max<int64_t>(1, m.backend->preferred_batch(L));
   for (int64_t first = item.first_window; first < item.end_window; first += batch) {
     const int64_t last = std::min(item.end_window, first + batch);
@@ -232,6 +238,7 @@ ItemResult Worker::score_windows(const WorkItem& item) {
       double nll = 0.0;
       for (int64_t t = static_cast<int64_t>(win.score_from); t < L - 1; ++t) {
         nll -= s.logprob[t];
+        by_position.add(t + 1, -static_cast<double>(s.logprob[t]));
         if (plan_.save_token_nll) r.token_nll.push_back(-s.logprob[t]);
       }
       if (!std::isfinite(nll))
@@ -262,6 +269,8 @@ ItemResult Worker::score_windows(const WorkItem& item) {
         if (!std::isnan(logp_short[k])) ++r.longppl_predictions;
     }
   }
+  r.position_nll = by_position.nll_sums();
+  r.position_predictions = by_position.counts();
   return r;
 }
 

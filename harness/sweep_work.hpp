@@ -42,6 +42,8 @@ struct ItemResult {
   std::vector<double> key_logp;            // LongPPL: long-context log-probs of the key tokens
   std::vector<uint8_t> key_mask;           // LongPPL: per scored prediction of the item's windows, 1 = key token
   int64_t longppl_predictions = 0;         // predictions that had a short-context score
+  std::vector<double> position_nll;        // per position bucket of the run's length (reports/position_buckets.hpp): summed NLL
+  std::vector<int64_t> position_predictions;  // ... and scored predictions
   std::vector<reports::PasskeyOutcome> passkey;
   double seconds = 0.0;
   std::string device;

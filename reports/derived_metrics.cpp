@@ -3,6 +3,8 @@
 #include <map>
 #include <string>
 
+#include "reports/statistics.hpp"
+
 namespace rb::reports {
 
 namespace {
@@ -34,9 +36,24 @@ void annotate_derived_metrics(std::vector<RunRecord>& records) {
   for (RunRecord& r : records) {
     r.ratio_to_baseline.reset();
     r.collapse_ratio.reset();
+    r.paired_windows.reset();
+    r.log_ratio_to_baseline.reset();
+    r.log_ratio_stderr.reset();
+    r.ratio_ci_low.reset();
+    r.ratio_ci_high.reset();
     if (!ok(r)) continue;
     auto b = baselines.find(key_without(r.config, {"rope", "rope_label", "family", "baseline"}));
-    if (b != baselines.end()) r.ratio_to_baseline = *r.ppl / *b->second->ppl;
+    if (b != baselines.end()) {
+      const RunRecord& base = *b->second;
+      r.ratio_to_baseline = *r.ppl / *base.ppl;
+      if (const auto p = paired_log_ratio(r.window_nll, r.window_predictions, base.window_nll, base.window_predictions)) {
+        r.paired_windows = p->windows;
+        r.log_ratio_to_baseline = p->log_ratio;
+        r.log_ratio_stderr = p->log_ratio_stderr;
+        r.ratio_ci_low = p->ci_low;
+        r.ratio_ci_high = p->ci_high;
+      }
+    }
     const auto& [shortest, longest] = extremes.at(key_without(r.config, {"length"}));
     if (length_of(*longest) > length_of(*shortest)) r.collapse_ratio = *longest->ppl / *shortest->ppl;
   }

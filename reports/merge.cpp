@@ -48,7 +48,7 @@ std::optional<std::string> first_difference(const RunRecord& a, const RunRecord&
     using T = std::remove_cvref_t<decltype(x)>;
     if constexpr (std::is_same_v<T, std::string>) {
       if (x != y) diff = name;
-    } else if constexpr (std::is_same_v<T, std::optional<double>>) {
+    } else if constexpr (std::is_same_v<T, std::optional<double>> || std::is_same_v<T, std::optional<int64_t>>) {
       if (x.has_value() != y.has_value() || (x && !same_number(*x, *y))) diff = name;
     } else {
       if (!same_number(x, y)) diff = name;

@@ -34,10 +34,21 @@ void flatten(const json& value, const std::string& prefix, std::map<std::string,
   out[prefix] = value.is_object() ? "{}" : scalar_text(value);
 }
 
+// The configuration's fields, and every RoPE parameter the method resolved (its defaults filled in,
+// RunRecord::rope_resolved) as rope.KEY where the configuration left it unset.
 std::map<std::string, std::string> config_columns(const RunRecord& r) {
   std::map<std::string, std::string> columns;
   flatten(r.config, "", columns);
   columns["quant"] = quant_of(r.config);  // files from before the field existed get its default
+  if (!r.rope_resolved.empty()) {
+    const json resolved = json::parse(r.rope_resolved, nullptr, false);
+    if (resolved.is_object()) {
+      std::map<std::string, std::string> rope;
+      flatten(resolved, "rope", rope);
+      for (auto& [k, v] : rope) columns.try_emplace(k, std::move(v));
+      if (columns.count("rope") && columns["rope"].empty()) columns.erase("rope");  // null: all of it is below
+    }
+  }
   return columns;
 }
 
@@ -51,7 +62,8 @@ struct Row {
 const std::vector<std::string> kMetricColumns = {
     "run_id",      "status",         "error",        "ppl",          "ppl_stderr",      "nll_sum",
     "predictions", "windows_scored", "skipped_documents", "ratio_to_baseline", "baseline_run_id",
-    "collapse_ratio", "longppl",     "longppl_key_tokens", "passkey_retrieved", "passkey_trials",
+    "ratio_ci_low", "ratio_ci_high", "ratio_ci_excludes_1", "log_ratio_to_baseline", "log_ratio_stderr",
+    "paired_windows", "trained_length", "collapse_ratio", "longppl",     "longppl_key_tokens", "passkey_retrieved", "passkey_trials",
     "passkey_accuracy", "seconds",   "tokens_per_second", "host",   "rank",            "device",
     "started_at",  "finished_at"};
 
@@ -60,6 +72,11 @@ std::vector<std::string> metric_cells(const Setting& s, const ConfigurationRow& 
   const auto ratio = s.ratio_to_reference(row, r.config.value("length", int64_t{0}));
   const RunRecord* reference = row.reference ? s.rows[*row.reference].run_at(r.config.value("length", int64_t{0})) : nullptr;
   const PasskeyTally passkey = passkey_total(r);
+  const auto paired = s.paired_to_reference(row, r.config.value("length", int64_t{0}));
+  const bool interval = paired && paired->ci_low;
+  std::string trained;
+  if (r.trained_length) trained = std::to_string(*r.trained_length);
+  else if (s.training_length) trained = std::to_string(s.training_length->tokens);
   return {r.run_id,
           r.status,
           r.error,
@@ -71,6 +88,13 @@ std::vector<std::string> metric_cells(const Setting& s, const ConfigurationRow& 
           std::to_string(r.skipped_documents),
           optional_number(ratio),
           reference ? reference->run_id : "",
+          interval ? format_exact(*paired->ci_low) : "",
+          interval ? format_exact(*paired->ci_high) : "",
+          interval ? (paired->direction() != 0 ? "true" : "false") : "",
+          paired ? format_exact(paired->log_ratio) : "",
+          interval ? format_exact(*paired->log_ratio_stderr) : "",
+          paired ? std::to_string(paired->windows) : "",
+          trained,
           completed && row.collapse ? format_exact(row.collapse->ratio) : "",
           optional_number(r.longppl),
           std::to_string(r.longppl_key_tokens),

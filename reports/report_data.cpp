@@ -8,6 +8,7 @@
 #include "common/error.hpp"
 #include "common/suggest.hpp"
 #include "reports/report_format.hpp"
+#include "reports/report_ranking.hpp"
 
 namespace rb::reports {
 
@@ -213,6 +214,15 @@ void compute_collapse(ConfigurationRow& row) {
   if (shortest && to > from) row.collapse = CollapseRatio{*longest->ppl / *shortest->ppl, from, to};
 }
 
+// The model's trained context as the runs stored it (schema 2), from the first run that has it.
+std::optional<TrainingLength> stored_training_length(const Setting& setting) {
+  for (const ConfigurationRow& row : setting.rows)
+    for (const auto& [length, run] : row.runs)
+      if (run->trained_length)
+        return TrainingLength{*run->trained_length, "stored with the runs (the model's max_position_embeddings)"};
+  return std::nullopt;
+}
+
 bool has_metric(const json& config, const char* metric) {
   const auto it = config.find("metrics");
   if (it == config.end() || !it->is_array()) return false;
@@ -224,6 +234,16 @@ bool has_metric(const json& config, const char* metric) {
 CellState cell_state(const RunRecord* run) {
   if (!run) return CellState::not_in_sweep;
   return (run->status == "ok" && run->ppl) ? CellState::completed : CellState::failed;
+}
+
+std::optional<PairedRatio> paired_comparison(const RunRecord* a, const RunRecord* b) {
+  if (cell_state(a) != CellState::completed || cell_state(b) != CellState::completed) return std::nullopt;
+  return paired_log_ratio(a->window_nll, a->window_predictions, b->window_nll, b->window_predictions);
+}
+
+std::optional<PairedRatio> Setting::paired_to_reference(const ConfigurationRow& row, int64_t length) const {
+  if (!row.reference) return std::nullopt;
+  return paired_comparison(row.run_at(length), rows[*row.reference].run_at(length));
 }
 
 std::string model_display_name(const std::string& model_path) { return file_name(model_path); }
@@ -269,7 +289,8 @@ ReportData build_report_data(ReportInput input, const ReportOptions& options) {
   std::unordered_map<std::string, std::size_t> setting_index;
   for (const RunRecord& r : input.records) {
     const json& config = r.config;
-    json setting_key = without(config, {"length", "rope", "rope_label", "family", "baseline", "quant"});
+    // `weights` (how the weights were held) follows `quant`: both vary within a setting.
+    json setting_key = without(config, {"length", "rope", "rope_label", "family", "baseline", "quant", "weights"});
     const std::string setting_dump = setting_key.dump();
     auto [sit, new_setting] = setting_index.try_emplace(setting_dump, settings.size());
     if (new_setting) {
@@ -337,6 +358,7 @@ ReportData build_report_data(ReportInput input, const ReportOptions& options) {
     if (options.skip_baseline)
       for (ConfigurationRow& row : s.setting.rows) row.baseline = false;
     link_references(s.setting, input_names, options.skip_baseline);
+    s.setting.overall = rank_overall(s.setting);
     std::set<std::string> quants;
     for (const ConfigurationRow& row : s.setting.rows) quants.insert(row.quant);
     s.setting.several_quants = quants.size() > 1;
@@ -346,6 +368,8 @@ ReportData build_report_data(ReportInput input, const ReportOptions& options) {
       s.setting.training_length = own->second;
     else if (every != options.training_lengths.end())
       s.setting.training_length = every->second;
+    else
+      s.setting.training_length = stored_training_length(s.setting);
     data.settings.push_back(std::move(s.setting));
   }
 

@@ -9,9 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "reports/overall_ranking.hpp"
 #include "reports/report_input.hpp"
 #include "reports/report_options.hpp"
 #include "reports/run_record.hpp"
+#include "reports/statistics.hpp"
 
 namespace rb::reports {
 
@@ -23,6 +25,10 @@ enum class CellState {
 };
 
 CellState cell_state(const RunRecord* run);
+
+// The paired comparison of run a with run b over their common windows (statistics.hpp,
+// paired_log_ratio): nullopt unless both completed on the same windows.
+std::optional<PairedRatio> paired_comparison(const RunRecord* a, const RunRecord* b);
 
 struct CollapseRatio {
   double ratio = 0;            // ppl at `to` / ppl at `from`
@@ -52,11 +58,14 @@ struct Setting {
   std::optional<TrainingLength> training_length;
   bool has_passkey = false, has_longppl = false;
   bool several_quants = false;           // rows differ in quantization: show it
+  std::vector<OverallRanking> overall;   // rank_overall(*this), computed once by build_report_data
 
   // ppl(row at length) / ppl(its reference at length), when both completed.
   std::optional<double> ratio_to_reference(const ConfigurationRow& row, int64_t length) const;
   // The state of that ratio: not_in_sweep when either run does not exist, failed when either failed.
   CellState ratio_state(const ConfigurationRow& row, int64_t length) const;
+  // The paired comparison behind that ratio (with its 95% interval when there are two windows or more).
+  std::optional<PairedRatio> paired_to_reference(const ConfigurationRow& row, int64_t length) const;
 };
 
 struct RunCounts {

@@ -8,15 +8,41 @@
 #include "reports/figure_parts.hpp"
 #include "reports/plot_scales.hpp"
 #include "reports/report_format.hpp"
+#include "reports/report_ranking.hpp"
 #include "reports/svg_document.hpp"
 
 namespace rb::reports {
 
 SettingFigures figure_names(const ReportData& data, std::size_t setting) {
   const std::string suffix = data.settings.size() > 1 ? "_" + std::to_string(setting + 1) : "";
-  SettingFigures names{"ppl_vs_length" + suffix + ".svg", "ppl_heatmap" + suffix + ".svg", ""};
-  if (data.settings[setting].has_passkey) names.passkey_heatmap = "passkey_heatmap" + suffix + ".svg";
+  const Setting& s = data.settings[setting];
+  SettingFigures names{"ppl_vs_length" + suffix + ".svg", "ppl_heatmap" + suffix + ".svg"};
+  if (s.has_passkey) names.passkey_heatmap = "passkey_heatmap" + suffix + ".svg";
+  const bool compared = !data.options.skip_baseline &&
+                        std::any_of(s.rows.begin(), s.rows.end(), [](const ConfigurationRow& r) { return r.reference.has_value(); });
+  if (compared) names.ratio_heatmap = "ratio_heatmap" + suffix + ".svg";
+  if (std::any_of(s.rows.begin(), s.rows.end(), [](const ConfigurationRow& r) { return r.collapse.has_value(); }))
+    names.collapse = "collapse" + suffix + ".svg";
+  if (has_position_data(s)) {
+    names.nll_by_position = "nll_by_position" + suffix + ".svg";
+    if (compared) names.position_ratio = "position_ratio" + suffix + ".svg";
+  }
   return names;
+}
+
+std::vector<std::size_t> win_rate_order(const Setting& setting) {
+  std::vector<std::size_t> order(setting.rows.size(), setting.rows.size());
+  std::size_t position = 0;
+  for (const OverallRanking& o : setting.overall) order[o.row] = position++;
+  return order;
+}
+
+std::vector<std::size_t> best_rows_of(const std::vector<std::size_t>& order, std::vector<std::size_t> rows, std::size_t most) {
+  if (rows.size() <= most) return rows;
+  std::stable_sort(rows.begin(), rows.end(), [&](std::size_t a, std::size_t b) { return order[a] < order[b]; });
+  rows.resize(most);
+  std::sort(rows.begin(), rows.end());  // back in table order, so colours follow the label
+  return rows;
 }
 
 namespace {
@@ -26,12 +52,14 @@ using namespace figure;
 constexpr double kPlotWidth = 300, kPlotHeight = 220;
 constexpr double kPlotLeft = 58, kPlotTop = 26, kPlotBottom = 44, kPlotRight = 18;
 constexpr double kLegendLine = 16;
+constexpr std::size_t kMostLines = 5;  // configurations drawn per family panel, besides the baseline
 constexpr const char* kBaselineColour = "#8c8c8c";
 constexpr const char* kTrainingColour = "#b2182b";
 
 struct Panel {
   std::string family;
   std::vector<std::size_t> rows;  // configurations drawn in colour
+  std::size_t configurations = 0;  // of the family (more than rows when only the best are drawn)
 };
 
 // The y range every completed run (with its error bar) fits in.
@@ -65,6 +93,7 @@ class LinesFigure {
       panels_.push_back(Panel{s.rows[baselines_.front()].family, baselines_});
       baselines_.clear();
     }
+    keep_best_of_each_panel(s);
     std::tie(y_.lo, y_.hi) = ppl_range(s);
     double x_lo = static_cast<double>(s.lengths.front()), x_hi = static_cast<double>(s.lengths.back());
     if (s.training_length) {
@@ -86,12 +115,25 @@ class LinesFigure {
     columns_ = std::min<std::size_t>(3, panels_.size());
   }
 
+  // A family of many configurations is drawn as its best few (by the overall win rate of Top
+  // configurations, paired comparisons), never as one panel with a long legend.
+  void keep_best_of_each_panel(const Setting& s) {
+    const bool any_large = std::any_of(panels_.begin(), panels_.end(), [](const Panel& p) { return p.rows.size() > kMostLines; });
+    const std::vector<std::size_t> order = any_large ? win_rate_order(s) : std::vector<std::size_t>();
+    for (Panel& p : panels_) {
+      p.configurations = p.rows.size();
+      p.rows = best_rows_of(order, std::move(p.rows), kMostLines);
+    }
+  }
+
   std::string draw(const std::string& title) {
     const double width = std::max(24 + panel_width_ * static_cast<double>(columns_), 24 + title_width(title));
     SvgDocument svg(width, 0, title);
     std::string subtitle = "Log-log axes; error bars: ± 1 standard error over windows; grey dashed: the baseline";
     if (s_.training_length) subtitle += "; red dotted: the model's training length";
-    subtitle += "; × at the bottom: a failed run (no value).";
+    subtitle += "; × at the bottom: a failed run (no value). A family of more than " + std::to_string(kMostLines) +
+                " configurations shows its best " + std::to_string(kMostLines) +
+                " by overall win rate (Top configurations); the tables and heatmaps have them all.";
     double y = title_block(svg, 12, 8, width - 24, title, subtitle);
     for (std::size_t start = 0; start < panels_.size(); start += columns_) {
       double legend = 0;
@@ -118,7 +160,12 @@ class LinesFigure {
     x.to = right;
     y.from = bottom;
     y.to = top;
-    svg.text(left, y0 + 14, panel.family, {.size = 13, .bold = true});
+    svg.text(left, y0 + 14,
+             panel.configurations > panel.rows.size()
+                 ? panel.family + " (best " + std::to_string(panel.rows.size()) + " of " +
+                       std::to_string(panel.configurations) + ")"
+                 : panel.family,
+             {.size = 13, .bold = true});
 
     const Stroke grid{kGridColour, 1, ""}, axis{kAxisColour, 1, ""};
     for (const double t : log_ticks(y.lo, y.hi)) {

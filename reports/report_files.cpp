@@ -67,6 +67,10 @@ WrittenReport write_report(const std::string& folder, const ReportData& data) {
     put_svg(names.ppl_lines, ppl_lines_svg(data.settings[i]));
     put_svg(names.ppl_heatmap, ppl_heatmap_svg(data.settings[i]));
     if (!names.passkey_heatmap.empty()) put_svg(names.passkey_heatmap, passkey_heatmap_svg(data.settings[i]));
+    if (!names.ratio_heatmap.empty()) put_svg(names.ratio_heatmap, ratio_heatmap_svg(data.settings[i]));
+    if (!names.collapse.empty()) put_svg(names.collapse, collapse_svg(data.settings[i]));
+    if (!names.nll_by_position.empty()) put_svg(names.nll_by_position, nll_by_position_svg(data.settings[i]));
+    if (!names.position_ratio.empty()) put_svg(names.position_ratio, position_ratio_svg(data.settings[i]));
   }
 
   if (!data.options.png) {

@@ -35,33 +35,57 @@ std::string where(const ReportData& data, const Setting& s, const std::string& s
 
 std::string tokens(int64_t length) { return format_length(length) + " tokens"; }
 
+// " (+1.2% [+0.8%, +1.6%] against the baseline)", or that it is indistinguishable from it.
+std::string against_reference_text(const Setting& s, const ConfigurationRow& row, int64_t length) {
+  if (row.baseline || !s.ratio_to_reference(row, length)) return "";
+  const auto p = s.paired_to_reference(row, length);
+  const std::string ratio = format_signed_percent(*s.ratio_to_reference(row, length));
+  if (!p || !p->ci_low) return "; " + ratio + " against the baseline, with no interval (one window)";
+  const std::string interval = format_ratio_interval(*p->ci_low, *p->ci_high);
+  if (p->direction() == 0) return "; indistinguishable from the baseline (" + ratio + " " + interval + ")";
+  return "; " + ratio + " " + interval + " against the baseline";
+}
+
 void lowest_ppl(const ReportData& data, const Setting& s, std::vector<std::string>& out) {
   for (const int64_t length : s.lengths) {
-    const std::vector<std::size_t> ranked = rows_by_ppl(s, length);
-    if (ranked.empty()) continue;
-    std::vector<std::size_t> best;
-    for (std::size_t r : ranked)
-      if (*s.rows[r].run_at(length)->ppl == *s.rows[ranked.front()].run_at(length)->ppl) best.push_back(r);
-    if (best.empty()) continue;  // a NaN first (readers refuse one: reports/run_record_check.hpp)
-    const RunRecord& run = *s.rows[best.front()].run_at(length);
-    out.push_back("At " + tokens(length) + ", the lowest PPL is " + format_ppl(*run.ppl, run.ppl_stderr) + ", by " +
-                  name_list(s, best, best.size()) + ", of " + std::to_string(ranked.size()) +
-                  " completed configurations" + where(data, s, "Perplexity", "perplexity") + ".");
+    const std::vector<std::size_t> ordered = rows_by_ppl(s, length);
+    if (ordered.empty()) continue;
+    const std::vector<RankedRow> ranked = ranks_with_ties(s, length, ordered);
+    std::vector<std::size_t> first;
+    for (const RankedRow& r : ranked)
+      if (r.rank == 1) first.push_back(r.row);
+    const ConfigurationRow& best_row = s.rows[first.front()];
+    const RunRecord& run = *best_row.run_at(length);
+    std::string text = "At " + tokens(length) + ", the lowest PPL is " + format_ppl(*run.ppl, run.ppl_stderr) + ", by " +
+                       name_of(s, first.front()) + against_reference_text(s, best_row, length) + ", of " +
+                       std::to_string(ordered.size()) + " completed configurations";
+    if (first.size() > 1) {
+      const std::vector<std::size_t> others(first.begin() + 1, first.end());
+      text += "; tied with it (paired 95% interval of the ratio including 1, or no interval): " + name_list(s, others);
+    } else if (ordered.size() > 1) {
+      text += "; lower than every other (paired 95% intervals)";
+    }
+    out.push_back(text + where(data, s, "Perplexity", "perplexity") + ".");
   }
 }
 
 void against_baseline(const ReportData& data, const Setting& s, std::vector<std::string>& out) {
   for (const int64_t length : s.lengths) {
-    std::size_t compared = 0, lower = 0;
+    std::size_t compared = 0, lower = 0, higher = 0, same = 0;
     for (const ConfigurationRow& row : s.rows) {
-      const auto ratio = s.ratio_to_reference(row, length);
-      if (!ratio) continue;
+      if (!s.ratio_to_reference(row, length)) continue;
       ++compared;
-      if (*ratio < 1.0) ++lower;
+      const auto p = s.paired_to_reference(row, length);
+      const int direction = p ? p->direction() : 0;
+      if (direction < 0) ++lower;
+      else if (direction > 0) ++higher;
+      else ++same;
     }
     if (compared == 0) continue;
-    out.push_back("At " + tokens(length) + ", " + std::to_string(lower) + " of " + std::to_string(compared) +
-                  " configurations compared have a lower PPL than their baseline" +
+    out.push_back("At " + tokens(length) + ", of " + std::to_string(compared) +
+                  " configurations compared with their baseline, " + std::to_string(lower) + " have a lower PPL and " +
+                  std::to_string(higher) + " a higher one (paired 95% interval of the ratio excluding 1); " +
+                  std::to_string(same) + (same == 1 ? " is" : " are") + " indistinguishable from the baseline" +
                   where(data, s, "Ratio to the baseline", "ratio-to-the-baseline") + ".");
   }
 }

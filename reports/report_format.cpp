@@ -50,6 +50,10 @@ std::string format_signed_percent(double ratio) {
   return text + "%";
 }
 
+std::string format_ratio_interval(double low, double high) {
+  return "[" + format_signed_percent(low) + ", " + format_signed_percent(high) + "]";
+}
+
 std::string format_percent(double fraction) { return printf_fixed(fraction * 100.0, 1) + "%"; }
 
 std::string format_exact(double value) {

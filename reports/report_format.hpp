@@ -20,6 +20,9 @@ std::string format_ppl(double ppl, const std::optional<double>& stderr_);
 // 0.1% keep two decimals ("-0.04%").
 std::string format_signed_percent(double ratio);
 
+// A 95% interval on a ratio as signed percentages: (1.008, 1.016) -> "[+0.8%, +1.6%]".
+std::string format_ratio_interval(double low, double high);
+
 // A fraction as a percentage with one decimal: 0.875 -> "87.5%".
 std::string format_percent(double fraction);
 

@@ -181,7 +181,8 @@ std::string failures(const ReportData& data) {
 std::string files_section() {
   return "## Files\n\n"
          "- `runs.csv`: one row per run (a configuration at one length): every configuration field in its own "
-         "column, every metric, status and error.\n"
+         "column (every RoPE parameter as the method resolved it), the model's trained length, every metric with "
+         "the paired comparison with the baseline (ratio_ci_low, ratio_ci_high, ...), status and error.\n"
          "- `passkey.csv`: one row per passkey trial.\n"
          "- `windows.csv`: one row per scored window: summed NLL and predictions.\n";
 }
@@ -196,6 +197,7 @@ std::string report_markdown(const ReportData& data) {
   text += per_setting(data, "Ratio to the baseline", "", ratio_table);
   text += per_setting(data, "Method ranking", "", family_ranking);
   text += per_setting(data, "Top configurations", "", top_configurations);
+  text += per_setting(data, "Loss by position", "", position_section);
   text += per_setting(data, "Passkey retrieval", "", passkey_table);
   text += per_setting(data, "LongPPL", "", longppl_table);
   text += per_setting(data, "Correlations", "", correlation_table);

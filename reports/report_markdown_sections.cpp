@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <map>
+#include <set>
 
 #include "reports/report_figures.hpp"
 #include "reports/report_format.hpp"
@@ -63,23 +64,38 @@ std::string configuration_cell(const ConfigurationRow& row) {
   return markdown_text(row.label) + (row.baseline ? " (baseline)" : "");
 }
 
+std::string paired_ratio_cell(const Setting& s, const ConfigurationRow& row, int64_t length) {
+  switch (s.ratio_state(row, length)) {
+    case CellState::not_in_sweep: return kNotRun;
+    case CellState::failed: return kFailed;
+    case CellState::completed: break;
+  }
+  const std::string ratio = format_signed_percent(*s.ratio_to_reference(row, length));
+  const auto p = s.paired_to_reference(row, length);
+  if (!p) return ratio + " (other windows: no interval)";
+  if (!p->ci_low) return ratio + " (one window: no interval)";
+  const std::string text = ratio + " " + format_ratio_interval(*p->ci_low, *p->ci_high);
+  return p->direction() == 0 ? "≈ " + text : text;
+}
+
+std::string rank_cell(std::size_t rank, bool tied) { return std::to_string(rank) + (tied ? "=" : ""); }
+
 std::string perplexity_table(const ReportData& data, std::size_t index) {
   const Setting& s = data.settings[index];
   MarkdownTable t;
   name_columns(t, s);
   for (const int64_t length : s.lengths) t.column(format_length(length), Align::right);
   t.column("collapse", Align::right);
-  std::map<int64_t, double> best;
-  for (const int64_t length : s.lengths) {
-    const std::vector<std::size_t> ranked = rows_by_ppl(s, length);
-    if (!ranked.empty()) best[length] = *s.rows[ranked.front()].run_at(length)->ppl;
-  }
-  for (const ConfigurationRow& row : s.rows) {
+  std::map<int64_t, std::set<std::size_t>> best;  // per length: rows ranked first (ties included)
+  for (const int64_t length : s.lengths)
+    for (const RankedRow& r : ranks_with_ties(s, length, rows_by_ppl(s, length)))
+      if (r.rank == 1) best[length].insert(r.row);
+  for (std::size_t i = 0; i < s.rows.size(); ++i) {
+    const ConfigurationRow& row = s.rows[i];
     std::vector<std::string> cells = name_cells(s, row);
     for (const int64_t length : s.lengths) {
       const RunRecord* run = row.run_at(length);
-      const bool is_best = cell_state(run) == CellState::completed && *run->ppl == best[length];
-      cells.push_back(is_best ? bold(ppl_cell(run)) : ppl_cell(run));
+      cells.push_back(best[length].count(i) ? bold(ppl_cell(run)) : ppl_cell(run));
     }
     std::string collapse = kNotRun;
     if (row.collapse) {
@@ -91,11 +107,13 @@ std::string perplexity_table(const ReportData& data, std::size_t index) {
     t.row(std::move(cells));
   }
   const SettingFigures figures = figure_names(data, index);
+  const std::string collapse_figure = figures.collapse.empty() ? "" : "![Collapse ratio](" + figures.collapse + ")\n\n";
   return "Perplexity ± its standard error over windows, per context length (columns, in tokens; k = 1024). "
-         "**Bold**: the lowest PPL of the column. Collapse: PPL at the configuration's longest completed length ÷ "
+         "**Bold**: the lowest PPL of the column and every PPL indistinguishable from it (paired 95% interval of "
+         "their ratio including 1; see Ratio to the baseline). Collapse: PPL at the configuration's longest completed length ÷ "
          "PPL at its shortest (the lengths in brackets when those are not its first and last). " +
          std::string(kFailed) + ": the run failed; " + kNotRun + ": not in the sweep.\n\n" + t.str() + "\n![PPL versus length](" +
-         figures.ppl_lines + ")\n\n![PPL heatmap](" + figures.ppl_heatmap + ")\n\n";
+         figures.ppl_lines + ")\n\n![PPL heatmap](" + figures.ppl_heatmap + ")\n\n" + collapse_figure;
 }
 
 std::string ratio_table(const ReportData& data, std::size_t index) {
@@ -104,34 +122,53 @@ std::string ratio_table(const ReportData& data, std::size_t index) {
   MarkdownTable t;
   name_columns(t, s);
   for (const int64_t length : s.lengths) t.column(format_length(length), Align::right);
+  // The largest degradation of each length, among the configurations whose interval lies above 1.
   std::map<int64_t, double> worst;
   for (const ConfigurationRow& row : s.rows)
-    for (const int64_t length : s.lengths)
-      if (const auto r = s.ratio_to_reference(row, length); r && *r > 1.0 && (!worst.count(length) || *r > worst[length]))
-        worst[length] = *r;
+    for (const int64_t length : s.lengths) {
+      const auto p = s.paired_to_reference(row, length);
+      const auto r = s.ratio_to_reference(row, length);
+      if (r && p && p->direction() > 0 && (!worst.count(length) || *r > worst[length])) worst[length] = *r;
+    }
   for (const ConfigurationRow& row : s.rows) {
     if (row.baseline) continue;
     std::vector<std::string> cells = name_cells(s, row);
     for (const int64_t length : s.lengths) {
-      switch (s.ratio_state(row, length)) {
-        case CellState::not_in_sweep: cells.push_back(kNotRun); break;
-        case CellState::failed: cells.push_back(kFailed); break;
-        case CellState::completed: {
-          const double r = *s.ratio_to_reference(row, length);
-          const std::string text = format_signed_percent(r);
-          cells.push_back(worst.count(length) && r == worst[length] ? bold(text) + " ▲" : text);
-        }
-      }
+      const std::string text = paired_ratio_cell(s, row, length);
+      const auto r = s.ratio_to_reference(row, length);
+      const auto p = s.paired_to_reference(row, length);
+      const bool is_worst = r && p && p->direction() > 0 && worst.count(length) && *r == worst[length];
+      cells.push_back(is_worst ? bold(text) + " ▲" : text);
     }
     t.row(std::move(cells));
   }
   std::string text = "PPL ÷ the baseline's PPL at the same length, as a signed change (+ = higher PPL than the "
-                     "baseline, worse). Baseline: " + reference_names(s) +
+                     "baseline, worse), with the paired 95% interval over the windows both scored, "
+                     "exp(D ∓ t·SE(D)) (docs/REPORT.md, \"Paired comparison\"). **≈**: the interval includes "
+                     "0% — indistinguishable from the baseline. Baseline: " + reference_names(s) +
                      (s.several_quants ? " (each configuration against the baseline of its quantization when there is one)" : "") +
-                     ". **▲** marks the largest degradation at each length. " + kFailed +
+                     ". **▲** marks the largest degradation at each length whose interval lies above 0%. " + kFailed +
                      ": this run or the baseline's failed; " + kNotRun + ": one of them is not in the sweep.\n\n";
   if (t.empty()) return text + "No configuration besides the baseline.\n\n";
-  return text + t.str() + "\n";
+  const SettingFigures figures = figure_names(data, index);
+  return text + t.str() + "\n" +
+         (figures.ratio_heatmap.empty() ? "" : "![Ratio to the baseline](" + figures.ratio_heatmap + ")\n\n");
+}
+
+std::string position_section(const ReportData& data, std::size_t index) {
+  const Setting& s = data.settings[index];
+  const SettingFigures figures = figure_names(data, index);
+  if (figures.nll_by_position.empty())
+    return "Not measured: no run of this setting stored loss by position (results files before schema 2).\n\n";
+  std::string text =
+      "Mean NLL per log-spaced bucket of the predicted token's position in its window (buckets start at 1, 2, 3, 4, "
+      "6, 8, 12, ...: two per octave), over each run's scored predictions; each configuration at its longest "
+      "completed length" + std::string(s.training_length ? ", the training length marked" : "") +
+      ". Per-bucket values are in the results file (position_mean_nll, position_predictions).\n\n![Loss by position](" +
+      figures.nll_by_position + ")\n\n";
+  if (!figures.position_ratio.empty())
+    text += "![Loss by position, ratio to the baseline](" + figures.position_ratio + ")\n\n";
+  return text;
 }
 
 std::string family_ranking(const ReportData& data, std::size_t index) {
@@ -139,7 +176,8 @@ std::string family_ranking(const ReportData& data, std::size_t index) {
   std::string text =
       "Per method family and length: its configurations run there (completed/run), the geometric mean and the "
       "best of their PPLs, the spread (worst ÷ best PPL: 1.00 = every configuration alike; needs two completed) "
-      "and the best configuration. Families ordered by best PPL.\n\n";
+      "and the best configuration. Families ordered by best PPL; `2=`: the family's best configuration is "
+      "indistinguishable from that of the family first ranked 2 (paired 95% interval including 1).\n\n";
   for (const int64_t length : s.lengths) {
     MarkdownTable t;
     t.column("rank", Align::right);
@@ -150,9 +188,19 @@ std::string family_ranking(const ReportData& data, std::size_t index) {
     t.column("best PPL", Align::right);
     t.column("spread", Align::right);
     t.column("best configuration");
-    std::size_t rank = 0;
-    for (const FamilyRanking& f : rank_families(s, length)) {
-      std::vector<std::string> cells{f.best ? std::to_string(++rank) : kFailed, markdown_text(f.family)};
+    const std::vector<FamilyRanking> families = rank_families(s, length);
+    std::vector<std::size_t> best_rows;  // the families' best configurations, in family order
+    for (const FamilyRanking& f : families)
+      if (f.best_row) best_rows.push_back(*f.best_row);
+    const std::vector<RankedRow> ranks = ranks_with_ties(s, length, best_rows);
+    std::size_t next = 0;
+    for (const FamilyRanking& f : families) {
+      std::string rank = kFailed;
+      if (f.best_row) {
+        rank = rank_cell(ranks[next].rank, ranks[next].tied);
+        ++next;
+      }
+      std::vector<std::string> cells{rank, markdown_text(f.family)};
       if (s.several_quants) cells.push_back(markdown_text(f.quant));
       cells.push_back(count_of(f.completed, f.configurations));
       cells.push_back(f.geometric_mean ? format_significant(*f.geometric_mean, 4) : kFailed);
@@ -175,7 +223,7 @@ std::string top_configurations(const ReportData& data, std::size_t index) {
   overall.column("win rate", Align::right);
   overall.column("comparisons", Align::right);
   overall.column("lengths completed", Align::right);
-  const std::vector<OverallRanking> ranked = rank_overall(s);
+  const std::vector<OverallRanking>& ranked = s.overall;
   for (std::size_t i = 0; i < ranked.size() && i < top; ++i) {
     const OverallRanking& o = ranked[i];
     std::vector<std::string> cells{std::to_string(i + 1)};
@@ -187,8 +235,9 @@ std::string top_configurations(const ReportData& data, std::size_t index) {
   }
   std::string text = "Overall, the " + std::to_string(top) +
                      " configurations with the highest win rate: at every length, each configuration is compared "
-                     "with every other run at that length; it wins with a lower PPL or when the other run failed "
-                     "and its own completed, a tie counts half.\n\n";
+                     "with every other run at that length; it wins when the paired 95% interval of its PPL ratio to the "
+                     "other lies below 1 or when the other run failed and its own completed; an interval including 1 "
+                     "(or none, with one window) is a tie and counts half.\n\n";
   text += overall.empty() ? "No configuration shares a length with another.\n\n" : overall.str() + "\n";
   for (const int64_t length : s.lengths) {
     MarkdownTable t;
@@ -196,19 +245,18 @@ std::string top_configurations(const ReportData& data, std::size_t index) {
     name_columns(t, s);
     t.column("PPL", Align::right);
     if (!data.options.skip_baseline) t.column("vs baseline", Align::right);
-    const std::vector<std::size_t> rows = rows_by_ppl(s, length);
-    for (std::size_t i = 0; i < rows.size() && i < top; ++i) {
-      const ConfigurationRow& row = s.rows[rows[i]];
-      std::vector<std::string> cells{std::to_string(i + 1)};
+    const std::vector<RankedRow> ranked_rows = ranks_with_ties(s, length, rows_by_ppl(s, length));
+    for (std::size_t i = 0; i < ranked_rows.size() && i < top; ++i) {
+      const ConfigurationRow& row = s.rows[ranked_rows[i].row];
+      std::vector<std::string> cells{rank_cell(ranked_rows[i].rank, ranked_rows[i].tied)};
       for (std::string& c : name_cells(s, row)) cells.push_back(std::move(c));
       cells.push_back(ppl_cell(row.run_at(length)));
-      if (!data.options.skip_baseline) {
-        const auto ratio = s.ratio_to_reference(row, length);
-        cells.push_back(row.baseline ? "baseline" : ratio ? format_signed_percent(*ratio) : kNotRun);
-      }
+      if (!data.options.skip_baseline) cells.push_back(row.baseline ? "baseline" : paired_ratio_cell(s, row, length));
       t.row(std::move(cells));
     }
-    text += "At " + format_length(length) + " tokens, the " + std::to_string(top) + " lowest PPLs:\n\n";
+    text += "At " + format_length(length) + " tokens, the " + std::to_string(top) +
+            " lowest PPLs (`1=`: indistinguishable from the first row ranked 1, its paired 95% interval including 1; "
+            "vs baseline as in Ratio to the baseline):\n\n";
     text += t.empty() ? "No completed run.\n\n" : t.str() + "\n";
   }
   return text;
@@ -216,7 +264,7 @@ std::string top_configurations(const ReportData& data, std::size_t index) {
 
 std::string passkey_table(const ReportData& data, std::size_t index) {
   const Setting& s = data.settings[index];
-  if (!s.has_passkey) return "";
+  if (!s.has_passkey) return "Not measured: the runs' metrics do not include passkey.\n\n";
   const std::vector<double> depths = passkey_depths(s);
   MarkdownTable t;
   name_columns(t, s);
@@ -250,7 +298,7 @@ std::string passkey_table(const ReportData& data, std::size_t index) {
 
 std::string longppl_table(const ReportData& data, std::size_t index) {
   const Setting& s = data.settings[index];
-  if (!s.has_longppl) return "";
+  if (!s.has_longppl) return "Not measured: the runs' metrics do not include longppl.\n\n";
   MarkdownTable t;
   name_columns(t, s);
   t.column("length", Align::right);
@@ -282,7 +330,7 @@ std::string longppl_table(const ReportData& data, std::size_t index) {
 std::string correlation_table(const ReportData& data, std::size_t index) {
   const Setting& s = data.settings[index];
   const std::vector<CorrelationRow> rows = metric_correlations(s);
-  if (rows.empty()) return "";
+  if (rows.empty()) return "Not measured: correlations need a second metric beside PPL (passkey or longppl).\n\n";
   MarkdownTable t;
   t.column("metrics");
   t.column("lengths");

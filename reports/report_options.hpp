@@ -18,7 +18,7 @@ struct ReportOptions {
   // configuration per quantization.
   std::string baseline_label;
   bool skip_baseline = false;     // --no-baseline: leave the comparison with a baseline out
-  int top_n = 5;                  // rows of the "Top configurations" tables
+  int top_n = 10;                 // rows of the "Top configurations" tables
   double rise_threshold = 0.20;   // Findings: a PPL more than this fraction above the shortest length's
   // Marked in the perplexity figure: per model (the name the report shows for it, or "" for every
   // model without its own entry).

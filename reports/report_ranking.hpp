@@ -30,19 +30,21 @@ std::vector<FamilyRanking> rank_families(const Setting& setting, int64_t length)
 // Rows (indices into Setting::rows) completed at `length`, lowest PPL first (ties by row order).
 std::vector<std::size_t> rows_by_ppl(const Setting& setting, int64_t length);
 
-// Across lengths: each configuration against every other configuration run at the same length.
-// It wins a comparison with a lower PPL, or when the other run failed and its own completed; equal
-// PPLs count half; two failed runs are not compared. Win rate = wins / comparisons.
-struct OverallRanking {
+// `ordered` (rows completed at `length`, lowest PPL first) with their ranks: a row whose paired
+// comparison with the first row of the current group does not exclude a ratio of 1 (its 95% interval
+// includes 1, or there is none: one window) shares that row's rank, and both are `tied`; else it
+// starts a new group with its own position as rank (competition ranking: 1, 1, 3).
+struct RankedRow {
   std::size_t row = 0;
-  double wins = 0;                   // with ties counted as 0.5
-  std::size_t comparisons = 0;
-  std::size_t lengths_run = 0, lengths_completed = 0;
-  double win_rate() const { return comparisons ? wins / static_cast<double>(comparisons) : 0.0; }
+  std::size_t rank = 0;  // 1-based
+  bool tied = false;
 };
+std::vector<RankedRow> ranks_with_ties(const Setting& setting, int64_t length, const std::vector<std::size_t>& ordered);
 
-// Configurations with at least one comparison, highest win rate first (then more comparisons,
-// then row order).
+// Configurations with at least one comparison (OverallRanking, reports/overall_ranking.hpp), highest
+// win rate first (then more comparisons, then row order). Every pair of runs at each length is
+// compared: quadratic in the configurations, so build_report_data computes it once per setting
+// (Setting::overall) and the report reads that.
 std::vector<OverallRanking> rank_overall(const Setting& setting);
 
 }  // namespace rb::reports

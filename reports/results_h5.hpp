@@ -12,7 +12,9 @@
 namespace rb::reports {
 
 inline constexpr const char* kResultsFormat = "ropebatch-results";
-inline constexpr int64_t kResultsSchemaVersion = 1;
+// 2 added trained_length, rope_resolved, the paired comparison with the baseline and loss by
+// position; files of schema 1 read with those absent.
+inline constexpr int64_t kResultsSchemaVersion = 2;
 
 struct ResultsFile {
   FileInfo info;

@@ -94,9 +94,11 @@ RunRecord read_run(hid_t runs, const std::string& run_id, const std::string& pat
     auto& value = r.*member;
     using T = std::remove_cvref_t<decltype(value)>;
     if constexpr (std::is_same_v<T, std::string>) {
-      value = h5::read_string_attr(group, name, path, where);
+      if (!may_be_missing(name) || h5::has_attr(group, name, path)) value = h5::read_string_attr(group, name, path, where);
     } else if constexpr (std::is_same_v<T, std::optional<double>>) {
       if (h5::has_attr(group, name, path)) value = h5::read_double_attr(group, name, path, where);
+    } else if constexpr (std::is_same_v<T, std::optional<int64_t>>) {
+      if (h5::has_attr(group, name, path)) value = h5::read_int64_attr(group, name, path, where);
     } else if constexpr (std::is_same_v<T, double>) {
       value = h5::read_double_attr(group, name, path, where);
     } else {

@@ -61,6 +61,8 @@ void write_run(hid_t runs, hid_t run_gcpl, const RunRecord& r, const std::string
       h5::write_string_attr(group, name, value, file);
     } else if constexpr (std::is_same_v<T, std::optional<double>>) {
       if (value) h5::write_double_attr(group, name, *value, file);
+    } else if constexpr (std::is_same_v<T, std::optional<int64_t>>) {
+      if (value) h5::write_int64_attr(group, name, *value, file);
     } else if constexpr (std::is_same_v<T, double>) {
       h5::write_double_attr(group, name, value, file);
     } else if constexpr (std::is_same_v<T, int64_t>) {

@@ -39,6 +39,22 @@ struct RunRecord {
   std::vector<PasskeyOutcome> passkey;    // empty unless the passkey metric ran
   std::optional<double> ratio_to_baseline;  // derived when written: reports/derived_metrics.hpp
   std::optional<double> collapse_ratio;     // derived when written: reports/derived_metrics.hpp
+  // The paired comparison with that baseline run over the same windows (reports/statistics.hpp,
+  // paired_log_ratio), derived when written; absent when the baseline is missing or failed, or the
+  // windows do not match.
+  std::optional<int64_t> paired_windows;        // W
+  std::optional<double> log_ratio_to_baseline;  // D = ln(ppl / baseline ppl)
+  std::optional<double> log_ratio_stderr;       // SE(D) over windows (W >= 2)
+  std::optional<double> ratio_ci_low, ratio_ci_high;  // 95%: exp(D -/+ t(0.975, W-1) SE(D))
+
+  // Loss by position (reports/position_buckets.hpp): per log-spaced bucket of the predicted token's
+  // position in its window, over the run's scored predictions; buckets without a prediction left out.
+  std::vector<int64_t> position_bucket_start;
+  std::vector<double> position_mean_nll;
+  std::vector<int64_t> position_predictions;
+  std::optional<int64_t> trained_length;  // the model's max_position_embeddings when the run was made
+  std::string rope_resolved;              // the RoPE method's parameters with every default filled in
+                                          // (RopeMethod::config()), JSON; empty in files before schema 2
 
   std::optional<double> longppl;          // LongPPL over key tokens
   int64_t longppl_key_tokens = 0;

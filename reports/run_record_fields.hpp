@@ -3,9 +3,11 @@
 // merge comparison, so that a new field is added in one place (and in run_record.hpp).
 //
 // visit_scalar_fields(v) calls v(name, &RunRecord::member, kind) for every scalar field: std::string,
-// double, std::optional<double> (absent when nullopt), int64_t or int.
+// double, std::optional<double> or std::optional<int64_t> (absent when nullopt), int64_t or int.
 // visit_array_fields(v) calls v(name, &RunRecord::member, storage) for every numeric vector.
 // run_id, config and passkey (a table) are handled by each user directly.
+#include <string_view>
+
 #include "reports/run_record.hpp"
 
 namespace rb::reports {
@@ -20,6 +22,10 @@ struct ArrayStorage {
   bool compressed;      // chunked and deflate-compressed in HDF5
 };
 
+// A string field added in schema_version 2, which files and journals written before it lack (the
+// optional<> fields are absent when unset anyway): read as empty when missing.
+inline bool may_be_missing(std::string_view name) { return name == std::string_view("rope_resolved"); }
+
 template <class Visitor>
 void visit_scalar_fields(Visitor&& v) {
   v("status", &RunRecord::status, FieldKind::result);
@@ -31,8 +37,15 @@ void visit_scalar_fields(Visitor&& v) {
   v("skipped_documents", &RunRecord::skipped_documents, FieldKind::result);
   v("ratio_to_baseline", &RunRecord::ratio_to_baseline, FieldKind::provenance);  // derived from other runs
   v("collapse_ratio", &RunRecord::collapse_ratio, FieldKind::provenance);        // derived from other runs
+  v("paired_windows", &RunRecord::paired_windows, FieldKind::provenance);        // derived from other runs
+  v("log_ratio_to_baseline", &RunRecord::log_ratio_to_baseline, FieldKind::provenance);
+  v("log_ratio_stderr", &RunRecord::log_ratio_stderr, FieldKind::provenance);
+  v("ratio_ci_low", &RunRecord::ratio_ci_low, FieldKind::provenance);
+  v("ratio_ci_high", &RunRecord::ratio_ci_high, FieldKind::provenance);
   v("longppl", &RunRecord::longppl, FieldKind::result);
   v("longppl_key_tokens", &RunRecord::longppl_key_tokens, FieldKind::result);
+  v("trained_length", &RunRecord::trained_length, FieldKind::provenance);  // absent in files before schema 2
+  v("rope_resolved", &RunRecord::rope_resolved, FieldKind::provenance);    // likewise
   v("seconds", &RunRecord::seconds, FieldKind::provenance);
   v("tokens_per_second", &RunRecord::tokens_per_second, FieldKind::provenance);
   v("host", &RunRecord::host, FieldKind::provenance);
@@ -48,6 +61,9 @@ void visit_array_fields(Visitor&& v) {
   v("window_predictions", &RunRecord::window_predictions, ArrayStorage{true, false});
   v("token_nll", &RunRecord::token_nll, ArrayStorage{false, true});
   v("longppl_key_mask", &RunRecord::longppl_key_mask, ArrayStorage{false, true});
+  v("position_bucket_start", &RunRecord::position_bucket_start, ArrayStorage{false, false});
+  v("position_mean_nll", &RunRecord::position_mean_nll, ArrayStorage{false, false});
+  v("position_predictions", &RunRecord::position_predictions, ArrayStorage{false, false});
 }
 
 }  // namespace rb::reports

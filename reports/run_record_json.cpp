@@ -30,7 +30,7 @@ json run_record_to_json(const RunRecord& r) {
   j["config"] = r.config;
   visit_scalar_fields([&](const char* name, auto member, FieldKind) {
     using T = std::remove_cvref_t<decltype(r.*member)>;
-    if constexpr (std::is_same_v<T, std::optional<double>>) {
+    if constexpr (std::is_same_v<T, std::optional<double>> || std::is_same_v<T, std::optional<int64_t>>) {
       if (r.*member) j[name] = *(r.*member);
     } else {
       j[name] = r.*member;
@@ -52,15 +52,15 @@ RunRecord run_record_from_json(const json& j, const std::string& where) {
   r.config = get_field<json>(j, "config", at);
   visit_scalar_fields([&](const char* name, auto member, FieldKind) {
     using T = std::remove_cvref_t<decltype(r.*member)>;
-    if constexpr (std::is_same_v<T, std::optional<double>>) {
-      if (j.contains(name)) r.*member = get_field<double>(j, name, at);
-    } else {
+    if constexpr (std::is_same_v<T, std::optional<double>> || std::is_same_v<T, std::optional<int64_t>>) {
+      if (j.contains(name)) r.*member = get_field<typename T::value_type>(j, name, at);
+    } else if (!may_be_missing(name) || j.contains(name)) {
       r.*member = get_field<T>(j, name, at);
     }
   });
-  visit_array_fields([&](const char* name, auto member, ArrayStorage) {
+  visit_array_fields([&](const char* name, auto member, ArrayStorage storage) {
     using T = std::remove_cvref_t<decltype(r.*member)>;
-    r.*member = get_field<T>(j, name, at);
+    if (storage.always_written || j.contains(name)) r.*member = get_field<T>(j, name, at);  // optional ones may predate
   });
   for (const json& p : get_field<json>(j, "passkey", at)) {
     r.passkey.push_back({get_field<int64_t>(p, "length", at + ": passkey"), get_field<double>(p, "depth", at + ": passkey"),

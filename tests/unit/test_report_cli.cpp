@@ -23,10 +23,13 @@ using rb::reports::RunRecord;
 namespace {
 
 const std::string kFixture = rbtest::fixture("reports/report_sweep.h5");
+// A results file of schema 1, kept as it was made (tests/fixtures/README.md): old files must still read.
+const std::string kSchema1Fixture = rbtest::fixture("reports/report_sweep_schema1.h5");
 const fs::path kGolden = fs::path(RB_FIXTURES) / "reports" / "golden";
-// The options the goldens are made with: the training lengths given (the models' stored paths need
-// not exist where the test runs), SVG only (PNG bytes depend on the rasterizer's version).
-const std::string kGoldenOptions = " --no-png --training-length llama_gqa=256 --training-length SmolLM2-135M-Instruct.Q4_1.gguf=8192";
+// The options the goldens are made with: SVG only (PNG bytes depend on the rasterizer's version).
+// The training lengths come from the results file (schema 2 stores them with each run), so the
+// models' stored paths need not exist where the test runs.
+const std::string kGoldenOptions = " --no-png";
 
 fs::path scratch(const std::string& name) {
   fs::path p = fs::temp_directory_path() / ("rb_report_cli_" + std::to_string(::getpid()) + "_" + name);
@@ -111,10 +114,46 @@ BOOST_AUTO_TEST_CASE(the_fixture_has_what_the_report_must_show) {
   BOOST_TEST(passkey > 0u);
   BOOST_TEST(longppl > 0u);
   BOOST_TEST(baseline > 0u);
+  // Every run is schema 2 (loss by position, trained length, resolved RoPE).
+  for (const RunRecord& r : runs) {
+    if (r.status != "ok") continue;
+    BOOST_TEST(!r.position_bucket_start.empty(), r.run_id);
+    BOOST_TEST(r.trained_length.has_value(), r.run_id);
+    BOOST_TEST(!r.rope_resolved.empty(), r.run_id);
+  }
   const std::string md = read_file(kGolden / "report.md");
+  BOOST_TEST(contains(md, "256 tokens (stored with the runs"));   // llama_gqa's trained length, from the file
+  BOOST_TEST(contains(md, "`SmolLM2-135M-Instruct.Q4_1.gguf`: 8192 tokens (stored with the runs"));
+  BOOST_TEST(contains(md, "![Loss by position](nll_by_position_1.svg)"));
+  BOOST_TEST(contains(md, "![Loss by position](nll_by_position_2.svg)"));
   BOOST_TEST(contains(md, "| N/A |"));
   BOOST_TEST(contains(md, "## Failures"));
   BOOST_TEST(contains(md, "shorter than the prompt without filler"));  // the failed run's error, as recorded
+}
+
+// A schema-1 file (made before loss by position, trained length and resolved RoPE) reads with those
+// absent, and its report says so instead of leaving the sections out.
+BOOST_AUTO_TEST_CASE(a_schema_1_file_still_reads_and_reports) {
+  const std::vector<RunRecord> runs = rb::reports::read_results(kSchema1Fixture);
+  std::size_t ok = 0;
+  for (const RunRecord& r : runs) {
+    if (r.status != "ok") continue;
+    ++ok;
+    BOOST_TEST(r.position_bucket_start.empty(), r.run_id);
+    BOOST_TEST(!r.trained_length.has_value(), r.run_id);
+    BOOST_TEST(r.rope_resolved.empty(), r.run_id);
+  }
+  BOOST_TEST(ok > 0u);
+  const fs::path out = scratch("schema1");
+  const auto r = report(kSchema1Fixture, out,
+                        " --no-png --training-length llama_gqa=256 --training-length SmolLM2-135M-Instruct.Q4_1.gguf=8192");
+  BOOST_REQUIRE_MESSAGE(r.status == 0, r.err);
+  const std::string md = read_file(out / "report.md");
+  BOOST_TEST(contains(md, "Not measured: no run of this setting stored loss by position"));
+  BOOST_TEST(contains(md, "(--training-length)"));
+  BOOST_TEST(!fs::exists(out / "nll_by_position_1.svg"));
+  BOOST_TEST(fs::exists(out / "ratio_heatmap_1.svg"));  // the paired comparison needs only the windows
+  fs::remove_all(out);
 }
 
 BOOST_AUTO_TEST_CASE(shards_give_the_report_of_the_merged_file) {
@@ -192,11 +231,11 @@ BOOST_AUTO_TEST_CASE(a_file_that_is_not_a_results_file_is_named) {
 BOOST_AUTO_TEST_CASE(a_newer_schema_is_refused_by_name) {
   const fs::path dir = scratch("newer");
   fs::copy_file(kFixture, dir / "future.h5");
-  set_schema_version(dir / "future.h5", 2);
+  set_schema_version(dir / "future.h5", 3);
   const auto r = report((dir / "future.h5").string(), dir / "out");
   BOOST_TEST(r.status == 2);
   BOOST_TEST(contains(r.err, (dir / "future.h5").string() +
-                                 ": schema_version: is 2; this ropebatch reads schema_version 1 or older (use a newer ropebatch)"));
+                                 ": schema_version: is 3; this ropebatch reads schema_version 2 or older (use a newer ropebatch)"));
   fs::remove_all(dir);
 }
 

@@ -5,6 +5,7 @@
 #define BOOST_TEST_DYN_LINK
 #include <boost/test/unit_test.hpp>
 
+#include <cmath>
 #include <vector>
 
 #include "reports/plot_scales.hpp"
@@ -116,4 +117,74 @@ BOOST_AUTO_TEST_CASE(png_zoom_keeps_sides_under_the_rasterizer_limit) {
   BOOST_TEST(*png_zoom(1000, 500) == 2.0);
   BOOST_TEST(*png_zoom(1000, 20000) == 1.6);
   BOOST_TEST(!png_zoom(100, 40000).has_value());  // would shrink below its own size: no PNG
+}
+
+namespace {
+
+// Loss by position for a made-up run: NLL per bucket rising past position `knee` by `rise`.
+void add_positions(RunRecord& r, int64_t length, int64_t knee, double rise) {
+  for (int64_t b : {1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192}) {
+    if (b >= length) break;
+    r.position_bucket_start.push_back(b);
+    r.position_mean_nll.push_back(3.0 - 0.2 * std::log2(static_cast<double>(b)) + (b >= knee ? rise : 0.0));
+    r.position_predictions.push_back(2 * b);
+  }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(ratio_heatmap_collapse_and_position_figures) {
+  std::vector<RunRecord> records = small_sweep();
+  for (RunRecord& r : records)
+    if (r.status == "ok") add_positions(r, r.config["length"].get<int64_t>(), r.config["family"] == "linear" ? 64 : 1000, 0.5);
+  ReportOptions options;
+  options.training_lengths[""] = {128, "--training-length"};
+  const ReportData data = build_report_data(input_of(records), options);
+  const Setting& s = data.settings[0];
+  const SettingFigures names = figure_names(data, 0);
+  BOOST_TEST(names.ratio_heatmap == "ratio_heatmap.svg");
+  BOOST_TEST(names.collapse == "collapse.svg");
+  BOOST_TEST(names.nll_by_position == "nll_by_position.svg");
+  BOOST_TEST(names.position_ratio == "position_ratio.svg");
+
+  const std::string ratio = ratio_heatmap_svg(s);
+  BOOST_TEST(contains(ratio, ">+10.0%</text>"));  // 11 / 10, interval excluding 1: no ≈
+  BOOST_TEST(contains(ratio, ">-10.0%</text>"));
+  BOOST_TEST(count(ratio, ">N/A</text>") == 1u);
+  BOOST_TEST(!contains(ratio, ">original (baseline)</text>"));  // the baseline is not compared with itself
+  BOOST_TEST(contains(ratio, "fill=\"#f7f7f7\"") == false);  // no cell at exactly 1 here
+  const std::string collapse = collapse_svg(s);
+  BOOST_TEST(contains(collapse, ">1.20 (128→256)</text>"));  // original: 12 / 10
+  BOOST_TEST(contains(collapse, ">1.05 (128→256)</text>"));  // linear factor=2: 11.5 / 11
+
+  const std::string nll = nll_by_position_svg(s);
+  BOOST_TEST(contains(nll, ">linear</text>"));
+  BOOST_TEST(contains(nll, ">trained: 128</text>"));
+  BOOST_TEST(contains(nll, ">baseline, 256 tokens</text>"));
+  BOOST_TEST(contains(nll, ">linear factor=2, 256 tokens</text>"));  // its longest completed run
+  BOOST_TEST(contains(nll, ">linear factor=4, 128 tokens</text>"));  // 256 failed
+  BOOST_TEST(contains(nll, ">mean NLL</text>"));
+  const std::string pr = position_ratio_svg(s);
+  BOOST_TEST(contains(pr, ">ratio to the baseline</text>"));
+  BOOST_TEST(contains(pr, ">linear factor=2, 256 tokens</text>"));
+  // Without position data (files before schema 2) there are no such figures.
+  const ReportData old = build_report_data(input_of(small_sweep()), {});
+  BOOST_TEST(figure_names(old, 0).nll_by_position.empty());
+  BOOST_TEST(!has_position_data(old.settings[0]));
+}
+
+BOOST_AUTO_TEST_CASE(a_family_of_many_configurations_shows_its_best_five) {
+  std::vector<RunRecord> records = {make_run({"original", "original", 128, 10.0, true}),
+                                    make_run({"original", "original", 256, 12.0, true})};
+  for (int f = 1; f <= 25; ++f) {  // ntk factor=f: PPL 10 + f, so factors 1..5 are the best
+    const std::string label = "ntk factor=" + std::to_string(f);
+    records.push_back(make_run({"ntk", label, 128, 10.0 + f}));
+    records.push_back(make_run({"ntk", label, 256, 12.0 + f}));
+  }
+  const ReportData data = build_report_data(input_of(records), {});
+  const std::string svg = ppl_lines_svg(data.settings[0]);
+  BOOST_TEST(contains(svg, ">ntk (best 5 of 25)</text>"));
+  for (int f = 1; f <= 5; ++f) BOOST_TEST(contains(svg, ">ntk factor=" + std::to_string(f) + "</text>"));
+  BOOST_TEST(!contains(svg, ">ntk factor=6</text>"));
+  BOOST_TEST(!contains(svg, ">ntk factor=25</text>"));
 }

@@ -54,6 +54,13 @@ inline RunRecord sample_record(int i, bool with_token_data = true) {
   for (int d = 0; d < 3; ++d) r.passkey.push_back({4096 * (d + 1), 0.25 * d, d + i, (d + i) % 2 == 0});
   r.longppl = 7.0 + i / 7.0;
   r.longppl_key_tokens = 600 + i;
+  for (int64_t b : {1, 2, 3, 4, 6, 8}) {
+    r.position_bucket_start.push_back(b);
+    r.position_mean_nll.push_back(5.0 / static_cast<double>(b) + 0.01 * i);
+    r.position_predictions.push_back(windows * (b < 4 ? 1 : b / 2));
+  }
+  r.trained_length = 8192;
+  r.rope_resolved = nlohmann::json{{"rope_type", "yarn"}, {"factor", 1.5 + i}, {"beta_fast", 32.0}}.dump();
   r.seconds = 12.5 + i;
   r.tokens_per_second = 1.0e5 / 3.0 + i;
   r.host = "node" + std::to_string(i % 3);
@@ -107,6 +114,12 @@ inline void check_same_record(const RunRecord& a, const RunRecord& b) {
     if (a.longppl && b.longppl) BOOST_TEST(*a.longppl == *b.longppl);
     BOOST_TEST(a.longppl_key_tokens == b.longppl_key_tokens);
     BOOST_TEST(a.longppl_key_mask == b.longppl_key_mask, boost::test_tools::per_element());
+    BOOST_TEST(a.position_bucket_start == b.position_bucket_start, boost::test_tools::per_element());
+    BOOST_TEST(a.position_mean_nll == b.position_mean_nll, boost::test_tools::per_element());
+    BOOST_TEST(a.position_predictions == b.position_predictions, boost::test_tools::per_element());
+    BOOST_TEST(a.trained_length.has_value() == b.trained_length.has_value());
+    if (a.trained_length && b.trained_length) BOOST_TEST(*a.trained_length == *b.trained_length);
+    BOOST_TEST(a.rope_resolved == b.rope_resolved);
     BOOST_TEST(a.seconds == b.seconds);
     BOOST_TEST(a.tokens_per_second == b.tokens_per_second);
     BOOST_TEST(a.host == b.host);

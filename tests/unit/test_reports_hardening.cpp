@@ -131,6 +131,48 @@ BOOST_AUTO_TEST_CASE(a_config_that_is_not_an_object_or_holds_an_overflowing_numb
   expect_refused(path, {"/runs/" + r.run_id + "/config/family", "wrong type"});
 }
 
+// Schema 2's fields (loss by position, the paired interval, trained length, resolved RoPE) are
+// checked like the others when a file or journal is read.
+BOOST_AUTO_TEST_CASE(schema_2_fields_out_of_place_are_refused_naming_run_and_field) {
+  ScratchDir dir;
+  RunRecord r = sample_record(2, false);
+  r.position_mean_nll[3] = std::nan("");
+  expect_refused(write_one(dir, "mean.h5", r), {"/runs/" + r.run_id + "/position_mean_nll", "bucket 3", "finite"});
+  r = sample_record(2, false);
+  r.position_predictions.pop_back();
+  expect_refused(write_one(dir, "counts.h5", r), {"/runs/" + r.run_id + "/position_mean_nll", "for 6 buckets"});
+  r = sample_record(2, false);
+  r.position_bucket_start[2] = 1;
+  expect_refused(write_one(dir, "starts.h5", r), {"/runs/" + r.run_id + "/position_bucket_start", "ascending"});
+  r = sample_record(2, false);
+  r.position_predictions[0] = 0;
+  expect_refused(write_one(dir, "empty.h5", r), {"/runs/" + r.run_id + "/position_predictions", "bucket 0"});
+  r = sample_record(2, false);
+  r.trained_length = 0;
+  expect_refused(write_one(dir, "trained.h5", r), {"/runs/" + r.run_id + "/trained_length", ">= 1"});
+  r = sample_record(2, false);
+  r.rope_resolved = "[1]";
+  expect_refused(write_one(dir, "rope.h5", r), {"/runs/" + r.run_id + "/rope_resolved", "not a JSON object"});
+  r.rope_resolved = std::string(100000, '[') + std::string(100000, ']');  // bounded, no stack overflow
+  expect_refused(write_one(dir, "deep.h5", r), {"/runs/" + r.run_id + "/rope_resolved"});
+
+  // The paired interval is derived when a file is written, so a foreign one arrives by a journal.
+  nlohmann::json j = run_record_to_json(sample_record(2, false));
+  j["ratio_ci_low"] = -0.5;
+  try {
+    run_record_from_json(j, "x.journal");
+    BOOST_ERROR("no error for ratio_ci_low -0.5");
+  } catch (const rb::InputError& e) {
+    BOOST_TEST(contains(e.what(), "ratio_ci_low"), e.what());
+    BOOST_TEST(contains(e.what(), "finite and > 0"), e.what());
+  }
+  j["ratio_ci_low"] = 1.2;
+  j["ratio_ci_high"] = 1.1;
+  BOOST_CHECK_THROW(run_record_from_json(j, "x.journal"), rb::InputError);
+  j["ratio_ci_high"] = 1.3;
+  BOOST_CHECK_NO_THROW(run_record_from_json(j, "x.journal"));
+}
+
 BOOST_AUTO_TEST_CASE(log_scales_stay_defined_at_the_ends_of_the_double_range) {
   // ppl 1e308 padded by 6% of the log range used to overflow to infinity, then to an int.
   const auto [lo, hi] = padded_log_range(1.0, 1e308);

@@ -18,6 +18,7 @@ struct RunSpecForTest {
   bool baseline = false;
   std::string quant = "none";
   std::string model = "/models/tiny";
+  double window_spread = 0;  // the two windows' mean NLLs are m + spread and m - spread
 };
 
 inline RunRecord make_run(const RunSpecForTest& spec) {
@@ -51,7 +52,8 @@ inline RunRecord make_run(const RunSpecForTest& spec) {
   r.ppl_stderr = *spec.ppl / 100.0;
   r.predictions = 2 * (spec.length - 1);
   r.nll_sum = std::log(*spec.ppl) * static_cast<double>(r.predictions);
-  r.window_nll = {r.nll_sum / 2, r.nll_sum / 2};
+  const double shift = spec.window_spread * static_cast<double>(spec.length - 1);
+  r.window_nll = {r.nll_sum / 2 + shift, r.nll_sum / 2 - shift};
   r.window_predictions = {spec.length - 1, spec.length - 1};
   r.passkey = {{spec.length, 0.0, 0, true}, {spec.length, 0.0, 1, *spec.ppl < 11}, {spec.length, 1.0, 0, false}};
   return r;

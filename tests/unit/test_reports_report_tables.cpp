@@ -88,9 +88,11 @@ BOOST_AUTO_TEST_CASE(the_best_value_of_each_column_is_bold) {
 BOOST_AUTO_TEST_CASE(signed_percentages_against_the_baseline_with_the_worst_marked) {
   const std::string table = section(report_markdown(data_of(small_sweep())), "Ratio to the baseline");
   // 11 / 10 = +10.0% (the only degradation at 128: marked), 11.5 / 12 = -4.2%; 9 / 10 = -10.0%,
-  // and the failed run is N/A.
-  BOOST_TEST(table_row(table, "linear factor=2") == "| linear | linear factor=2 | **+10.0%** ▲ | -4.2% |");
-  BOOST_TEST(table_row(table, "linear factor=4") == "| linear | linear factor=4 | -10.0% | N/A |");
+  // and the failed run is N/A. Both windows of each run have the same mean NLL, so every paired
+  // difference is the same in both windows: SE(D) = 0 and the interval is the ratio itself.
+  BOOST_TEST(table_row(table, "linear factor=2") ==
+             "| linear | linear factor=2 | **+10.0% [+10.0%, +10.0%]** ▲ | -4.2% [-4.2%, -4.2%] |");
+  BOOST_TEST(table_row(table, "linear factor=4") == "| linear | linear factor=4 | -10.0% [-10.0%, -10.0%] | N/A |");
   BOOST_TEST(!contains(table, "| original (baseline) |"));  // compared with itself: left out
 }
 
@@ -140,11 +142,63 @@ BOOST_AUTO_TEST_CASE(findings_follow_from_the_tables) {
   ReportOptions options;
   options.rise_threshold = 0.15;
   const std::string findings = section(report_markdown(data_of(small_sweep(), options)), "Findings");
-  BOOST_TEST(contains(findings, "At 128 tokens, the lowest PPL is 9.000 ± 0.090, by `linear factor=4`, of 3 completed"));
-  BOOST_TEST(contains(findings, "At 256 tokens, 1 of 1 configurations compared have a lower PPL than their baseline"));
+  BOOST_TEST(contains(findings, "At 128 tokens, the lowest PPL is 9.000 ± 0.090, by `linear factor=4`; -10.0% "
+                                "[-10.0%, -10.0%] against the baseline, of 3 completed configurations; lower than every other"));
+  BOOST_TEST(contains(findings, "At 256 tokens, of 1 configurations compared with their baseline, 1 have a lower PPL and 0 a "
+                                "higher one (paired 95% interval of the ratio excluding 1); 0 are indistinguishable"));
   // original rises 20% (> 15%) from 128 to 256; linear factor=2 only 4.5%.
   BOOST_TEST(contains(findings, "`original` first rises more than 15.0% above its 128 tokens PPL at 256 tokens (+20.0%)"));
   BOOST_TEST(contains(findings, "1 of 2 configurations stay within 15.0%"));
+}
+
+// Two windows whose mean NLLs differ: linear factor=2 at 128 has PPL 10.1 against the baseline's
+// 10, windows at m +/- 0.05. d_i = 127 ln(1.01) +/- 6.35, N = 254: D = ln(1.01),
+// SE(D) = sqrt(2 * 2 * 6.35^2) / 254 = 0.05, t(0.975, 1) = 12.7062: exp(ln 1.01 -/+ 0.63531)
+// = [-46.5%, +90.6%]: indistinguishable from the baseline, and tied with it in the rankings.
+BOOST_AUTO_TEST_CASE(an_interval_including_one_is_indistinguishable_and_a_tie) {
+  std::vector<RunRecord> records = {make_run({"original", "original", 128, 10.0, true}),
+                                    make_run({"linear", "linear factor=2", 128, 10.1, false, "none", "/models/tiny", 0.05}),
+                                    make_run({"linear", "linear factor=4", 128, 12.0})};
+  const ReportData data = data_of(records);
+  const Setting& s = data.settings[0];
+  const auto p = s.paired_to_reference(s.rows[1], 128);
+  BOOST_REQUIRE(p.has_value());
+  BOOST_TEST(p->log_ratio == std::log(1.01), boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(*p->log_ratio_stderr == 0.05, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(*p->ci_low == std::exp(std::log(1.01) - 12.706204736174696 * 0.05), boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(p->direction() == 0);
+  const std::string md = report_markdown(data);
+  BOOST_TEST(table_row(section(md, "Ratio to the baseline"), "linear factor=2") ==
+             "| linear | linear factor=2 | ≈ +1.0% [-46.5%, +90.6%] |");
+  // The baseline (10) and linear factor=2 (10.1) share rank 1 and are both bold; 12 is third.
+  const std::string perplexity = section(md, "Perplexity");
+  BOOST_TEST(contains(table_row(perplexity, "linear factor=2"), "**10.10 ± 0.10**"));
+  BOOST_TEST(contains(table_row(perplexity, "original (baseline)"), "**10.00 ± 0.10**"));
+  const std::string top = section(md, "Top configurations");
+  BOOST_TEST(contains(top, "| 1= | original | original (baseline) | 10.00 ± 0.10 | baseline |"));
+  BOOST_TEST(contains(top, "| 1= | linear | linear factor=2 | 10.10 ± 0.10 | ≈ +1.0% [-46.5%, +90.6%] |"));
+  BOOST_TEST(contains(top, "| 3 | linear | linear factor=4 | 12.00 ± 0.12 | +20.0% [+20.0%, +20.0%] |"));
+  const std::string findings = section(md, "Findings");
+  BOOST_TEST(contains(findings, "the lowest PPL is 10.00 ± 0.10, by `original`, of 3 completed configurations; tied with it"));
+  BOOST_TEST(contains(findings, "1 have a lower PPL") == false);
+  BOOST_TEST(contains(findings, "0 have a lower PPL and 1 a higher one (paired 95% interval of the ratio excluding 1); 1 is "
+                                "indistinguishable from the baseline"));
+  // Win rates: original ties linear2 and beats linear4 (12 / 10, no spread: [+20%, +20%]);
+  // linear2 against linear4 (10.1 / 12) has SE(D) = 0.05 again and its interval includes 1: a tie.
+  const std::vector<OverallRanking> overall = rank_overall(s);
+  BOOST_REQUIRE(overall.size() == 3u);
+  BOOST_TEST(overall[0].row == 0u);
+  BOOST_TEST(overall[0].win_rate() == 0.75);
+  BOOST_TEST(overall[1].win_rate() == 0.5);
+  BOOST_TEST(overall[2].win_rate() == 0.25);
+  // runs.csv carries the interval.
+  const std::string csv = runs_csv(data);
+  BOOST_TEST(contains(csv.substr(0, csv.find('\n')), "ratio_to_baseline,baseline_run_id,ratio_ci_low,ratio_ci_high,"
+                                                      "ratio_ci_excludes_1,log_ratio_to_baseline,log_ratio_stderr,"
+                                                      "paired_windows,trained_length,collapse_ratio"));
+  const auto at = csv.find("linear-linear_factor_2-none-128");
+  const std::string line = csv.substr(at, csv.find('\n', at) - at);
+  BOOST_TEST(contains(line, ",false,"));  // the interval does not exclude 1
 }
 
 BOOST_AUTO_TEST_CASE(findings_list_the_ten_earliest_rises_and_count_the_rest) {
@@ -181,7 +235,7 @@ BOOST_AUTO_TEST_CASE(a_missing_baseline_is_an_error_unless_left_out_or_named) {
   BOOST_TEST(data.settings[0].rows[0].label == "linear factor=2");
   BOOST_TEST(data.settings[0].rows[0].baseline);
   BOOST_TEST(table_row(section(report_markdown(data), "Ratio to the baseline"), "linear factor=4") ==
-             "| linear | linear factor=4 | -18.2% | N/A |");  // 9 / 11
+             "| linear | linear factor=4 | -18.2% [-18.2%, -18.2%] | N/A |");  // 9 / 11
 
   ReportOptions typo;
   typo.baseline_label = "linear factr=2";
@@ -195,7 +249,9 @@ BOOST_AUTO_TEST_CASE(configurations_differing_only_in_quantization_stay_apart) {
   std::vector<RunRecord> records = small_sweep();
   records.push_back(make_run({"linear", "linear factor=2", 128, 14.0, false, "nf4"}));
   records.push_back(make_run({"original", "original", 128, 13.0, true, "nf4"}));
+  for (RunRecord& r : records) r.config["weights"] = r.config["quant"];  // as `run` stores it: one setting still
   const ReportData data = data_of(records);
+  BOOST_REQUIRE(data.settings.size() == 1u);
   const Setting& s = data.settings[0];
   BOOST_TEST(s.several_quants);
   BOOST_REQUIRE(s.rows.size() == 5u);
@@ -205,7 +261,7 @@ BOOST_AUTO_TEST_CASE(configurations_differing_only_in_quantization_stay_apart) {
   BOOST_TEST(contains(perplexity, "| linear | linear factor=2 | nf4 | 14.00 ± 0.14 | — |"));
   // Each compared with the baseline of its own quantization: 14 / 13.
   const std::string ratio = section(report_markdown(data), "Ratio to the baseline");
-  BOOST_TEST(contains(ratio, "| linear | linear factor=2 | nf4 | +7.7% | — |"));
+  BOOST_TEST(contains(ratio, "| linear | linear factor=2 | nf4 | +7.7% [+7.7%, +7.7%] | — |"));
 }
 
 BOOST_AUTO_TEST_CASE(files_written_before_the_quant_field_read_as_none_or_gguf) {
@@ -215,6 +271,64 @@ BOOST_AUTO_TEST_CASE(files_written_before_the_quant_field_read_as_none_or_gguf) 
   BOOST_TEST(quant_of(config) == "gguf");
   config["quant"] = "int4-g128";
   BOOST_TEST(quant_of(config) == "int4-g128");
+}
+
+// rank_overall packs each length's windows and skips pairs whose windows differ (for speed); it
+// must score exactly as comparing every pair with paired_comparison does, and build_report_data
+// keeps that result (Setting::overall) for every table and figure.
+BOOST_AUTO_TEST_CASE(the_overall_ranking_is_every_pair_compared_with_paired_comparison) {
+  std::mt19937 rng(17);
+  std::uniform_real_distribution<double> ppl(9.0, 11.0), spread(0.0, 0.03);
+  std::vector<RunRecord> records;
+  for (int c = 0; c < 24; ++c)
+    for (const int64_t length : {128, 256, 512}) {
+      const bool baseline = c == 0;
+      const std::string label = baseline ? "original" : "linear factor=" + std::to_string(c);
+      if (c % 7 == 3 && length == 256) continue;  // not run at that length
+      std::optional<double> value = ppl(rng);
+      if (c % 5 == 4 && length == 512) value.reset();  // failed
+      RunRecord r = make_run({baseline ? "original" : "linear", label, length, value, baseline, "none", "/models/tiny",
+                              spread(rng)});
+      if (c % 6 == 5 && r.status == "ok") {  // other windows: no paired comparison with most runs
+        r.window_predictions = {length - 2, length};
+      }
+      records.push_back(std::move(r));
+    }
+  const ReportData data = data_of(records);
+  const Setting& s = data.settings[0];
+  std::vector<double> wins(s.rows.size(), 0.0);
+  std::vector<std::size_t> comparisons(s.rows.size(), 0);
+  std::size_t ties = 0, decided = 0;
+  for (const int64_t length : s.lengths)
+    for (std::size_t i = 0; i < s.rows.size(); ++i)
+      for (std::size_t j = 0; j < s.rows.size(); ++j) {
+        const CellState a = cell_state(s.rows[i].run_at(length)), b = cell_state(s.rows[j].run_at(length));
+        if (i == j || a == CellState::not_in_sweep || b == CellState::not_in_sweep) continue;
+        if (a == CellState::failed && b == CellState::failed) continue;
+        ++comparisons[i];
+        if (a == CellState::failed) continue;
+        if (b == CellState::failed) {
+          wins[i] += 1.0;
+          continue;
+        }
+        const auto p = paired_comparison(s.rows[i].run_at(length), s.rows[j].run_at(length));
+        const int direction = p ? p->direction() : 0;
+        wins[i] += direction < 0 ? 1.0 : direction == 0 ? 0.5 : 0.0;
+        (direction == 0 ? ties : decided) += 1;
+      }
+  BOOST_TEST(ties > 0u);
+  BOOST_TEST(decided > 0u);
+  const std::vector<OverallRanking> overall = rank_overall(s);
+  BOOST_REQUIRE(overall.size() == s.rows.size());
+  for (const OverallRanking& o : overall) {
+    BOOST_TEST(o.wins == wins[o.row], "row " << o.row);
+    BOOST_TEST(o.comparisons == comparisons[o.row], "row " << o.row);
+  }
+  BOOST_REQUIRE(s.overall.size() == overall.size());
+  for (std::size_t k = 0; k < overall.size(); ++k) {
+    BOOST_TEST(s.overall[k].row == overall[k].row);
+    BOOST_TEST(s.overall[k].wins == overall[k].wins);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(the_same_runs_in_any_order_give_the_same_bytes) {
@@ -240,4 +354,43 @@ BOOST_AUTO_TEST_CASE(runs_csv_has_a_column_per_configuration_field) {
   BOOST_TEST(contains(csv, "original-original-none-128,ok,,/models/tiny,0123456789abcdef0123,text:/data/genesis.txt,"
                            "fedcba9876543210fedc,original,original,none,true,128,\"[\"\"passkey\"\",\"\"ppl\"\"]\","
                            "original,2,0,10,0.1,"));
+}
+
+// Every RoPE parameter as the method resolved it (RunRecord::rope_resolved), where the grid left it
+// unset; the grid's own value where it set one; and the trained length stored with the run, which the
+// report also uses as the training length.
+BOOST_AUTO_TEST_CASE(runs_csv_has_the_resolved_rope_and_the_stored_trained_length) {
+  std::vector<RunRecord> records = small_sweep();
+  for (RunRecord& r : records) {
+    r.trained_length = 8192;
+    r.rope_resolved = nlohmann::json{{"rope_type", r.config["family"]}, {"beta_fast", 32.0}, {"rope_theta", 10000.0}}.dump();
+  }
+  const ReportData data = data_of(records);
+  BOOST_REQUIRE(data.settings[0].training_length.has_value());
+  BOOST_TEST(data.settings[0].training_length->tokens == 8192);
+  BOOST_TEST(contains(data.settings[0].training_length->source, "stored with the runs"));
+  const std::string csv = runs_csv(data);
+  const std::string header = csv.substr(0, csv.find('\n'));
+  BOOST_TEST(contains(header, ",metrics,rope.beta_fast,rope.rope_theta,rope.rope_type,windows.max_windows,"));
+  const auto at = csv.find("original-original-none-128");
+  const std::string line = csv.substr(at, csv.find('\n', at) - at);
+  BOOST_TEST(contains(line, "\"[\"\"passkey\"\",\"\"ppl\"\"]\",32,10000,original,2,0,"));
+  BOOST_TEST(contains(line, ",8192,"));  // trained_length
+  // --training-length still wins over the stored value.
+  ReportOptions options;
+  options.training_lengths[""] = {2048, "--training-length"};
+  BOOST_TEST(data_of(records, options).settings[0].training_length->tokens == 2048);
+}
+
+BOOST_AUTO_TEST_CASE(unmeasured_metrics_say_so_in_one_line) {
+  std::vector<RunRecord> records = small_sweep();
+  for (RunRecord& r : records) {
+    r.config["metrics"] = {"ppl"};
+    r.passkey.clear();
+  }
+  const std::string md = report_markdown(data_of(records));
+  BOOST_TEST(contains(section(md, "Passkey retrieval"), "Not measured: the runs' metrics do not include passkey."));
+  BOOST_TEST(contains(section(md, "LongPPL"), "Not measured"));
+  BOOST_TEST(contains(section(md, "Correlations"), "Not measured"));
+  BOOST_TEST(contains(section(md, "Loss by position"), "Not measured: no run of this setting stored loss by position"));
 }

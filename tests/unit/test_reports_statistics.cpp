@@ -4,6 +4,8 @@
 #define BOOST_TEST_DYN_LINK
 #include <boost/test/unit_test.hpp>
 
+#include <boost/math/distributions/students_t.hpp>
+
 #include <cmath>
 #include <vector>
 
@@ -75,4 +77,94 @@ BOOST_AUTO_TEST_CASE(crc32_check_values) {
   BOOST_TEST(rb::reports::crc32("123456789") == 0xCBF43926u);  // the CRC-32/ISO-HDLC check value
   BOOST_TEST(rb::reports::crc32("The quick brown fox jumps over the lazy dog") == 0x414FA339u);
   BOOST_TEST(rb::reports::crc32("56789", rb::reports::crc32("1234")) == 0xCBF43926u);
+}
+
+// ---- the paired comparison (docs/REPORT.md, "Paired comparison") ----
+
+using rb::reports::paired_log_ratio;
+using rb::reports::t_quantile_two_sided;
+
+// The quantiles are tabulated for speed: each must be Boost's value for its dof, bit for bit, on
+// both sides of the table's end.
+BOOST_AUTO_TEST_CASE(tabulated_t_quantiles_are_boosts_values) {
+  for (int64_t dof = 1; dof <= 1100; ++dof) {
+    const boost::math::students_t dist(static_cast<double>(dof));
+    const double direct = boost::math::quantile(boost::math::complement(dist, (1.0 - rb::reports::kIntervalLevel) / 2.0));
+    BOOST_TEST(t_quantile_two_sided(dof) == direct, "dof " << dof);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(t_quantiles_match_closed_forms) {
+  // One degree of freedom: tan(pi (p - 1/2)); two: (2p - 1) sqrt(2 / (4p(1 - p))); p = 0.975.
+  BOOST_TEST(t_quantile_two_sided(1) == 12.706204736174696, tt::tolerance(1e-12));
+  BOOST_TEST(t_quantile_two_sided(2) == 4.302652729749461, tt::tolerance(1e-12));
+  BOOST_TEST(t_quantile_two_sided(1000000) == 1.959963984540054, tt::tolerance(1e-5));  // the normal's
+  BOOST_CHECK_THROW(t_quantile_two_sided(0), rb::Error);
+}
+
+BOOST_AUTO_TEST_CASE(paired_equal_windows_by_hand) {
+  // d_i = 1, 0.5, 1; N = 15; D = 2.5/15; residuals d_i - 5D = 1/6, -1/3, 1/6, squares 1/6;
+  // SE = sqrt(3/2 * 1/6) / 15 = 0.5/15 (= s/sqrt(W) of the per-window mean differences 0.2, 0.1, 0.2);
+  // 95%: exp(D -/+ 4.302652729749461 * SE) = 1.023517177431182, 1.3635456794079315.
+  const std::vector<double> a{10.0, 12.0, 11.0}, b{9.0, 11.5, 10.0};
+  const std::vector<int64_t> n{5, 5, 5};
+  const auto p = paired_log_ratio(a, n, b, n);
+  BOOST_REQUIRE(p.has_value());
+  BOOST_TEST(p->windows == 3);
+  BOOST_TEST(p->log_ratio == 2.5 / 15.0, tt::tolerance(1e-15));
+  BOOST_TEST(*p->log_ratio_stderr == 0.5 / 15.0, tt::tolerance(1e-14));
+  BOOST_TEST(*p->ci_low == 1.023517177431182, tt::tolerance(1e-13));
+  BOOST_TEST(*p->ci_high == 1.3635456794079315, tt::tolerance(1e-13));
+  BOOST_TEST(p->direction() == 1);  // excludes 1, above it: a higher PPL
+  BOOST_TEST(p->ratio() == std::exp(2.5 / 15.0), tt::tolerance(1e-15));
+  // The other way round: the reciprocal interval, below 1.
+  const auto q = paired_log_ratio(b, n, a, n);
+  BOOST_TEST(*q->ci_high == 1.0 / 1.023517177431182, tt::tolerance(1e-13));
+  BOOST_TEST(q->direction() == -1);
+}
+
+BOOST_AUTO_TEST_CASE(paired_unequal_windows_and_an_interval_including_one) {
+  // n = 2, 6; d = 1, -1; N = 8; D = 0; residuals 1, -1; SE = sqrt(2 * 2) / 8 = 0.25;
+  // 95%: exp(-/+ 12.706204736174696 * 0.25).
+  const std::vector<double> a{3.0, 8.0}, b{2.0, 9.0};
+  const std::vector<int64_t> n{2, 6};
+  const auto p = paired_log_ratio(a, n, b, n);
+  BOOST_REQUIRE(p.has_value());
+  BOOST_TEST(p->log_ratio == 0.0);
+  BOOST_TEST(*p->log_ratio_stderr == 0.25, tt::tolerance(1e-15));
+  BOOST_TEST(*p->ci_low == std::exp(-12.706204736174696 * 0.25), tt::tolerance(1e-12));
+  BOOST_TEST(*p->ci_high == std::exp(12.706204736174696 * 0.25), tt::tolerance(1e-12));
+  BOOST_TEST(p->direction() == 0);  // indistinguishable
+}
+
+BOOST_AUTO_TEST_CASE(paired_needs_the_same_windows) {
+  const std::vector<double> a{3.0, 8.0}, b{2.0, 9.0}, one{4.0};
+  const std::vector<int64_t> n{2, 6}, m{2, 5}, n1{3};
+  BOOST_TEST(!paired_log_ratio(a, n, b, m).has_value());     // other predictions in a window
+  BOOST_TEST(!paired_log_ratio(a, n, one, n1).has_value());  // another window count
+  // One window: the ratio, but no interval, and no direction claimed.
+  const auto p = paired_log_ratio(one, n1, std::vector<double>{3.0}, n1);
+  BOOST_REQUIRE(p.has_value());
+  BOOST_TEST(p->log_ratio == 1.0 / 3.0, tt::tolerance(1e-15));
+  BOOST_TEST(!p->ci_low.has_value());
+  BOOST_TEST(p->direction() == 0);
+}
+
+// ---- loss by position ----
+
+#include "reports/position_buckets.hpp"
+
+BOOST_AUTO_TEST_CASE(position_buckets_are_two_per_octave) {
+  using rb::reports::position_bucket_starts;
+  BOOST_TEST(position_bucket_starts(2) == std::vector<int64_t>({1}), tt::per_element());
+  BOOST_TEST(position_bucket_starts(4) == std::vector<int64_t>({1, 2, 3}), tt::per_element());
+  BOOST_TEST(position_bucket_starts(64) == std::vector<int64_t>({1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48}), tt::per_element());
+  BOOST_TEST(position_bucket_starts(65) == std::vector<int64_t>({1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64}), tt::per_element());
+  BOOST_TEST(position_bucket_starts(8192).size() == 25u);  // 1, 2, 3, ..., 4096, 6144
+  rb::reports::PositionAccumulator acc(8);  // buckets [1,2) [2,3) [3,4) [4,6) [6,8)
+  for (int64_t p = 1; p < 8; ++p) acc.add(p, static_cast<double>(p));
+  BOOST_TEST(acc.nll_sums() == std::vector<double>({1, 2, 3, 9, 13}), tt::per_element());
+  BOOST_TEST(acc.counts() == std::vector<int64_t>({1, 1, 1, 2, 2}), tt::per_element());
+  BOOST_CHECK_THROW(acc.add(8, 1.0), rb::Error);
+  BOOST_CHECK_THROW(acc.add(0, 1.0), rb::Error);
 }

@@ -35,6 +35,16 @@ void expect_input_error(F&& f, std::initializer_list<std::string> parts) {
   }
 }
 
+// Sets the root attribute schema_version of a results file.
+void set_schema_version(const std::string& path, int64_t version) {
+  const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  BOOST_REQUIRE(f >= 0);
+  const hid_t a = H5Aopen(f, "schema_version", H5P_DEFAULT);
+  BOOST_REQUIRE(H5Awrite(a, H5T_NATIVE_INT64, &version) >= 0);
+  H5Aclose(a);
+  H5Fclose(f);
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(every_field_round_trips_through_hdf5) {
@@ -242,16 +252,68 @@ BOOST_AUTO_TEST_CASE(a_newer_schema_is_refused) {
   ScratchDir dir;
   const std::string path = dir.file("future.h5");
   write_results(path, {sample_record(0)}, sample_info());
+  set_schema_version(path, 3);
+  expect_input_error([&] { read_results(path); }, {path, "schema_version", "is 3", "newer ropebatch"});
+}
+
+// A file of schema 1 (before trained_length, rope_resolved, the paired comparison and loss by
+// position) reads with those absent: made here by deleting them from a new file.
+BOOST_AUTO_TEST_CASE(a_schema_1_file_reads_without_the_fields_added_in_2) {
+  ScratchDir dir;
+  const std::string path = dir.file("old.h5");
+  RunRecord base = sample_record(0), other = sample_record(4);
+  other.window_nll = base.window_nll;
+  other.window_predictions = base.window_predictions;
+  write_results(path, {base, other}, sample_info());
+  set_schema_version(path, 1);
   {
     const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
     BOOST_REQUIRE(f >= 0);
-    const hid_t a = H5Aopen(f, "schema_version", H5P_DEFAULT);
-    const int64_t two = 2;
-    BOOST_REQUIRE(H5Awrite(a, H5T_NATIVE_INT64, &two) >= 0);
-    H5Aclose(a);
+    for (const RunRecord& r : {base, other}) {
+      const std::string group = "/runs/" + r.run_id;
+      for (const char* name : {"trained_length", "rope_resolved", "paired_windows", "log_ratio_to_baseline",
+                               "log_ratio_stderr", "ratio_ci_low", "ratio_ci_high"})
+        if (H5Aexists_by_name(f, group.c_str(), name, H5P_DEFAULT) > 0)
+          BOOST_REQUIRE(H5Adelete_by_name(f, group.c_str(), name, H5P_DEFAULT) >= 0);
+      for (const char* name : {"position_bucket_start", "position_mean_nll", "position_predictions"})
+        BOOST_REQUIRE(H5Ldelete(f, (group + "/" + name).c_str(), H5P_DEFAULT) >= 0);
+    }
     H5Fclose(f);
   }
-  expect_input_error([&] { read_results(path); }, {path, "schema_version", "is 2", "newer ropebatch"});
+  const ResultsFile back = read_results_file(path);
+  BOOST_REQUIRE(back.records.size() == 2u);
+  for (const RunRecord& r : back.records) {
+    BOOST_TEST(!r.trained_length.has_value());
+    BOOST_TEST(r.rope_resolved.empty());
+    BOOST_TEST(r.position_bucket_start.empty());
+    BOOST_TEST(!r.ratio_ci_low.has_value());
+  }
+  BOOST_TEST(back.records[0].ppl.has_value());
+}
+
+// The paired comparison is stored with each run that has a baseline over the same windows.
+BOOST_AUTO_TEST_CASE(the_paired_comparison_is_stored) {
+  ScratchDir dir;
+  const std::string path = dir.file("paired.h5");
+  RunRecord base = sample_record(0), other = sample_record(4);  // both at length 2048, the same model
+  other.config["index"] = 0;  // the same configuration apart from the method
+  other.window_nll = {10.0, 12.0, 11.0};
+  other.window_predictions = {5, 5, 5};
+  base.window_nll = {9.0, 11.5, 10.0};
+  base.window_predictions = {5, 5, 5};
+  other.ppl = std::exp(33.0 / 15.0);
+  base.ppl = std::exp(30.5 / 15.0);
+  write_results(path, {base, other}, sample_info());
+  const ResultsFile back = read_results_file(path);
+  const RunRecord& r = back.records[1];
+  BOOST_REQUIRE(r.ratio_ci_low.has_value());
+  BOOST_TEST(*r.paired_windows == 3);
+  BOOST_TEST(*r.log_ratio_to_baseline == 2.5 / 15.0, boost::test_tools::tolerance(1e-15));
+  BOOST_TEST(*r.log_ratio_stderr == 0.5 / 15.0, boost::test_tools::tolerance(1e-14));
+  BOOST_TEST(*r.ratio_ci_low == 1.023517177431182, boost::test_tools::tolerance(1e-13));  // statistics test's values
+  BOOST_TEST(*r.ratio_ci_high == 1.3635456794079315, boost::test_tools::tolerance(1e-13));
+  BOOST_TEST(*back.records[0].ratio_ci_low == 1.0);  // the baseline against itself, as ratio_to_baseline
+  BOOST_TEST(*back.records[0].ratio_ci_high == 1.0);
 }
 
 BOOST_AUTO_TEST_CASE(a_damaged_file_is_refused) {

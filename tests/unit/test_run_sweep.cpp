@@ -14,6 +14,7 @@
 #include <fstream>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include "cli_runner.hpp"
@@ -64,6 +65,9 @@ void check_same_numbers(const std::string& a, const std::string& b) {
     BOOST_CHECK(x.window_predictions == y.window_predictions);
     BOOST_CHECK(x.ppl == y.ppl);
     BOOST_CHECK(x.ppl_stderr == y.ppl_stderr);
+    BOOST_CHECK(x.position_mean_nll == y.position_mean_nll);
+    BOOST_CHECK(x.position_predictions == y.position_predictions);
+    BOOST_CHECK(x.ratio_ci_low == y.ratio_ci_low);
     BOOST_CHECK_EQUAL(x.passkey.size(), y.passkey.size());
     for (size_t i = 0; i < std::min(x.passkey.size(), y.passkey.size()); ++i)
       BOOST_CHECK_EQUAL(x.passkey[i].retrieved, y.passkey[i].retrieved);
@@ -131,6 +135,30 @@ BOOST_AUTO_TEST_CASE(one_two_three_ranks_give_identical_numbers) {
     BOOST_REQUIRE_MESSAGE(e.status == 0, e.err);
     const double ppl = nlohmann::json::parse(e.out)["results"][0]["ppl"];
     BOOST_CHECK_EQUAL(ppl, *r.ppl);
+  }
+
+  // Each run stores its model's trained length, its resolved RoPE parameters, and loss by position:
+  // buckets that together hold every scored prediction and whose weighted mean is the run's mean NLL.
+  for (const auto& [id, r] : one) {
+    BOOST_TEST_CONTEXT("run " << r.config["rope_label"] << " at " << r.config["length"]) {
+      BOOST_CHECK(r.trained_length == std::optional<int64_t>(256));  // llama_gqa's max_position_embeddings
+      const auto rope = nlohmann::json::parse(r.rope_resolved);
+      BOOST_CHECK(rope.contains("rope_type"));
+      if (r.config["family"] == "yarn") BOOST_CHECK(rope.contains("beta_fast"));
+      BOOST_REQUIRE(!r.position_bucket_start.empty());
+      BOOST_CHECK_EQUAL(r.position_bucket_start.front(), 1);
+      int64_t predictions = 0;
+      double nll = 0.0;
+      for (std::size_t b = 0; b < r.position_bucket_start.size(); ++b) {
+        predictions += r.position_predictions[b];
+        nll += r.position_mean_nll[b] * static_cast<double>(r.position_predictions[b]);
+      }
+      BOOST_CHECK_EQUAL(predictions, r.predictions);
+      BOOST_CHECK_CLOSE(nll, r.nll_sum, 1e-9);  // summed in another order: rounding only
+      // Every run has its interval against the baseline (the baseline's own is [1, 1]).
+      BOOST_CHECK_EQUAL(r.ratio_ci_low.has_value(), r.window_nll.size() > 1);
+      if (r.config.value("baseline", false) && r.ratio_ci_low) BOOST_CHECK_EQUAL(*r.ratio_ci_low, 1.0);
+    }
   }
   fs::remove_all(dir);
 }
