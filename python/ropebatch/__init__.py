@@ -6,7 +6,7 @@
 """
 from ropebatch._binary import find_binary
 from ropebatch.commands import eval, run
-from ropebatch.results import read_results, read_windows
+from ropebatch.results import read_positions, read_results, read_windows
 
-__all__ = ["read_results", "read_windows", "eval", "run", "find_binary"]
+__all__ = ["read_results", "read_windows", "read_positions", "eval", "run", "find_binary"]
 __version__ = "0.1.0"

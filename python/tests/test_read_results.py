@@ -126,3 +126,38 @@ def test_not_a_results_file(tmp_path):
         f.attrs["format"] = "something-else"
     with pytest.raises(ValueError, match="not a ropebatch results file"):
         ropebatch.read_results(path)
+
+
+def test_schema_2_columns_are_the_stored_values(fixtures):
+    path = fixtures / SWEEP
+    df = ropebatch.read_results(path, positions=True)
+    with h5py.File(path, "r") as f:
+        assert int(f.attrs["schema_version"]) == 2
+        runs = f["runs"]
+        paired = 0
+        for _, row in df[df.status == "ok"].iterrows():
+            attrs, group = runs[row.run_id].attrs, runs[row.run_id]
+            assert row.trained_length == attrs["trained_length"]
+            resolved = json.loads(attrs["rope_resolved"]) if attrs.get("rope_resolved", "") else {}
+            for key, value in resolved.items():
+                if not isinstance(value, (dict, list)):
+                    assert row["rope." + key] == value  # the resolved value, not the grid's
+            if "ratio_ci_low" in attrs:
+                paired += 1
+                assert row.ratio_ci_low == attrs["ratio_ci_low"] and row.ratio_ci_high == attrs["ratio_ci_high"]
+                assert row.ratio_ci_low <= math.exp(row.log_ratio_to_baseline) <= row.ratio_ci_high
+            np.testing.assert_array_equal(row.position_mean_nll, group["position_mean_nll"][:])
+        assert paired > 0
+    pos = ropebatch.read_positions(path)
+    ok = df[df.status == "ok"]
+    assert set(pos.run_id) == set(ok.run_id)
+    # Each run's buckets hold all its predictions.
+    for run_id, part in pos.groupby("run_id"):
+        assert part.predictions.sum() == int(ok[ok.run_id == run_id].predictions.iloc[0])
+
+
+def test_a_schema_1_file_reads_without_the_new_columns(fixtures):
+    df = ropebatch.read_results(fixtures / "reports/report_sweep_schema1.h5", positions=True)
+    assert len(df) > 0
+    assert df.trained_length.isna().all() and df.ratio_ci_low.isna().all()
+    assert df.position_bucket_start.isna().all()
