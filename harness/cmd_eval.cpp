@@ -6,6 +6,7 @@
 
 #include "common/error.hpp"
 #include "harness/commands.hpp"
+#include "harness/eval_parallel.hpp"
 #include "harness/options.hpp"
 #include "harness/progress.hpp"
 #include "harness/scoring.hpp"
@@ -27,7 +28,7 @@ int cmd_eval(const Args& args) {
   po::options_description desc("eval options");
   std::string model_path, data, lengths_text, rope_text, format, backend_kind, bos, quant_name;
   int64_t max_tokens = 0, stride = 0, max_windows = 0, group_size = 0;
-  int threads = 0;
+  int threads = 0, tp = 1;
   desc.add_options()
       ("model", po::value(&model_path)->required(), "Hugging Face model directory or .gguf file")
       ("data", po::value(&data)->required(), "text to score: a file, bible-kjv (Debian's King James Bible), or text:/dir:/jsonl:/wikitext:PATH")
@@ -41,12 +42,13 @@ int cmd_eval(const Args& args) {
       ("group-size", po::value(&group_size)->default_value(0), "int4 group size (default 128)")
       ("backend", po::value(&backend_kind)->default_value("cpu"), "cpu or cuda")
       ("threads", po::value(&threads)->default_value(0), "CPU threads (0: all cores)")
+      ("tp", po::value(&tp)->default_value(1), "tensor-parallel group size: run under mpirun -n N (a multiple of it: the windows are shared between the groups); CPU backend")
       ("format", po::value(&format)->default_value("text"), "text or json");
   po::variables_map vm;
   if (!parse_or_help(args, desc, vm,
                      "usage: ropebatch eval --model PATH --data FILE --lengths L1,L2,... [--rope JSON] "
                      "[--max-tokens N] [--stride S] [--quant none|nf4|nf4-dq|int4|int4-asym [--group-size G]] "
-                     "[--format text|json]"))
+                     "[--tp N under mpirun] [--format text|json]"))
     return kExitOk;
   const quant::QuantOptions quant = quant::parse_quant_options(quant_name, group_size, "command line", "--quant");
   check_format(format);
@@ -55,6 +57,17 @@ int cmd_eval(const Args& args) {
   if (max_tokens < 0) throw InputError("command line", "--max-tokens", "must be >= 0");
   if (max_windows < 0) throw InputError("command line", "--max-windows", "must be >= 0");
   if (stride < 0) throw InputError("command line", "--stride", "must be >= 0");
+  if (tp < 1) throw InputError("command line", "--tp", "must be >= 1");
+  if (tp > 1 && backend_kind != "cpu")
+    throw InputError("command line", "--tp", "tensor parallelism runs on the CPU backend (MPI) in this version; "
+                     "the CUDA backend (NCCL) takes --tp 1");
+  // Under --tp N every rank of a group holds a shard; only world rank 0 reports.
+  std::unique_ptr<EvalParallel> parallel;
+  if (tp > 1) {
+    parallel = std::make_unique<EvalParallel>(tp);
+    if (!parallel->prints()) set_verbosity(Verbosity::quiet);
+  }
+  const bool prints = !parallel || parallel->prints();
 
   // Everything that can be wrong with the inputs is checked before the weights are read.
   const auto t_start = std::chrono::steady_clock::now();
@@ -83,6 +96,10 @@ int cmd_eval(const Args& args) {
   BackendOptions bopts;
   bopts.kind = backend_kind;
   bopts.threads = threads;
+  if (parallel) {
+    bopts.shard = parallel->shard();
+    bopts.tensor_parallel = parallel->communicator();  // ModelDef refuses widths that do not split
+  }
   auto backend = make_backend(model, bopts);
   verbose_note("eval: weights loaded, backend " + backend->name() + " ready (" + since_start() + ")");
 
@@ -104,7 +121,10 @@ int cmd_eval(const Args& args) {
   int64_t tokens_before = 0;
   for (size_t i = 0; i < lengths.size(); ++i) {
     const int64_t L = lengths[i];
-    const auto on_batch = [&](const LengthResult& so_far) {
+    const int64_t spread = parallel ? parallel->groups() : 1;  // groups share the windows
+    const auto on_batch = [&](const LengthResult& so_far_here) {
+      LengthResult so_far = so_far_here;
+      so_far.windows = std::min<int64_t>(so_far.windows * spread, static_cast<int64_t>(plans[i].windows.size()));
       char note[160];
       std::snprintf(note, sizeof note, "L=%lld window %lld/%zu  ppl %.4f so far  %.0f tok/s",
                     static_cast<long long>(L), static_cast<long long>(so_far.windows), plans[i].windows.size(),
@@ -112,7 +132,10 @@ int cmd_eval(const Args& args) {
                     so_far.seconds > 0 ? so_far.windows * L / so_far.seconds : 0.0);
       progress.update(tokens_before + so_far.windows * L, note);
     };
-    const LengthResult r = score_windows(*backend, *rope, tokens, plans[i].windows, L, on_batch);
+    const LengthResult r =
+        parallel ? parallel->gather(score_windows(*backend, *rope, tokens, parallel->share(plans[i].windows), L, on_batch),
+                                    plans[i].windows.size())
+                 : score_windows(*backend, *rope, tokens, plans[i].windows, L, on_batch);
     tokens_before += r.windows * L;
     const reports::PerplexityEstimate e = reports::perplexity_over_windows(r.window_nll, r.window_predictions);
     const double tokens_per_second = r.seconds > 0 ? r.windows * L / r.seconds : 0.0;
@@ -124,7 +147,7 @@ int cmd_eval(const Args& args) {
                        {"windows", r.windows},
                        {"seconds", r.seconds},
                        {"tokens_per_second", tokens_per_second}});
-    if (format == "text") {
+    if (format == "text" && prints) {
       progress.clear();
       const std::string se = e.ppl_stderr ? format_fixed(*e.ppl_stderr, 4) : std::string("n/a (one window)");
       std::printf("length %7lld  windows %5lld  predictions %8lld  nll %.6f  ppl %.6f ± %s  %.0f tokens/s  (%.2f s)\n",
@@ -135,12 +158,13 @@ int cmd_eval(const Args& args) {
     }
   }
   progress.clear();
-  if (format == "json") {
+  if (format == "json" && prints) {
     nlohmann::json out = {{"model", model_path},
                           {"data", text.id},
                           {"data_sha256", text.sha256},
                           {"tokens", tokens.size()},
                           {"backend", backend->name()},
+                          {"tp", tp},
                           {"quant", model.quant},
                           {"rope", {{"method", rope->name()}, {"config", rope->config()}}},
                           {"results", results}};

@@ -45,7 +45,7 @@ int cmd_run(const Args& args) {
                      "[--out results.h5] [--resume] [--backend cpu|cuda] [--shard I/N|auto]"))
     return kExitOk;
   check_format(o.format);
-  if (tp != 1) throw InputError("command line", "--tp", "tensor parallelism is not available yet; use --tp 1");
+  if (tp != 1) throw InputError("command line", "--tp", "sweeps are not tensor-parallel yet (eval is: mpirun -n N ropebatch eval --tp N); use --tp 1");
   if (!shard.empty()) o.shard = parse_shard(shard);
   if (o.item_tokens < 1) throw InputError("command line", "--item-tokens", "must be >= 1");
   o.command_line = "ropebatch run";

@@ -16,6 +16,8 @@
 
 namespace rb {
 
+class Communicator;
+
 struct WindowScores {
   std::vector<float> logprob;    // L-1 entries: log p(token[t+1] | token[0..t])
   std::vector<uint8_t> is_argmax;  // L-1 entries: 1 if token[t+1] is the argmax of the logits at t
@@ -37,6 +39,9 @@ struct BackendOptions {
   int threads = 0;           // CPU: 0 = all cores
   int device = -1;           // CUDA: -1 = local rank
   ShardSpec shard;           // this rank's share of a tensor-parallel group; 0 of 1: the whole model
+  // The group's collectives when shard.size > 1 (not owned; outlives the backend). The CPU backend
+  // takes an MPI one (model_core/parallel); the CUDA backend runs a whole model only, for now.
+  Communicator* tensor_parallel = nullptr;
 };
 
 // The Model must outlive the backend (its weights may be views into the model's mapped files).

@@ -1,9 +1,13 @@
 // The fp32 CPU reference backend: the decoder loop of model_core/decoder (run_decoder) over ops
 // built from OpenBLAS (every matrix product) and OpenMP (the rest). One window at a time; memory
 // stays O(L * width): attention works per (head, query block), the MLP and the LM head per chunk
-// of tokens.
+// of tokens. With a Communicator of n ranks (BackendOptions::tensor_parallel) it is one shard of a
+// tensor-parallel group (Megatron-style: ModelDef holds this rank's heads, MLP features and
+// vocabulary rows): the row-parallel outputs are summed over the group, and the LM head's
+// log-softmax is computed in parallel, so full logits are never gathered.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 
@@ -15,6 +19,7 @@
 #include "model_core/cpu/host_weights.hpp"
 #include "model_core/cpu/window_checks.hpp"
 #include "model_core/decoder/decoder_ops.hpp"
+#include "model_core/parallel/communicator.hpp"
 
 namespace rb {
 namespace {
@@ -28,7 +33,8 @@ using R = TensorRole;
 // The ops for one window of L tokens.
 class CpuOps final : public DecoderOps {
  public:
-  CpuOps(const ModelDef& def, const cpu::HostWeights& w, int threads) : def_(def), w_(w), nt_(threads) {}
+  CpuOps(const ModelDef& def, const cpu::HostWeights& w, int threads, Communicator* tp)
+      : def_(def), w_(w), nt_(threads), tp_(tp) {}
 
   void bind(std::span<const int32_t> tokens, const rope::RopeSchedule& s, const cpu::RopeTables& rope,
             WindowScores& out) {
@@ -127,17 +133,46 @@ class CpuOps final : public DecoderOps {
 
   void swiglu(RowRange r) override { cpu::silu_mul(gate_.data(), up_.data(), r.count * def_.dims().intermediate, nt_); }
 
+  // Megatron's reduce_from_tensor_model_parallel_region: Normed holds this rank's partial sums.
+  void all_reduce_sum(Act a, RowRange r) override {
+    if (a != Act::Normed || tp_ == nullptr) throw Error("CPU backend: all_reduce_sum of Normed in a tensor-parallel group only");
+    const int64_t H = def_.config().hidden_size;
+    tp_->all_reduce_sum(std::span<float>(xn_.data() + r.begin * H, static_cast<size_t>(r.count * H)));
+  }
+
   void lm_head_logprob() override {
     // Only the L-1 positions that have a next token.
     const int64_t H = def_.config().hidden_size;
-    cpu::next_token_scores(xn_.data(), L_ - 1, H, *w_.global(R::LmHead), tokens_.subspan(1), out_->logprob.data(),
-                           out_->is_argmax.data(), kLogitChunk, nt_);
+    if (tp_ == nullptr) {
+      cpu::next_token_scores(xn_.data(), L_ - 1, H, *w_.global(R::LmHead), tokens_.subspan(1), out_->logprob.data(),
+                             out_->is_argmax.data(), kLogitChunk, nt_);
+      return;
+    }
+    // The parallel log-softmax (Megatron's _VocabParallelCrossEntropy): the max over the group,
+    // each slice's sum of exponentials rescaled to it and summed, the target's logit from the rank
+    // that holds it; the target is the argmax when it is the first index of the global max.
+    cpu::VocabSliceScores s = cpu::vocab_slice_scores(xn_.data(), L_ - 1, H, *w_.global(R::LmHead), def_.dims().vocab_begin,
+                                                      tokens_.subspan(1), kLogitChunk, nt_);
+    std::vector<float> global_max = s.max_logit;
+    tp_->all_reduce_max(global_max);
+    for (size_t r = 0; r < global_max.size(); ++r) {
+      s.sum_exp[r] *= std::exp(static_cast<double>(s.max_logit[r]) - static_cast<double>(global_max[r]));
+      if (s.max_logit[r] != global_max[r]) s.argmax[r] = INT64_MAX;
+    }
+    tp_->all_reduce_sum(s.sum_exp);
+    tp_->all_reduce_sum(s.target_logit);
+    tp_->all_reduce_min(s.argmax);
+    for (size_t r = 0; r < global_max.size(); ++r) {
+      out_->logprob[r] = static_cast<float>(static_cast<double>(s.target_logit[r] - global_max[r]) - std::log(s.sum_exp[r]));
+      out_->is_argmax[r] = s.argmax[r] == tokens_[r + 1] ? 1 : 0;
+    }
   }
 
  private:
   const ModelDef& def_;
   const cpu::HostWeights& w_;
   int nt_;
+  Communicator* tp_;  // the tensor-parallel group, or nullptr for the whole model
   std::span<const int32_t> tokens_;
   const rope::RopeSchedule* schedule_ = nullptr;
   const cpu::RopeTables* rope_ = nullptr;
@@ -149,9 +184,11 @@ class CpuOps final : public DecoderOps {
 class CpuBackend final : public Backend {
  public:
   CpuBackend(const Model& model, const BackendOptions& opts)
-      : def_(model, opts.shard), weights_(def_), threads_(opts.threads > 0 ? opts.threads : omp_get_max_threads()) {
-    if (opts.shard.size != 1)
-      throw InputError(def_.source(), "--tp", "the CPU backend runs a whole model; tensor parallelism needs its own backend");
+      : def_(model, opts.shard), weights_(def_), threads_(opts.threads > 0 ? opts.threads : omp_get_max_threads()),
+        tp_(opts.shard.size > 1 ? opts.tensor_parallel : nullptr) {
+    if (opts.shard.size > 1 && (tp_ == nullptr || tp_->size() != opts.shard.size || tp_->rank() != opts.shard.rank))
+      throw Error("CPU backend: shard " + std::to_string(opts.shard.rank) + " of " + std::to_string(opts.shard.size) +
+                  " needs a tensor-parallel communicator of that size and rank");
   }
 
   std::string name() const override { return "cpu"; }
@@ -165,7 +202,7 @@ class CpuBackend final : public Backend {
     const cpu::RopeTables rope = cpu::make_rope_tables(schedule);
     std::vector<WindowScores> out;
     out.reserve(windows.size());
-    CpuOps ops(def_, weights_, threads_);
+    CpuOps ops(def_, weights_, threads_, tp_);
     for (const auto& tokens : windows) {
       WindowScores& result = out.emplace_back();
       const int64_t L = static_cast<int64_t>(tokens.size());
@@ -182,6 +219,7 @@ class CpuBackend final : public Backend {
   ModelDef def_;
   cpu::HostWeights weights_;
   int threads_;
+  Communicator* tp_;
 };
 
 }  // namespace

@@ -197,4 +197,37 @@ void next_token_scores(const float* hidden, int64_t rows, int64_t dim, const Hos
   }
 }
 
+VocabSliceScores vocab_slice_scores(const float* hidden, int64_t rows, int64_t dim, const HostTensor& lm_head,
+                                    int64_t vocab_begin, std::span<const int32_t> targets, int64_t chunk,
+                                    int threads) {
+  const int64_t V = lm_head.rows();
+  VocabSliceScores out;
+  out.max_logit.resize(static_cast<size_t>(rows));
+  out.argmax.resize(static_cast<size_t>(rows));
+  out.sum_exp.resize(static_cast<size_t>(rows));
+  out.target_logit.assign(static_cast<size_t>(rows), 0.0f);
+  std::vector<float> logits(static_cast<size_t>(std::min(chunk, rows) * V));
+  for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
+    const int64_t n = std::min(chunk, rows - r0);
+    linear(hidden + r0 * dim, n, dim, lm_head, nullptr, logits.data(), threads);
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t r = 0; r < n; ++r) {
+      const float* lr = logits.data() + r * V;
+      int64_t best = 0;
+      for (int64_t j = 1; j < V; ++j)
+        if (lr[j] > lr[best]) best = j;
+      const float mx = lr[best];
+      double sum = 0.0;
+      for (int64_t j = 0; j < V; ++j) sum += static_cast<double>(std::exp(lr[j] - mx));
+      const size_t row = static_cast<size_t>(r0 + r);
+      out.max_logit[row] = mx;
+      out.argmax[row] = vocab_begin + best;
+      out.sum_exp[row] = sum;
+      const int64_t y = targets[row] - vocab_begin;
+      if (y >= 0 && y < V) out.target_logit[row] = lr[y];
+    }
+  }
+  return out;
+}
+
 }  // namespace rb::cpu

@@ -55,4 +55,18 @@ void next_token_scores(const float* hidden, int64_t rows, int64_t dim, const Hos
                        std::span<const int32_t> targets, float* logprob, uint8_t* is_argmax, int64_t chunk,
                        int threads);
 
+// One rank's part of a vocabulary-parallel LM head (Megatron's VocabParallelEmbedding +
+// vocab_parallel_cross_entropy): `lm_head` holds vocabulary rows [vocab_begin, vocab_begin + rows).
+// For each hidden row r: the slice's max logit, the first (global) index of that max, the sum of
+// exp(logit - that max) in double, and the target's logit when the slice holds it (else 0).
+struct VocabSliceScores {
+  std::vector<float> max_logit;
+  std::vector<int64_t> argmax;
+  std::vector<double> sum_exp;
+  std::vector<float> target_logit;
+};
+VocabSliceScores vocab_slice_scores(const float* hidden, int64_t rows, int64_t dim, const HostTensor& lm_head,
+                                    int64_t vocab_begin, std::span<const int32_t> targets, int64_t chunk,
+                                    int threads);
+
 }  // namespace rb::cpu
