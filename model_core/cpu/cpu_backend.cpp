@@ -187,8 +187,8 @@ class CpuBackend final : public Backend {
       : def_(model, opts.shard), weights_(def_), threads_(opts.threads > 0 ? opts.threads : omp_get_max_threads()),
         tp_(opts.shard.size > 1 ? opts.tensor_parallel : nullptr) {
     if (opts.shard.size > 1 && (tp_ == nullptr || tp_->size() != opts.shard.size || tp_->rank() != opts.shard.rank))
-      throw Error("CPU backend: shard " + std::to_string(opts.shard.rank) + " of " + std::to_string(opts.shard.size) +
-                  " needs a tensor-parallel communicator of that size and rank");
+      throw InputError(def_.source(), "--tp", "CPU backend: shard " + std::to_string(opts.shard.rank) + " of " +
+                       std::to_string(opts.shard.size) + " needs a tensor-parallel group of that size (mpirun -n N ropebatch eval --tp N)");
   }
 
   std::string name() const override { return "cpu"; }
