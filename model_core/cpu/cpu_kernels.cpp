@@ -176,24 +176,12 @@ void silu_mul(float* gate, const float* up, int64_t n, int threads) {
 void next_token_scores(const float* hidden, int64_t rows, int64_t dim, const HostTensor& lm_head,
                        std::span<const int32_t> targets, float* logprob, uint8_t* is_argmax, int64_t chunk,
                        int threads) {
-  const int64_t V = lm_head.rows();
-  std::vector<float> logits(static_cast<size_t>(std::min(chunk, rows) * V));
-  for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
-    const int64_t n = std::min(chunk, rows - r0);
-    linear(hidden + r0 * dim, n, dim, lm_head, nullptr, logits.data(), threads);
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int64_t r = 0; r < n; ++r) {
-      const float* lr = logits.data() + r * V;
-      int64_t best = 0;
-      for (int64_t j = 1; j < V; ++j)
-        if (lr[j] > lr[best]) best = j;  // strict: the first index of the max, as torch.argmax
-      const float mx = lr[best];
-      double sum = 0.0;
-      for (int64_t j = 0; j < V; ++j) sum += static_cast<double>(std::exp(lr[j] - mx));
-      const int32_t y = targets[static_cast<size_t>(r0 + r)];
-      logprob[r0 + r] = static_cast<float>(static_cast<double>(lr[y] - mx) - std::log(sum));
-      is_argmax[r0 + r] = (best == y) ? 1 : 0;
-    }
+  // The whole vocabulary is one slice.
+  const VocabSliceScores s = vocab_slice_scores(hidden, rows, dim, lm_head, 0, targets, chunk, threads);
+  for (int64_t r = 0; r < rows; ++r) {
+    const size_t i = static_cast<size_t>(r);
+    logprob[r] = static_cast<float>(static_cast<double>(s.target_logit[i] - s.max_logit[i]) - std::log(s.sum_exp[i]));
+    is_argmax[r] = s.argmax[i] == targets[i] ? 1 : 0;
   }
 }
 
