@@ -1,5 +1,7 @@
 #include "reports/hdf5_util.hpp"
 
+#include "reports/hdf5_vlen_strings.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -66,13 +68,7 @@ std::vector<std::string> read_string_values(const OpenedAttr& a, const char* nam
   std::vector<std::string> values;
   values.reserve(n);
   if (HDF5_CHECK(H5Tis_variable_str(a.type), file) > 0) {
-    Handle mem = vlen_string_type(file);
-    std::vector<char*> ptrs(n, nullptr);
-    HDF5_CHECK(H5Aread(a.attr, mem, ptrs.data()), file);
-    for (char* p : ptrs) {
-      values.emplace_back(p != nullptr ? p : "");
-      H5free_memory(p);
-    }
+    values = read_vlen_string_attr(a.attr, n, file, where + "/" + name);
   } else {
     const std::size_t size = H5Tget_size(a.type);
     if (size == 0) fail("H5Tget_size", file);

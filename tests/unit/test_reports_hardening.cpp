@@ -5,11 +5,16 @@
 #define BOOST_TEST_DYN_LINK
 #include <boost/test/unit_test.hpp>
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 
 #include "common/error.hpp"
 #include "reports/crc32.hpp"
+#include "reports/hdf5_probe.hpp"
 #include "reports/hdf5_util.hpp"
 #include "reports/journal.hpp"
 #include "reports/plot_scales.hpp"
@@ -71,6 +76,42 @@ void set_config_text(const std::string& path, const std::string& run_id, const s
 }
 
 }  // namespace
+
+// What fuzz_results_h5 found (tests/fuzz/corpus/results_h5/finding_global_heap_object_index):
+// libhdf5 trusts the object index of a variable-length string's heap reference and reads out of
+// bounds (H5HG_read). ropebatch resolves those references itself, against checked collections.
+BOOST_AUTO_TEST_CASE(a_damaged_global_heap_is_an_error_naming_the_string_not_a_crash) {
+  ScratchDir dir;
+  const RunRecord r = sample_record(2, false);
+  const std::string good = write_one(dir, "good.h5", r);
+  const std::string bytes = read_bytes(good);
+  const std::size_t collection = bytes.find("GCOL");
+  BOOST_REQUIRE(collection != std::string::npos);
+  BOOST_REQUIRE_EQUAL(bytes[collection + 16], '\x01');  // the first object: index 1
+  BOOST_CHECK_NO_THROW(read_results_h5(good));
+  BOOST_CHECK_EQUAL(read_summary(good).at(0).run_id, r.run_id);
+
+  // Every object renumbered past the references: each string names an object the heap lacks.
+  std::string renumbered = bytes;
+  for (std::size_t at = renumbered.find("GCOL"); at != std::string::npos; at = renumbered.find("GCOL", at + 4))
+    renumbered[at + 17] = '\x7f';  // index 1 -> 0x7f01
+  const std::string bad_index = dir.file("bad_index.h5");
+  write_bytes(bad_index, renumbered);
+  expect_refused(bad_index, {"bad_index.h5", "damaged string: no object 1 in the global heap collection"});
+  try {
+    read_summary(bad_index);
+    BOOST_ERROR("read_summary: no error");
+  } catch (const rb::InputError& e) {
+    BOOST_TEST(contains(e.what(), "bad_index.h5: /format: damaged string: no object 1"), e.what());
+  }
+
+  // A collection whose size runs past the end of the file.
+  std::string oversized = bytes;
+  for (int i = 0; i < 8; ++i) oversized[collection + 8 + i] = i < 7 ? '\xff' : '\x0f';
+  const std::string bad_size = dir.file("bad_size.h5");
+  write_bytes(bad_size, oversized);
+  expect_refused(bad_size, {"bad_size.h5", "global heap collection at", "outside the file"});
+}
 
 BOOST_AUTO_TEST_CASE(deeply_nested_cbor_in_a_journal_is_a_warning_not_a_stack_overflow) {
   ScratchDir dir;
@@ -190,4 +231,31 @@ BOOST_AUTO_TEST_CASE(log_scales_stay_defined_at_the_ends_of_the_double_range) {
   BOOST_TEST(tiny_lo > 0);
   BOOST_TEST(std::isfinite(tiny_hi));
   BOOST_TEST(log_ticks(std::numeric_limits<double>::max() / 2, std::numeric_limits<double>::infinity()).size() <= 2u);
+}
+
+// reports/hdf5_probe.hpp: the reader runs first in a child; its death refuses the file.
+BOOST_AUTO_TEST_CASE(a_file_libhdf5_crashes_on_is_refused_by_the_probe) {
+  const std::string crashing = std::string(RB_SOURCE_DIR) + "/tests/fuzz/corpus/results_h5/finding_dense_links_btree_header";
+  expect_refused(crashing, {"finding_dense_links_btree_header", "damaged HDF5 file: libhdf5 crashed reading it"});
+
+  ScratchDir dir;
+  const std::string file = write_one(dir, "probed.h5", sample_record(2, false));
+  try {
+    h5::probe_in_child(file, [] { ::raise(SIGSEGV); });
+    BOOST_ERROR("no error for a reader that dies");
+  } catch (const rb::InputError& e) {
+    BOOST_TEST(contains(e.what(), "SIGSEGV"), e.what());
+  }
+  ::setenv("RB_HDF5_PROBE_SECONDS", "1", 1);
+  try {
+    h5::probe_in_child(file, [] { ::sleep(30); });
+    BOOST_ERROR("no error for a reader that hangs");
+  } catch (const rb::InputError& e) {
+    BOOST_TEST(contains(e.what(), "took over 1 s"), e.what());
+  }
+  ::unsetenv("RB_HDF5_PROBE_SECONDS");
+  // A refusal in the child is the parent's to report; a success is remembered for the unchanged file.
+  BOOST_CHECK_NO_THROW(h5::probe_in_child(file, [] { throw rb::InputError("f", "x", "bad"); }));
+  BOOST_CHECK_NO_THROW(h5::probe_in_child(file, [] {}));
+  BOOST_CHECK_NO_THROW(h5::probe_in_child(file, [] { ::raise(SIGSEGV); }));
 }
