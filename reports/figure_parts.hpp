@@ -1,5 +1,6 @@
 #pragma once
 // Pieces shared by the report's figures: titles, colour bars, the "no value" legend.
+#include <cstddef>
 #include <functional>
 #include <string>
 #include <vector>
@@ -14,6 +15,15 @@ constexpr double kSmallSize = 10;
 constexpr const char* kAxisColour = "#444444";
 constexpr const char* kGridColour = "#e3e3e3";
 constexpr const char* kMutedText = "#555555";
+
+// One panel of the line figures (report_figures.cpp, report_position_figures.cpp): its plot area
+// and margins in SVG units, legend line height, and the baseline's and trained length's colours.
+constexpr double kPlotWidth = 300, kPlotHeight = 220;
+constexpr double kPlotLeft = 58, kPlotTop = 26, kPlotBottom = 44, kPlotRight = 18;
+constexpr double kLegendLine = 16;
+constexpr const char* kBaselineColour = "#8c8c8c";
+constexpr const char* kTrainingColour = "#b2182b";
+constexpr std::size_t kMostLines = 5;  // configurations drawn per family panel, besides the baseline
 
 // A title and an explanatory subtitle from (x, y), the subtitle wrapped at `width` pixels; returns
 // the y below them.

@@ -49,12 +49,6 @@ namespace {
 
 using namespace figure;
 
-constexpr double kPlotWidth = 300, kPlotHeight = 220;
-constexpr double kPlotLeft = 58, kPlotTop = 26, kPlotBottom = 44, kPlotRight = 18;
-constexpr double kLegendLine = 16;
-constexpr std::size_t kMostLines = 5;  // configurations drawn per family panel, besides the baseline
-constexpr const char* kBaselineColour = "#8c8c8c";
-constexpr const char* kTrainingColour = "#b2182b";
 
 struct Panel {
   std::string family;
