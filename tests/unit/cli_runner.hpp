@@ -31,6 +31,21 @@ inline bool sanitized() { return std::getenv("RB_SANITIZED") != nullptr; }
 // attribute nor suppress. Commands that start MPI get this prefix (address and UB checks stay on).
 inline std::string mpi_env() { return sanitized() ? "ASAN_OPTIONS=detect_leaks=0 " : ""; }
 
+// "mpirun -n RANKS --oversubscribe [--allow-run-as-root] ROPEBATCH" (with mpi_env() in front).
+inline std::string mpirun(int ranks) {
+  std::string cmd = mpi_env() + "mpirun -n " + std::to_string(ranks) + " --oversubscribe";
+  if (::geteuid() == 0) cmd += " --allow-run-as-root";
+  return cmd + " " + std::string(RB_BINARY);
+}
+
+// An empty folder TMPDIR/PREFIXpid_NAME (removed first if it exists).
+inline std::filesystem::path scratch_dir(const std::string& prefix, const std::string& name) {
+  std::filesystem::path p = std::filesystem::temp_directory_path() / (prefix + std::to_string(::getpid()) + "_" + name);
+  std::filesystem::remove_all(p);
+  std::filesystem::create_directories(p);
+  return p;
+}
+
 inline CliResult run_ropebatch(const std::string& args, const std::string& env_prefix = "") {
   static int counter = 0;
   const std::string err_path = (std::filesystem::temp_directory_path() /

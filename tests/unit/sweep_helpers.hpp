@@ -1,13 +1,20 @@
 #pragma once
-// For the end-to-end sweep tests (test_run_*.cpp): scratch folders, mpirun command lines, reading
-// a results file by run id and comparing two of them number for number.
+// For the end-to-end sweep tests (test_run_*.cpp): scratch folders, reading a results file by run
+// id, comparing two of them number for number, and a sweep started in the background and
+// signalled once it has finished some runs.
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
+#include <thread>
 
 #include "cli_runner.hpp"
 #include "reports/results_store.hpp"
@@ -16,18 +23,11 @@ namespace rbtest {
 
 inline const std::string kSweepGrid = std::string(RB_SOURCE_DIR) + "/tests/grids/sweep_test.toml";  // 15 runs
 
-inline std::filesystem::path sweep_scratch(const std::string& name) {
-  namespace fs = std::filesystem;
-  fs::path p = fs::temp_directory_path() / ("rb_sweep_" + std::to_string(::getpid()) + "_" + name);
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p;
-}
+inline std::filesystem::path sweep_scratch(const std::string& name) { return scratch_dir("rb_sweep_", name); }
 
-inline std::string mpirun(int ranks) {
-  std::string cmd = mpi_env() + "mpirun -n " + std::to_string(ranks) + " --oversubscribe";
-  if (::geteuid() == 0) cmd += " --allow-run-as-root";
-  return cmd + " " + std::string(RB_BINARY);
+// " run --grid GRID --out DIR/OUT --cache-dir DIR/cache"
+inline std::string run_args(const std::string& grid, const std::filesystem::path& dir, const std::string& out) {
+  return " run --grid " + grid + " --out " + (dir / out).string() + " --cache-dir " + (dir / "cache").string();
 }
 
 // " run --grid sweep_test.toml --out OUT --cache-dir DIR/cache"
@@ -53,6 +53,7 @@ inline void check_same_numbers(const std::string& a, const std::string& b) {
     const auto& y = rb_.at(id);
     BOOST_CHECK_EQUAL(x.status, y.status);
     BOOST_CHECK(x.window_nll == y.window_nll);
+    BOOST_CHECK(x.window_predictions == y.window_predictions);
     BOOST_CHECK(x.ppl == y.ppl);
     BOOST_CHECK(x.ppl_stderr == y.ppl_stderr);
     BOOST_CHECK_EQUAL(x.passkey.size(), y.passkey.size());
@@ -65,5 +66,49 @@ inline std::string read_text(const std::filesystem::path& p) {
   ss << in.rdbuf();
   return ss.str();
 }
+
+// A shell command run in the background in its own process group, its stdout and stderr in `log`;
+// `exec` makes the command itself (mpirun) the process whose pid() this is. Killed, the whole group,
+// if still running when it goes out of scope.
+class Background {
+ public:
+  Background(const std::string& command, const std::filesystem::path& log) : log_(log) {
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::setpgid(0, 0);
+      ::execl("/bin/sh", "sh", "-c", ("exec " + command + " >" + log.string() + " 2>&1").c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::setpgid(pid_, pid_);
+  }
+  Background(const Background&) = delete;
+  Background& operator=(const Background&) = delete;
+  ~Background() {
+    if (pid_ > 0) {
+      ::kill(-pid_, SIGKILL);
+      wait();
+    }
+  }
+  pid_t pid() const { return pid_; }
+  // Waits (at most `seconds`) until the log holds `marker`; false on timeout.
+  bool wait_for(const std::string& marker, int seconds = 120) const {
+    for (int i = 0; i < seconds * 20; ++i) {
+      if (read_text(log_).find(marker) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+  int wait() {
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  std::string log() const { return read_text(log_); }
+
+ private:
+  pid_t pid_ = -1;
+  std::filesystem::path log_;
+};
 
 }  // namespace rbtest

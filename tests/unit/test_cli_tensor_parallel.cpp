@@ -22,11 +22,7 @@
 
 namespace {
 
-std::string mpirun(int ranks) {
-  std::string cmd = rbtest::mpi_env() + "mpirun -n " + std::to_string(ranks) + " --oversubscribe";
-  if (::geteuid() == 0) cmd += " --allow-run-as-root";
-  return cmd + " " + std::string(RB_BINARY);
-}
+using rbtest::mpirun;
 
 std::string eval_args(const std::string& model, const std::string& rope, const std::string& extra = "") {
   std::string args = " eval --model " + rbtest::fixture("models/" + model) + " --data text:" +

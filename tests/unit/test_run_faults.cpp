@@ -24,45 +24,6 @@ using namespace rbtest;
 
 namespace {
 
-// A command run by sh in its own process group, its stdout and stderr in `log`.
-class Background {
- public:
-  Background(const std::string& command, const fs::path& log) : log_(log) {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::setpgid(0, 0);
-      ::execl("/bin/sh", "sh", "-c", (command + " >" + log.string() + " 2>&1").c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ::setpgid(pid_, pid_);
-  }
-  ~Background() {
-    if (pid_ > 0) {
-      ::kill(-pid_, SIGKILL);
-      wait();
-    }
-  }
-  // Waits (up to a minute) until the log holds `marker`.
-  bool wait_for(const std::string& marker) const {
-    for (int i = 0; i < 1200; ++i) {
-      if (read_text(log_).find(marker) != std::string::npos) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
-  }
-  int wait() {
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  std::string log() const { return read_text(log_); }
-
- private:
-  pid_t pid_ = -1;
-  fs::path log_;
-};
-
 // The pid of the process of this sweep (its --out) whose Open MPI rank is `rank`, or 0.
 pid_t rank_pid(const std::string& out, int rank) {
   FILE* p = ::popen(("pgrep -f '^[^ ]*ropebatch run.*" + out + "'").c_str(), "r");

@@ -21,7 +21,7 @@
 #include "harness/grid_plan.hpp"
 #include "harness/shard.hpp"
 #include "reports/results_store.hpp"
-#include "sweep_results.hpp"
+#include "sweep_helpers.hpp"
 
 namespace fs = std::filesystem;
 using rb::InputError;
@@ -31,12 +31,7 @@ namespace {
 
 const std::string kGrid = std::string(RB_SOURCE_DIR) + "/tests/grids/shard_test.toml";
 
-fs::path scratch(const std::string& name) {
-  fs::path p = fs::temp_directory_path() / ("rb_shards_" + std::to_string(::getpid()) + "_" + name);
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p;
-}
+fs::path scratch(const std::string& name) { return rbtest::scratch_dir("rb_shards_", name); }
 
 std::string input_error(const std::function<void()>& f) {
   try {
@@ -138,7 +133,7 @@ BOOST_AUTO_TEST_CASE(shards_merge_to_the_unsharded_sweep_and_plan_shows_each_sha
   const fs::path dir = scratch("merge");
   auto r = rbtest::run_ropebatch(run(dir, "all.h5", ""), rbtest::mpi_env());
   BOOST_REQUIRE_MESSAGE(r.status == 0, r.err);
-  const auto all = rbtest::results_by_id((dir / "all.h5").string());
+  const auto all = rbtest::runs_by_id((dir / "all.h5").string());
   BOOST_REQUIRE_EQUAL(all.size(), 8u);
 
   std::set<std::string> seen;
@@ -174,7 +169,7 @@ BOOST_AUTO_TEST_CASE(shards_merge_to_the_unsharded_sweep_and_plan_shows_each_sha
 
   r = rbtest::run_ropebatch(merge_args);
   BOOST_REQUIRE_MESSAGE(r.status == 0, r.err);
-  rbtest::check_same_results((dir / "all.h5").string(), (dir / "merged.h5").string());
+  rbtest::check_same_numbers((dir / "all.h5").string(), (dir / "merged.h5").string());
   const auto info = rb::reports::read_results_file((dir / "merged.h5").string()).info.slice;
   BOOST_CHECK(!info.sharded());
   BOOST_CHECK_EQUAL(info.grid, "shard-test");

@@ -11,7 +11,7 @@
 #include <functional>
 
 #include "cli_runner.hpp"
-#include "sweep_results.hpp"
+#include "sweep_helpers.hpp"
 
 namespace fs = std::filesystem;
 
@@ -19,22 +19,11 @@ namespace {
 
 const std::string kGrid = std::string(RB_SOURCE_DIR) + "/tests/grids/signal_test.toml";
 
-fs::path scratch(const std::string& name) {
-  fs::path p = fs::temp_directory_path() / ("rb_signals_" + std::to_string(::getpid()) + "_" + name);
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p;
-}
+fs::path scratch(const std::string& name) { return rbtest::scratch_dir("rb_signals_", name); }
 
-std::string mpirun(int ranks) {
-  std::string cmd = rbtest::mpi_env() + "mpirun -n " + std::to_string(ranks) + " --oversubscribe";
-  if (::geteuid() == 0) cmd += " --allow-run-as-root";
-  return cmd + " " + std::string(RB_BINARY);
-}
+using rbtest::mpirun;
 
-std::string sweep(const fs::path& dir, const std::string& out) {
-  return " run --grid " + kGrid + " --out " + (dir / out).string() + " --cache-dir " + (dir / "cache").string();
-}
+std::string sweep(const fs::path& dir, const std::string& out) { return rbtest::run_args(kGrid, dir, out); }
 
 // The uninterrupted sweep every interrupted one is compared with.
 const fs::path& reference() {
@@ -54,19 +43,19 @@ int interrupt_and_resume(const std::string& name, const std::function<void(pid_t
   const fs::path dir = scratch(name);
   const std::string out = (dir / "cut.h5").string();
   rbtest::Background job(mpirun(2) + sweep(dir, "cut.h5"), dir / "cut.log");
-  BOOST_REQUIRE_MESSAGE(rbtest::Background::wait_for(dir / "cut.log", "[1/"), rbtest::read_text(dir / "cut.log"));
-  signal(job.pid, out);
+  BOOST_REQUIRE_MESSAGE(job.wait_for("[1/"), job.log());
+  signal(job.pid(), out);
   const int rc = job.wait();
   const std::string log = rbtest::read_text(dir / "cut.log");
   BOOST_CHECK_MESSAGE(log.find("stopped by signal 15") != std::string::npos && log.find("--resume") != std::string::npos, log);
   BOOST_CHECK_MESSAGE(fs::exists(out) && !fs::exists(out + ".journal"), "not checkpointed:\n" << log);
-  const auto partial = rbtest::results_by_id(out);
+  const auto partial = rbtest::runs_by_id(out);
   BOOST_TEST_MESSAGE(name << ": mpirun exit " << rc << ", " << partial.size() << " runs saved");
   BOOST_CHECK_GE(partial.size(), 1u);
   BOOST_CHECK_LT(partial.size(), 27u);
   const int resumed = std::system((mpirun(2) + sweep(dir, "cut.h5") + " --resume 2>" + (dir / "resume.log").string()).c_str());
   BOOST_CHECK_MESSAGE(resumed == 0, rbtest::read_text(dir / "resume.log"));
-  rbtest::check_same_results((reference() / "full.h5").string(), out);
+  rbtest::check_same_numbers((reference() / "full.h5").string(), out);
   fs::remove_all(dir);
   return rc;
 }

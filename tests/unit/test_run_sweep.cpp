@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "cli_runner.hpp"
+#include "sweep_helpers.hpp"
 #include "reports/results_store.hpp"
 
 namespace fs = std::filesystem;
@@ -27,22 +28,11 @@ namespace {
 
 const std::string kGrid = std::string(RB_SOURCE_DIR) + "/tests/grids/sweep_test.toml";
 
-fs::path scratch(const std::string& name) {
-  fs::path p = fs::temp_directory_path() / ("rb_sweep_" + std::to_string(::getpid()) + "_" + name);
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p;
-}
+fs::path scratch(const std::string& name) { return rbtest::sweep_scratch(name); }
 
-std::string mpirun(int ranks) {
-  std::string cmd = rbtest::mpi_env() + "mpirun -n " + std::to_string(ranks) + " --oversubscribe";
-  if (::geteuid() == 0) cmd += " --allow-run-as-root";
-  return cmd + " " + std::string(RB_BINARY);
-}
+using rbtest::mpirun;
 
-std::string run_args(const fs::path& dir, const std::string& out) {
-  return " run --grid " + kGrid + " --out " + (dir / out).string() + " --cache-dir " + (dir / "cache").string();
-}
+std::string run_args(const fs::path& dir, const std::string& out) { return rbtest::run_args(kGrid, dir, out); }
 
 std::map<std::string, RunRecord> by_id(const std::string& path) {
   std::map<std::string, RunRecord> m;
