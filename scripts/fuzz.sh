@@ -39,6 +39,7 @@ cmake --build "$build" -j"${JOBS:-$(nproc)}" --target "${targets[@]/#/fuzz_}"
 
 mkdir -p "$build/artifacts"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
+export LSAN_OPTIONS="suppressions=$root/tests/fuzz/lsan.supp"  # libhdf5's own leaks on error paths
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 # One target: its corpus once, then RB_FUZZ_SECONDS of fuzzing. Writes artifacts/T.failed on failure.
 fuzz_one() {
