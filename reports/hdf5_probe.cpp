@@ -2,7 +2,6 @@
 
 #include <poll.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,9 +10,9 @@
 #include <cstring>
 #include <mutex>
 #include <set>
-#include <tuple>
 
 #include "common/error.hpp"
+#include "reports/hdf5_util.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define RB_SANITIZED_BUILD 1
@@ -29,10 +28,8 @@
 namespace rb::reports::h5 {
 namespace {
 
-using Identity = std::tuple<dev_t, ino_t, off_t, time_t, long>;
-
 std::mutex passed_mutex;
-std::set<Identity> passed;  // files whose probe succeeded, as they were then
+std::set<FileIdentity> passed;  // files whose probe succeeded, as they were then
 
 int probe_seconds(off_t size) {
   if (const char* s = std::getenv("RB_HDF5_PROBE_SECONDS"); s != nullptr && std::atoi(s) > 0) return std::atoi(s);
@@ -48,12 +45,11 @@ std::string signal_name(int sig) {
 
 void probe_in_child(const std::string& path, const std::function<void()>& read) {
   if (const char* off = std::getenv("RB_HDF5_PROBE"); off != nullptr && std::string(off) == "0") return;
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return;  // the reader itself says "no such file"
-  const Identity identity{st.st_dev, st.st_ino, st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec};
+  const std::optional<FileIdentity> identity = file_identity(path);
+  if (!identity) return;  // the reader itself says "no such file"
   {
     std::lock_guard lock(passed_mutex);
-    if (passed.count(identity) != 0) return;
+    if (passed.count(*identity) != 0) return;
   }
   int done[2];
   if (::pipe(done) != 0) throw Error(path + ": cannot probe the file: pipe: " + std::strerror(errno));
@@ -82,7 +78,7 @@ void probe_in_child(const std::string& path, const std::function<void()>& read) 
   ::close(done[1]);
   // The child's end of the pipe closes when it exits, however it exits.
   pollfd fd{done[0], POLLIN, 0};
-  const int limit = probe_seconds(st.st_size);
+  const int limit = probe_seconds(identity->size);
   int ready;
   do ready = ::poll(&fd, 1, limit * 1000);
   while (ready < 0 && errno == EINTR);
@@ -102,7 +98,7 @@ void probe_in_child(const std::string& path, const std::function<void()>& read) 
                                    std::to_string(WEXITSTATUS(status)) + ")");
   if (WEXITSTATUS(status) == 0) {
     std::lock_guard lock(passed_mutex);
-    passed.insert(identity);
+    passed.insert(*identity);
   }
 }
 

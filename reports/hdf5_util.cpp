@@ -1,10 +1,12 @@
 #include "reports/hdf5_util.hpp"
 
-#include "reports/hdf5_vlen_strings.hpp"
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+
+#include "reports/hdf5_vlen_strings.hpp"
 
 namespace rb::reports::h5 {
 namespace {
@@ -65,19 +67,16 @@ std::vector<std::string> read_string_values(const OpenedAttr& a, const char* nam
                                             const std::string& where) {
   if (a.type_class != H5T_STRING) throw InputError(file, where + "/" + name, "is not a string attribute");
   const std::size_t n = static_cast<std::size_t>(a.points);
+  if (HDF5_CHECK(H5Tis_variable_str(a.type), file) > 0) return read_vlen_string_attr(a.attr, n, file, where + "/" + name);
   std::vector<std::string> values;
   values.reserve(n);
-  if (HDF5_CHECK(H5Tis_variable_str(a.type), file) > 0) {
-    values = read_vlen_string_attr(a.attr, n, file, where + "/" + name);
-  } else {
-    const std::size_t size = H5Tget_size(a.type);
-    if (size == 0) fail("H5Tget_size", file);
-    std::vector<char> buffer(size * n);
-    HDF5_CHECK(H5Aread(a.attr, a.type, buffer.data()), file);
-    for (std::size_t i = 0; i < n; ++i) {
-      const char* begin = buffer.data() + i * size;
-      values.emplace_back(begin, std::find(begin, begin + size, '\0'));
-    }
+  const std::size_t size = H5Tget_size(a.type);
+  if (size == 0) fail("H5Tget_size", file);
+  std::vector<char> buffer(size * n);
+  HDF5_CHECK(H5Aread(a.attr, a.type, buffer.data()), file);
+  for (std::size_t i = 0; i < n; ++i) {
+    const char* begin = buffer.data() + i * size;
+    values.emplace_back(begin, std::find(begin, begin + size, '\0'));
   }
   return values;
 }
@@ -131,6 +130,12 @@ Handle attribute_handle(hid_t id) { return Handle(id, H5Aclose); }
 Handle dataspace_handle(hid_t id) { return Handle(id, H5Sclose); }
 Handle datatype_handle(hid_t id) { return Handle(id, H5Tclose); }
 Handle plist_handle(hid_t id) { return Handle(id, H5Pclose); }
+
+std::optional<FileIdentity> file_identity(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  return FileIdentity{st.st_dev, st.st_ino, st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec};
+}
 
 Handle file_access_plist(const std::string& file) {
   Handle fapl = plist_handle(HDF5_CHECK(H5Pcreate(H5P_FILE_ACCESS), file));

@@ -3,6 +3,9 @@
 // throws Hdf5Error naming the call, the file and HDF5's own explanation; handles close themselves.
 #include <hdf5.h>
 
+#include <sys/types.h>
+
+#include <compare>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -74,6 +77,17 @@ Handle attribute_handle(hid_t id);
 Handle dataspace_handle(hid_t id);
 Handle datatype_handle(hid_t id);
 Handle plist_handle(hid_t id);
+
+// A file as it is on disk now (device, inode, size, modification time): equal while unchanged.
+// What the read probe and the string reader key their caches on; nullopt when `path` cannot be stat'ed.
+struct FileIdentity {
+  dev_t device;
+  ino_t inode;
+  off_t size;
+  int64_t mtime_sec, mtime_nsec;
+  auto operator<=>(const FileIdentity&) const = default;
+};
+std::optional<FileIdentity> file_identity(const std::string& path);
 
 // File access: the 1.8 file format or later (compact groups and attributes), no file locking
 // (results files are replaced by rename, never shared while written; locking fails on some

@@ -7,8 +7,6 @@
 #include <mutex>
 #include <unordered_map>
 
-#include <sys/stat.h>
-
 #include "reports/hdf5_util.hpp"
 
 namespace rb::reports::h5 {
@@ -54,7 +52,7 @@ struct VlenReferences::Heap {
   };
   std::string file;      // for messages
   std::string name;      // the path libhdf5 opened
-  struct stat identity{};  // of `name` when opened: a later reader of the same unchanged file reuses this
+  FileIdentity identity{};  // of `name` when opened: a later reader of the same unchanged file reuses this
   std::size_t offset_size = 8, length_size = 8;
   uint64_t base = 0;     // addresses are relative to the base address (after a user block)
   uint64_t file_size = 0;
@@ -99,15 +97,6 @@ struct VlenReferences::Heap {
   }
 };
 
-namespace {
-
-bool same_file(const struct stat& a, const struct stat& b) {
-  return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size &&
-         a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec;
-}
-
-}  // namespace
-
 VlenReferences::VlenReferences(hid_t obj, const std::string& file) {
   register_conversion(file);
   Handle f = file_handle(HDF5_CHECK(H5Iget_file_id(obj), file));
@@ -127,20 +116,19 @@ VlenReferences::VlenReferences(hid_t obj, const std::string& file) {
   HDF5_CHECK(H5Fget_intent(f, &intent), file);
   const bool writable = (intent & H5F_ACC_RDWR) != 0;
   if (writable) HDF5_CHECK(H5Fflush(f, H5F_SCOPE_LOCAL), file);  // the heap on disk, current
-  struct stat identity {};
-  if (::stat(name.c_str(), &identity) != 0) throw InputError(file, "", "cannot be reopened to read its strings");
+  const std::optional<FileIdentity> identity = file_identity(name);
+  if (!identity) throw InputError(file, "", "cannot be reopened to read its strings");
 
   // One file read attribute by attribute: its checked collections are kept for the next reader.
   thread_local std::shared_ptr<Heap> last;
-  if (!writable && last != nullptr && last->name == name && same_file(last->identity, identity) &&
+  if (!writable && last != nullptr && last->name == name && last->identity == *identity &&
       last->offset_size == offset_size && last->length_size == length_size && last->base == user_block) {
     heap_ = last;
   } else {
     heap_ = std::make_shared<Heap>();
     Heap& h = *heap_;
-    h.file = file;
     h.name = name;
-    h.identity = identity;
+    h.identity = *identity;
     h.offset_size = offset_size;
     h.length_size = length_size;
     h.base = user_block;
