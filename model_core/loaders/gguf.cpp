@@ -190,10 +190,12 @@ GgufFile::GgufFile(const std::filesystem::path& path) : path_(path) {
     if (n_dims > kMaxDims)
       throw InputError(file, field, std::to_string(n_dims) + " dimensions (at most 4 are allowed)");
     uint64_t numel = 1;
+    uint64_t nonzero = 1;  // the product of the non-zero dimensions bounds every partial product, in any order
     for (uint32_t d = 0; d < n_dims; ++d) {
       const uint64_t ne = c.read<uint64_t>(field);
       if (ne > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) || mul_overflows(numel, ne, &numel) ||
-          numel > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+          (ne != 0 && mul_overflows(nonzero, ne, &nonzero)) ||
+          nonzero > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
         throw InputError(file, field, "dimension " + std::to_string(d) + " = " + std::to_string(ne) +
                                           " makes the element count overflow");
       t.ne.push_back(static_cast<int64_t>(ne));
