@@ -42,7 +42,7 @@ int cmd_eval(const Args& args) {
       ("group-size", po::value(&group_size)->default_value(0), "int4 group size (default 128)")
       ("backend", po::value(&backend_kind)->default_value("cpu"), "cpu or cuda")
       ("threads", po::value(&threads)->default_value(0), "CPU threads (0: all cores)")
-      ("tp", po::value(&tp)->default_value(1), "tensor-parallel group size: run under mpirun -n N (a multiple of it: the windows are shared between the groups); CPU backend")
+      ("tp", po::value(&tp)->default_value(1), "tensor-parallel group size: run under mpirun -n N (a multiple of it: the windows are shared between the groups); CPU (MPI) or CUDA (NCCL, one GPU per rank)")
       ("format", po::value(&format)->default_value("text"), "text or json");
   po::variables_map vm;
   if (!parse_or_help(args, desc, vm,
@@ -58,9 +58,6 @@ int cmd_eval(const Args& args) {
   if (max_windows < 0) throw InputError("command line", "--max-windows", "must be >= 0");
   if (stride < 0) throw InputError("command line", "--stride", "must be >= 0");
   if (tp < 1) throw InputError("command line", "--tp", "must be >= 1");
-  if (tp > 1 && backend_kind != "cpu")
-    throw InputError("command line", "--tp", "tensor parallelism runs on the CPU backend (MPI) in this version; "
-                     "the CUDA backend (NCCL) takes --tp 1");
   // Under --tp N every rank of a group holds a shard; only world rank 0 reports.
   std::unique_ptr<EvalParallel> parallel;
   if (tp > 1) {

@@ -23,7 +23,6 @@ std::string default_cache_dir() {
 int cmd_run(const Args& args) {
   po::options_description desc("run options");
   sweep::RunOptions o;
-  int tp = 1;
   std::string shard;
   desc.add_options()
       ("grid", po::value(&o.grid)->required(), "built-in grid name (see `ropebatch grids`) or a grid .toml file")
@@ -33,7 +32,7 @@ int cmd_run(const Args& args) {
       ("resume", po::bool_switch(&o.resume), "continue OUT, skipping runs already complete there (without it an existing OUT is an error)")
       ("backend", po::value(&o.backend)->default_value("cpu"), "cpu or cuda (one process per GPU)")
       ("threads", po::value(&o.threads)->default_value(0), "CPU threads per rank (0: the host's cores divided among its ranks)")
-      ("tp", po::value(&tp)->default_value(1), "tensor-parallel group size (1: none)")
+      ("tp", po::value(&o.tp)->default_value(1), "tensor-parallel group size: groups of N consecutive ranks, each scoring one item at a time together (N must divide the ranks and every model's heads); CPU (MPI) or CUDA (NCCL, one GPU per rank)")
       ("shard", po::value(&shard), "run only shard I of N (I/N, 0 <= I < N; auto: from the Slurm array task), split by estimated cost")
       ("cache-dir", po::value(&o.cache_dir)->default_value(default_cache_dir()), "token and text caches")
       ("save-token-nll", po::bool_switch(&o.save_token_nll), "store per-token NLL (chunked, compressed)")
@@ -42,17 +41,26 @@ int cmd_run(const Args& args) {
   po::variables_map vm;
   if (!parse_or_help(args, desc, vm,
                      "usage: [mpirun -n N] ropebatch run --grid NAME|FILE.toml [--model PATH]... [--data SPEC]... "
-                     "[--out results.h5] [--resume] [--backend cpu|cuda] [--shard I/N|auto]"))
+                     "[--out results.h5] [--resume] [--backend cpu|cuda] [--tp N] [--shard I/N|auto]"))
     return kExitOk;
   check_format(o.format);
-  if (tp != 1) throw InputError("command line", "--tp", "sweeps are not tensor-parallel yet (eval is: mpirun -n N ropebatch eval --tp N); use --tp 1");
+  if (o.tp < 1) throw InputError("command line", "--tp", "must be >= 1");
   if (!shard.empty()) o.shard = parse_shard(shard);
   if (o.item_tokens < 1) throw InputError("command line", "--item-tokens", "must be >= 1");
   o.command_line = "ropebatch run";
   for (const auto& a : args) o.command_line += " " + a;
 
+  // Under --tp, rank 0's scoring thread runs group 0's collectives while its main thread
+  // coordinates: both call MPI at once.
+  const int wanted = o.tp > 1 ? MPI_THREAD_MULTIPLE : MPI_THREAD_SERIALIZED;
   int provided = 0;
-  MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided);
+  MPI_Init_thread(nullptr, nullptr, wanted, &provided);
+  if (provided < wanted) {
+    std::cerr << "ropebatch run: error: --tp " << o.tp << " needs an MPI library with MPI_THREAD_MULTIPLE; this one "
+              << "provides level " << provided << " of " << MPI_THREAD_MULTIPLE << "\n";
+    MPI_Finalize();
+    return kExitFailure;
+  }
   int code = kExitFailure;
   try {
     code = sweep::run_sweep(o);

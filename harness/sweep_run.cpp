@@ -24,8 +24,10 @@
 #include "harness/options.hpp"
 #include "harness/progress.hpp"
 #include "harness/sweep_work.hpp"
+#include "harness/tensor_parallel_check.hpp"
 #include "harness/version.hpp"
 #include "model_core/model.hpp"
+#include "model_core/parallel/mpi_communicator.hpp"
 #include "reports/position_buckets.hpp"
 #include "reports/results_store.hpp"
 #include "reports/statistics.hpp"
@@ -82,6 +84,45 @@ nlohmann::json recv_json(const MPI_Status& probed) {
   std::string s(static_cast<size_t>(n), '\0');
   MPI_CHECK(MPI_Recv(s.data(), n, MPI_CHAR, probed.MPI_SOURCE, probed.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
   return s.empty() ? nlohmann::json() : nlohmann::json::parse(s);
+}
+
+// The sweep's tensor-parallel groups: `tp` consecutive ranks each (model_core/parallel). The
+// coordinator (world rank 0, also the leader of group 0) hands items to group leaders only; a
+// leader passes each item on to its members over the group's communicator, all of them score it
+// together, and the leader sends the result back. With tp = 1 every rank is a group of one.
+struct Groups {
+  TensorParallelLayout layout;
+  std::unique_ptr<MpiCommunicator> comm;  // null when tp = 1
+  explicit Groups(int tp) {
+    if (tp == 1) {
+      MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &layout.world_rank));
+      MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &layout.world_size));
+      layout.group = layout.world_rank;
+      layout.groups = layout.world_size;
+      return;
+    }
+    layout = split_tensor_parallel(tp);  // InputError when tp does not divide the world
+    comm = std::make_unique<MpiCommunicator>(layout.group_comm);
+  }
+  ~Groups() {
+    comm.reset();
+    if (layout.group_comm != MPI_COMM_NULL) MPI_Comm_free(&layout.group_comm);
+  }
+  Groups(const Groups&) = delete;
+  Groups& operator=(const Groups&) = delete;
+  bool leader() const { return layout.tp_rank == 0; }
+  ShardSpec shard() const { return {layout.tp_rank, layout.tp}; }
+  int leader_of(int group) const { return group * layout.tp; }
+};
+
+// Leader -> the members of its group: the next item, or the end (null). Collective over the group.
+nlohmann::json group_broadcast(const nlohmann::json& j, const Groups& groups) {
+  std::string s = groups.leader() ? j.dump() : std::string();
+  int n = static_cast<int>(s.size());
+  MPI_CHECK(MPI_Bcast(&n, 1, MPI_INT, 0, groups.layout.group_comm));
+  s.resize(static_cast<size_t>(n));
+  MPI_CHECK(MPI_Bcast(s.data(), n, MPI_CHAR, 0, groups.layout.group_comm));
+  return nlohmann::json::parse(s);
 }
 
 // Rank 0 tells the others whether planning succeeded (and the model identities), so a bad grid
@@ -154,10 +195,13 @@ struct RunState {
 };
 
 // The rank-0 worker: runs items handed over by the coordinator on its own thread, so rank 0's
-// device works too while the main thread talks MPI.
+// device works too while the main thread talks MPI. Under --tp it leads group 0: it passes each
+// item on to the group's members before scoring it, and the end when it quits (on this thread, so
+// the group's messages stay in order with the collectives of scoring; MPI_THREAD_MULTIPLE).
 class LocalWorker {
  public:
-  LocalWorker(const SweepPlan& plan, Worker& worker) : plan_(plan), worker_(worker), thread_([this] { loop(); }) {}
+  LocalWorker(const SweepPlan& plan, Worker& worker, const Groups& groups)
+      : plan_(plan), worker_(worker), groups_(groups), thread_([this] { loop(); }) {}
   ~LocalWorker() {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -191,19 +235,22 @@ class LocalWorker {
       {
         std::unique_lock<std::mutex> lock(mu_);
         cv_.wait(lock, [this] { return quit_ || (item_ && !running_); });
-        if (quit_) return;
+        if (quit_) break;
         item = *item_;
         running_ = true;
       }
+      if (groups_.comm) group_broadcast(item.to_json(), groups_);
       ItemResult r = worker_.execute(item);
       std::lock_guard<std::mutex> lock(mu_);
       result_ = std::move(r);
       item_.reset();
       running_ = false;
     }
+    if (groups_.comm) group_broadcast(nullptr, groups_);
   }
   const SweepPlan& plan_;
   Worker& worker_;
+  const Groups& groups_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::optional<WorkItem> item_;
@@ -282,7 +329,9 @@ reports::RunRecord assemble(const SweepPlan& plan, int64_t run, RunState& st, in
 }
 
 int coordinate(const SweepPlan& plan, Worker& worker, reports::ResultsStore& store, const std::vector<bool>& skip,
-               int64_t already, const RunOptions& options, int world) {
+               int64_t already, const RunOptions& options, const Groups& groups) {
+  const int world = groups.layout.world_size;
+  const int remote_groups = groups.layout.groups - 1;  // groups led by another rank than this one
   std::vector<RunState> states(plan.runs.size());
   for (int64_t run = 0; run < static_cast<int64_t>(plan.runs.size()); ++run) {
     if (skip[run]) continue;
@@ -306,9 +355,12 @@ int coordinate(const SweepPlan& plan, Worker& worker, reports::ResultsStore& sto
   auto last_checkpoint = t0;
   const bool quiet = cli::verbosity() == cli::Verbosity::quiet;
   if (!quiet)
-    std::fprintf(stderr, "ropebatch run: %lld runs to do (%lld already complete in %s), %zu work items, %d rank(s)\n",
+    std::fprintf(stderr, "ropebatch run: %lld runs to do (%lld already complete in %s), %zu work items, %d rank(s)%s\n",
                  static_cast<long long>(total_runs), static_cast<long long>(already), options.out.c_str(), queue.size(),
-                 world);
+                 world,
+                 groups.layout.tp > 1 ? (" in " + std::to_string(groups.layout.groups) + " tensor-parallel group(s) of " +
+                                         std::to_string(groups.layout.tp)).c_str()
+                                      : "");
 
   // A results store that cannot be written (a full disk, a lost mount) stops the sweep as a signal
   // does: no new items, the ones in flight finish, every rank is told to stop, and what was saved
@@ -384,7 +436,7 @@ int coordinate(const SweepPlan& plan, Worker& worker, reports::ResultsStore& sto
 
   std::deque<int> idle_ranks;
   int64_t in_flight = 0;
-  LocalWorker local(plan, worker);
+  LocalWorker local(plan, worker, groups);
   bool local_busy = false;
   auto next_item = [&]() -> std::optional<WorkItem> {
     while (!queue.empty()) {
@@ -399,7 +451,7 @@ int coordinate(const SweepPlan& plan, Worker& worker, reports::ResultsStore& sto
 
   for (;;) {
     bool progressed = false;
-    if (world > 1) {
+    if (remote_groups > 0) {
       int flag = 0;
       MPI_Status st;
       MPI_CHECK(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st));
@@ -460,13 +512,13 @@ int coordinate(const SweepPlan& plan, Worker& worker, reports::ResultsStore& sto
   // Nothing is in flight: every remote rank is idle or its READY is on the way. Collect those, so
   // no message is left unreceived, then tell every rank to stop.
   std::set<int> idle(idle_ranks.begin(), idle_ranks.end());
-  while (static_cast<int>(idle.size()) < world - 1) {
+  while (static_cast<int>(idle.size()) < remote_groups) {
     MPI_Status st;
     MPI_CHECK(MPI_Probe(MPI_ANY_SOURCE, kReady, MPI_COMM_WORLD, &st));
     recv_json(st);
     idle.insert(st.MPI_SOURCE);
   }
-  for (int r = 1; r < world; ++r) send_json(r, kStop, nullptr);
+  for (int g = 1; g <= remote_groups; ++g) send_json(groups.leader_of(g), kStop, nullptr);
   if (tty && !quiet) std::fprintf(stderr, "\n");
   store_safely([&] { store.close(); });
   if (!storage_error.empty()) {
@@ -505,16 +557,28 @@ int coordinate(const SweepPlan& plan, Worker& worker, reports::ResultsStore& sto
   return failed_runs > 0 ? kExitSomeFailed : cli::kExitOk;
 }
 
-void serve(const SweepPlan& plan, int rank) {
-  Worker worker(plan, rank);
+// A group leader other than rank 0: items from the coordinator, passed on to the members.
+void serve(const SweepPlan& plan, const Groups& groups) {
+  Worker worker(plan, groups.layout.world_rank, groups.shard(), groups.comm.get());
   send_json(0, kReady, nullptr);
   for (;;) {
     MPI_Status st;
     MPI_CHECK(MPI_Probe(0, MPI_ANY_TAG, MPI_COMM_WORLD, &st));
     nlohmann::json j = recv_json(st);
+    if (groups.comm) group_broadcast(st.MPI_TAG == kStop ? nlohmann::json(nullptr) : j, groups);
     if (st.MPI_TAG == kStop) return;
     ItemResult r = worker.execute(WorkItem::from_json(j));
     send_json(0, kResult, r.to_json());
+  }
+}
+
+// A member of a group (not its leader): scores what the leader passes on; the leader reports.
+void follow(const SweepPlan& plan, const Groups& groups) {
+  Worker worker(plan, groups.layout.world_rank, groups.shard(), groups.comm.get());
+  for (;;) {
+    const nlohmann::json j = group_broadcast(nullptr, groups);
+    if (j.is_null()) return;
+    worker.execute(WorkItem::from_json(j));
   }
 }
 
@@ -528,6 +592,13 @@ int run_sweep(const RunOptions& options) {
   std::signal(SIGALRM, on_worker_grace_over);
   std::signal(SIGTERM, on_signal);
   std::signal(SIGINT, on_signal);
+  std::unique_ptr<Groups> groups;
+  try {
+    groups = std::make_unique<Groups>(options.tp);  // the same answer on every rank
+  } catch (const InputError& e) {
+    if (rank == 0) std::cerr << "ropebatch run: error: " << e.what() << "\n";
+    return cli::kExitBadInput;
+  }
 
   SweepPlan plan;
   plan.backend = options.backend;
@@ -553,9 +624,10 @@ int run_sweep(const RunOptions& options) {
     plan.runs = expand_grid(grid);
     if (rank == 0) {
       validate_grid(grid, plan.runs);
+      cli::check_tensor_parallel(plan.runs, options.tp);
       for (const auto& spec : plan.runs)
         if (!plan.model_ids.count(spec.model)) plan.model_ids[spec.model] = model_identity(spec.model);
-      planner = std::make_unique<Worker>(plan, 0);
+      planner = std::make_unique<Worker>(plan, 0, groups->shard(), groups->comm.get());
       fill_token_cache(plan, *planner);
       std::vector<double> costs;
       for (int64_t run = 0; run < static_cast<int64_t>(plan.runs.size()); ++run)
@@ -608,10 +680,11 @@ int run_sweep(const RunOptions& options) {
     plan.model_ids = status["model_ids"].get<std::map<std::string, std::string>>();
     plan.run_ids = status["run_ids"].get<std::vector<std::string>>();
     plan.configs = status["configs"].get<std::vector<nlohmann::json>>();
-    serve(plan, rank);
+    if (groups->leader()) serve(plan, *groups);
+    else follow(plan, *groups);
     return cli::kExitOk;
   }
-  return coordinate(plan, *planner, *store, skip, already, options, world);
+  return coordinate(plan, *planner, *store, skip, already, options, *groups);
 }
 
 }  // namespace rb::sweep

@@ -17,6 +17,7 @@ struct RunOptions {
   bool resume = false;           // explicit; an existing OUT is always continued, never overwritten
   std::string backend = "cpu";
   int threads = 0;               // per rank; 0: the cores divided among the ranks of a host
+  int tp = 1;                    // tensor-parallel group size: groups of tp consecutive ranks
   std::string cache_dir;         // token and text caches
   bool save_token_nll = false;
   int64_t item_tokens = 65536;   // tokens per work item (at least one window)

@@ -116,7 +116,8 @@ struct Worker::Loaded {
   std::unique_ptr<Backend> backend;
 };
 
-Worker::Worker(const SweepPlan& plan, int rank) : plan_(plan), rank_(rank) {}
+Worker::Worker(const SweepPlan& plan, int rank, ShardSpec shard, Communicator* group)
+    : plan_(plan), rank_(rank), shard_(shard), group_(group) {}
 Worker::~Worker() = default;
 
 Worker::Loaded& Worker::model_for(const RunSpec& spec) {
@@ -131,6 +132,8 @@ Worker::Loaded& Worker::model_for(const RunSpec& spec) {
   BackendOptions opts;
   opts.kind = plan_.backend;
   opts.threads = plan_.threads;
+  opts.shard = shard_;
+  opts.tensor_parallel = group_;  // ModelDef refuses widths that do not split
   l->backend = make_backend(l->model, opts);
   loaded_ = std::move(l);
   return *loaded_;
@@ -196,7 +199,9 @@ ItemResult Worker::execute(const WorkItem& item) {
   r.kind = item.kind;
   r.first_window = item.first_window;
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  r.device = plan_.backend + " (rank " + std::to_string(rank_) + ")";
+  r.device = shard_.size > 1 ? plan_.backend + " (tp " + std::to_string(shard_.size) + ": ranks " + std::to_string(rank_) +
+                                   "-" + std::to_string(rank_ + shard_.size - 1) + ")"
+                             : plan_.backend + " (rank " + std::to_string(rank_) + ")";
   return r;
 }
 

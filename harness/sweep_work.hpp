@@ -15,7 +15,12 @@
 #include "harness/run_spec.hpp"
 #include "model_core/backend.hpp"
 #include "model_core/model.hpp"
+#include "model_core/model_def/model_def.hpp"
 #include "reports/run_record.hpp"
+
+namespace rb {
+class Communicator;
+}
 
 namespace rb::sweep {
 
@@ -69,10 +74,12 @@ struct SweepPlan {
 std::string model_identity(const std::string& model_path);
 
 // Per-rank state: the loaded model and backend (reused while consecutive items share a model),
-// token streams and window plans.
+// token streams and window plans. Under `run --tp N` every rank of a group is a Worker holding its
+// shard of each model; all of them execute the same items in the same order (the collectives of
+// `group` run inside score()), and the group leader's result is the group's.
 class Worker {
  public:
-  Worker(const SweepPlan& plan, int rank);
+  Worker(const SweepPlan& plan, int rank, ShardSpec shard = {}, Communicator* group = nullptr);
   ~Worker();
   ItemResult execute(const WorkItem& item);
   // The window plan of a run (also used by rank 0 to cut items).
@@ -92,6 +99,8 @@ class Worker {
 
   const SweepPlan& plan_;
   int rank_;
+  ShardSpec shard_;
+  Communicator* group_;  // not owned; null without tensor parallelism
   std::unique_ptr<Loaded> loaded_;
   std::map<std::string, data::TokenStream> streams_;         // key: model|dataset
   std::map<std::string, std::vector<int32_t>> concatenated_;  // key: model|dataset

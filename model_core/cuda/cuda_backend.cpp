@@ -7,6 +7,8 @@
 //   add_rms_norm    residual += normed; normed = RMSNorm(residual), fused
 //   linear(GateUp)  one GEMM over [gate; up] per row chunk, then swiglu
 //   lm_head_logprob the fused LM head (lm_head.hpp)
+//   all_reduce_sum  under --tp: o_proj's and down_proj's partial sums over NCCL (nccl_group.hpp);
+//                   each rank holds its heads, MLP features and vocabulary rows (ModelDef's shard)
 // 4-bit projections are dequantized into a reused buffer right before their GEMM (W4A16).
 #include "model_core/cuda/cuda_backend.hpp"
 
@@ -32,7 +34,9 @@
 #include "model_core/cuda/forward_plan.hpp"
 #include "model_core/cuda/kernels.hpp"
 #include "model_core/cuda/lm_head.hpp"
+#include "model_core/cuda/nccl_group.hpp"
 #include "model_core/decoder/decoder_ops.hpp"
+#include "model_core/parallel/communicator.hpp"
 
 namespace rb {
 namespace cuda {
@@ -91,7 +95,8 @@ struct Stream {
 template <typename T>
 class CudaModelBackend final : public CudaBackend {
  public:
-  CudaModelBackend(const ModelConfig& c, const CudaOptions& o, int device) : config_(c), opts_(o), device_(device) {
+  CudaModelBackend(const ModelConfig& c, const CudaOptions& o, int device)
+      : config_(c), shard_config_(c), opts_(o), device_(device) {
     validate_for_cuda(c);
     CUDA_CHECK(cudaSetDevice(device_));
     cudaDeviceProp prop{};
@@ -108,7 +113,25 @@ class CudaModelBackend final : public CudaBackend {
     if (stream_) cudaStreamSynchronize(stream_->s);
   }
 
+  // A tensor-parallel rank: NCCL over the host group's ranks (each on its own device), before
+  // load_weights of its shard.
+  void join_group(Communicator& host) {
+    CUDA_CHECK(cudaSetDevice(device_));
+    group_ = std::make_unique<NcclGroup>(host);
+  }
+
   void load_weights(const ModelDef& def) {
+    shard_ = def.shard();
+    if (shard_.size > 1 && (!group_ || group_->size() != shard_.size || group_->rank() != shard_.rank))
+      throw Error("CUDA backend: shard " + std::to_string(shard_.rank) + " of " + std::to_string(shard_.size) +
+                  " needs the NCCL group of its ranks");
+    // This rank's widths: its heads, KV heads, MLP features and vocabulary rows (the embedding and
+    // the token checks keep the whole vocabulary: config_).
+    shard_config_.num_heads = def.dims().heads;
+    shard_config_.num_kv_heads = def.dims().kv_heads;
+    shard_config_.intermediate_size = def.dims().intermediate;
+    shard_config_.vocab_size = def.dims().vocab;
+    vocab_begin_ = def.dims().vocab_begin;
     bool packed = false;
     for (int64_t i = 0; i < def.num_layers(); ++i)
       for (TensorRole r : {TensorRole::Q, TensorRole::K, TensorRole::V, TensorRole::O, TensorRole::Gate, TensorRole::Up,
@@ -169,7 +192,7 @@ class CudaModelBackend final : public CudaBackend {
     const int64_t W = static_cast<int64_t>(windows.size());
     int64_t group = W;
     while (group > 1 && !fits(group, L)) group = (group + 1) / 2;
-    ensure_buffers(make_forward_plan(config_, sizeof(T), group, L));
+    ensure_buffers(make_forward_plan(shard_config_, sizeof(T), group, L));
     upload_schedule(schedule, L);
     for (int64_t start = 0; start < W; start += group) {
       const int64_t n = std::min(group, W - start);
@@ -194,7 +217,7 @@ class CudaModelBackend final : public CudaBackend {
   }
 
   bool fits(int64_t batch, int64_t L) const {
-    const ForwardPlan p = make_forward_plan(config_, sizeof(T), batch, L);
+    const ForwardPlan p = make_forward_plan(shard_config_, sizeof(T), batch, L);
     return p.bytes + kReserveBytes <= free_bytes() + activation_bytes();
   }
 
@@ -221,7 +244,7 @@ class CudaModelBackend final : public CudaBackend {
 
   void check_weights_fit(const std::string& source, std::size_t weight_bytes, bool packed) {
     // Upper bound of the dequantization buffers (allocated only when some projection is 4-bit).
-    const ModelConfig& c = config_;
+    const ModelConfig& c = shard_config_;
     const std::size_t largest = static_cast<std::size_t>(std::max(
         {(c.num_heads + 2 * c.num_kv_heads) * c.head_dim * c.hidden_size, 2 * c.intermediate_size * c.hidden_size,
          c.hidden_size * c.num_heads * c.head_dim}));
@@ -326,7 +349,7 @@ class CudaModelBackend final : public CudaBackend {
 
   void run_group(const std::vector<std::span<const int32_t>>& windows, int64_t start, int64_t n, int64_t L,
                  std::vector<WindowScores>& out) {
-    const ForwardPlan p = make_forward_plan(config_, sizeof(T), n, L);
+    const ForwardPlan p = make_forward_plan(shard_config_, sizeof(T), n, L);
     const int64_t rows = p.rows;
     host_tokens_.resize(rows);
     host_targets_.resize(rows);
@@ -360,8 +383,8 @@ class CudaModelBackend final : public CudaBackend {
     Ops(CudaModelBackend& b, const ForwardPlan& p) : b_(b), p_(p), st_(b.stream_->s) {
       shape_.rows = p.rows;
       shape_.seq_len = p.seq_len;
-      shape_.heads = b.config_.num_heads;
-      shape_.kv_heads = b.config_.num_kv_heads;
+      shape_.heads = b.shard_config_.num_heads;
+      shape_.kv_heads = b.shard_config_.num_kv_heads;
       shape_.head_dim = b.config_.head_dim;
       shape_.rotary_dim = b.config_.rotary_dim();
       aa_ = b.attention_shape(p);
@@ -377,7 +400,7 @@ class CudaModelBackend final : public CudaBackend {
     void add_rms_norm(int64_t layer, TensorRole role) override { norm(b_.normed_.get(), layer, role); }
 
     void linear(int64_t i, Proj proj, RowRange r) override {
-      const ModelConfig& c = b_.config_;
+      const ModelConfig& c = b_.shard_config_;
       const DeviceLayer<T>& lw = b_.weights_.layers[static_cast<size_t>(i)];
       const int64_t hid = c.hidden_size, ff = c.intermediate_size, qkv_w = p_.qkv_width, attn_w = p_.attn_width;
       const Blas& blas = *b_.blas_;
@@ -421,7 +444,7 @@ class CudaModelBackend final : public CudaBackend {
 
     void attention() override {
       T* qkv = b_.work_.get();
-      const int64_t H = b_.config_.num_heads, KV = b_.config_.num_kv_heads, D = b_.config_.head_dim;
+      const int64_t H = b_.shard_config_.num_heads, KV = b_.shard_config_.num_kv_heads, D = b_.config_.head_dim;
       aa_.q = qkv;
       aa_.k = qkv + H * D;
       aa_.v = qkv + (H + KV) * D;
@@ -434,15 +457,23 @@ class CudaModelBackend final : public CudaBackend {
 
     void swiglu(RowRange r) override {
       T* work = b_.work_.get();
-      cuda::swiglu<T>(work, work + p_.mlp_act_offset, r.count, b_.config_.intermediate_size, b_.opts_.hf_rounding, st_);
+      cuda::swiglu<T>(work, work + p_.mlp_act_offset, r.count, b_.shard_config_.intermediate_size, b_.opts_.hf_rounding, st_);
+    }
+
+    // reduce_from_tensor_parallel_region: o_proj's and down_proj's partial sums, in T over NCCL.
+    void all_reduce_sum(Act a, RowRange r) override {
+      if (a != Act::Normed || !b_.group_) throw Error("CUDA backend: all_reduce_sum of Normed in a tensor-parallel group only");
+      const int64_t hid = b_.config_.hidden_size;
+      b_.group_->all_reduce_sum<T>(b_.normed_.get() + r.begin * hid, r.count * hid, st_);
     }
 
     void lm_head_logprob() override {
       LmHeadArgs lm = p_.lm;
       lm.round_logits = b_.opts_.hf_rounding;
+      lm.vocab_begin = b_.vocab_begin_;
       lm_head_logprobs<T>(*b_.blas_, b_.normed_.get(), b_.weights_.lm_head, b_.targets_.get(), lm,
                           reinterpret_cast<float*>(b_.work_.get()), b_.state_.get(), b_.logprob_.get(),
-                          b_.argmax_.get(), st_);
+                          b_.argmax_.get(), st_, b_.group_.get());
     }
 
    private:
@@ -487,8 +518,8 @@ class CudaModelBackend final : public CudaBackend {
     a.o_stride = p.attn_width;
     a.batch = static_cast<int>(p.batch);
     a.seq_len = static_cast<int>(p.seq_len);
-    a.heads = static_cast<int>(config_.num_heads);
-    a.kv_heads = static_cast<int>(config_.num_kv_heads);
+    a.heads = static_cast<int>(shard_config_.num_heads);
+    a.kv_heads = static_cast<int>(shard_config_.num_kv_heads);
     a.head_dim = static_cast<int>(config_.head_dim);
     a.scale = 1.0f / std::sqrt(static_cast<float>(config_.head_dim));
     return a;
@@ -565,7 +596,10 @@ class CudaModelBackend final : public CudaBackend {
   }
 
   ModelConfig config_;
+  ModelConfig shard_config_;  // config_ with this shard's widths (the whole model's without --tp)
   ShardSpec shard_;
+  int64_t vocab_begin_ = 0;
+  std::unique_ptr<NcclGroup> group_;  // a tensor-parallel rank's device collectives
   CudaOptions opts_;
   int device_ = 0;
   std::string device_name_;
@@ -604,19 +638,29 @@ std::unique_ptr<CudaModelBackend<T>> create(const ModelConfig& c, const CudaOpti
 std::unique_ptr<Backend> make_cuda_backend(const Model& model, const BackendOptions& opts) {
   // The model definition resolves and validates the tensors; the weights go from it (views into
   // the mapped files) to the device.
+  // Under tensor parallelism each rank holds its shard on its own device (the local rank's) and
+  // joins the group's NCCL communicator.
   const ModelDef def(model, opts.shard);
-  if (opts.shard.size != 1)
-    throw InputError(def.source(), "--tp", "the CUDA backend runs a whole model on one device; tensor parallelism needs its own backend");
+  if (opts.shard.size != 1 && opts.tensor_parallel == nullptr)
+    throw Error("CUDA backend: shard " + std::to_string(opts.shard.rank) + " of " + std::to_string(opts.shard.size) +
+                " without its group's communicator");
   const cuda::CudaOptions o = cuda::cuda_options_from_env();
   const int device = cuda::pick_device(opts.device);
-  if (o.dtype == cuda::DTypeChoice::BF16) {
-    auto b = cuda::create<__nv_bfloat16>(model.config, o, device);
+  if (opts.shard.size > 1) {
+    int count = 0;
+    CUDA_CHECK(cudaGetDeviceCount(&count));
+    if (count < opts.shard.size)
+      throw InputError("command line", "--tp",
+                       std::to_string(opts.shard.size) + " ranks of a group need a CUDA device each on their host; " +
+                           std::to_string(count) + " visible (CUDA_VISIBLE_DEVICES)");
+  }
+  auto build = [&](auto b) -> std::unique_ptr<Backend> {
+    if (opts.tensor_parallel) b->join_group(*opts.tensor_parallel);
     b->load_weights(def);
     return b;
-  }
-  auto b = cuda::create<__half>(model.config, o, device);
-  b->load_weights(def);
-  return b;
+  };
+  if (o.dtype == cuda::DTypeChoice::BF16) return build(cuda::create<__nv_bfloat16>(model.config, o, device));
+  return build(cuda::create<__half>(model.config, o, device));
 }
 
 std::unique_ptr<CudaBackend> make_cuda_backend_random(const ModelConfig& config, uint64_t seed,

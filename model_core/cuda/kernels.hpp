@@ -107,6 +107,15 @@ void lm_state_init(LmState* state, int64_t rows, cudaStream_t stream);
 template <typename T>
 void lm_state_update(const float* logits, int64_t rows, int64_t cols, int64_t ld, int64_t col0, const int32_t* targets,
                      LmState* state, bool round_logits, cudaStream_t stream);
+// A vocabulary-parallel LM head's fold over the group (lm_head_driver.cpp; buf: 5 * rows floats):
+//  pack_maxima: buf[0, r) = max, buf[r, 2r) = target (-inf off this rank's slice), buf[2r, 3r) = best;
+//  (all-reduce max of buf[0, 3r))
+//  rescale: buf[3r, 4r) = sum * exp(max - group max); int32 at buf + 4r = best_idx where best is the
+//  group's best, else INT_MAX; (all-reduce sum of buf[3r, 4r), min of the indices)
+//  unpack: state = the group's (max, sum, target, best, best_idx).
+void lm_state_pack_maxima(const LmState* state, int64_t rows, float* buf, cudaStream_t stream);
+void lm_state_rescale(const LmState* state, int64_t rows, float* buf, cudaStream_t stream);
+void lm_state_unpack(LmState* state, int64_t rows, const float* buf, cudaStream_t stream);
 // logprob[r] = target - (max + log(sum)); is_argmax[r] = best_idx == targets[r].
 void lm_state_finish(const LmState* state, const int32_t* targets, int64_t rows, float* logprob, uint8_t* is_argmax,
                      cudaStream_t stream);

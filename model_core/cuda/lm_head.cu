@@ -39,7 +39,7 @@ __device__ __forceinline__ Partial shfl_partial(const Partial& p, int offset) {
 
 __global__ void init_kernel(LmState* state, int64_t rows) {
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < rows; i += int64_t{gridDim.x} * blockDim.x)
-    state[i] = LmState{-INFINITY, 0.0f, 0.0f, -INFINITY, INT_MAX};
+    state[i] = LmState{-INFINITY, 0.0f, -INFINITY, -INFINITY, INT_MAX};  // target -inf: not in this slice
 }
 
 // One block (256 threads) per row.
@@ -98,7 +98,52 @@ __global__ void finish_kernel(const LmState* __restrict__ state, const int32_t* 
   }
 }
 
+// The vocabulary-parallel fold (Megatron's _VocabParallelCrossEntropy, tensor_parallel/cross_entropy.py):
+// maxima first, then the sums of exponentials rescaled to the group's max, then the first index
+// of the group's best logit.
+__global__ void pack_maxima_kernel(const LmState* __restrict__ state, int64_t rows, float* __restrict__ buf) {
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < rows; i += int64_t{gridDim.x} * blockDim.x) {
+    buf[i] = state[i].max;
+    buf[rows + i] = state[i].target;
+    buf[2 * rows + i] = state[i].best;
+  }
+}
+
+__global__ void rescale_kernel(const LmState* __restrict__ state, int64_t rows, float* __restrict__ buf) {
+  int32_t* idx = reinterpret_cast<int32_t*>(buf + 4 * rows);
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < rows; i += int64_t{gridDim.x} * blockDim.x) {
+    const LmState s = state[i];
+    const float group_max = buf[i];
+    buf[3 * rows + i] = s.max == -INFINITY ? 0.0f : s.sum * expf(s.max - group_max);
+    idx[i] = s.best == buf[2 * rows + i] ? s.best_idx : INT_MAX;
+  }
+}
+
+__global__ void unpack_kernel(LmState* __restrict__ state, int64_t rows, const float* __restrict__ buf) {
+  const int32_t* idx = reinterpret_cast<const int32_t*>(buf + 4 * rows);
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < rows; i += int64_t{gridDim.x} * blockDim.x)
+    state[i] = LmState{buf[i], buf[3 * rows + i], buf[rows + i], buf[2 * rows + i], idx[i]};
+}
+
 }  // namespace
+
+void lm_state_pack_maxima(const LmState* state, int64_t rows, float* buf, cudaStream_t stream) {
+  if (rows <= 0) return;
+  pack_maxima_kernel<<<grid_for(rows, 256), 256, 0, stream>>>(state, rows, buf);
+  CUDA_CHECK_LAUNCH();
+}
+
+void lm_state_rescale(const LmState* state, int64_t rows, float* buf, cudaStream_t stream) {
+  if (rows <= 0) return;
+  rescale_kernel<<<grid_for(rows, 256), 256, 0, stream>>>(state, rows, buf);
+  CUDA_CHECK_LAUNCH();
+}
+
+void lm_state_unpack(LmState* state, int64_t rows, const float* buf, cudaStream_t stream) {
+  if (rows <= 0) return;
+  unpack_kernel<<<grid_for(rows, 256), 256, 0, stream>>>(state, rows, buf);
+  CUDA_CHECK_LAUNCH();
+}
 
 void lm_state_init(LmState* state, int64_t rows, cudaStream_t stream) {
   if (rows <= 0) return;

@@ -14,13 +14,19 @@ struct LmHeadArgs {
   int64_t row_chunk = 4096;    // token rows per GEMM
   int64_t vocab_chunk = 16384; // logits columns per GEMM
   bool round_logits = true;    // logits rounded to T first (as a model returning T logits)
+  int64_t vocab_begin = 0;     // the first vocabulary id of w's rows (a vocabulary-parallel shard)
 };
 
-// x[rows, hidden] (final-normed hidden states), w[vocab, hidden]; targets[rows] (< 0: none).
-// scratch holds row_chunk * vocab_chunk floats; state holds rows entries. Writes logprob[rows]
-// and is_argmax[rows] on the device.
+class NcclGroup;
+
+// x[rows, hidden] (final-normed hidden states), w[vocab, hidden] (vocabulary ids vocab_begin..);
+// targets[rows] (< 0: none). scratch holds row_chunk * vocab_chunk floats; state holds rows
+// entries. Writes logprob[rows] and is_argmax[rows] on the device. With a group, w is this rank's
+// slice of a vocabulary-parallel head and the rows' states are folded over the group before the
+// log-probs are taken (the parallel log-softmax: full logits are never gathered).
 template <typename T>
 void lm_head_logprobs(const Blas& blas, const T* x, const T* w, const int32_t* targets, const LmHeadArgs& args,
-                      float* scratch, LmState* state, float* logprob, uint8_t* is_argmax, cudaStream_t stream);
+                      float* scratch, LmState* state, float* logprob, uint8_t* is_argmax, cudaStream_t stream,
+                      NcclGroup* group = nullptr);
 
 }  // namespace rb::cuda

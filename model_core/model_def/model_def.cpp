@@ -139,29 +139,34 @@ ModelDef::ModelDef(const Model& model, ShardSpec shard) : ModelDef(model.config,
 ModelDef::ModelDef(const ModelConfig& config, const ModelWeights& weights, ShardSpec shard)
     : config_(config), family_(&family_for(config)), shard_(shard), source_(source_of(weights, config)) {
   validate_model_tensors(config_, weights);
-  const ModelConfig& c = config_;
-  const auto fail = [&](const std::string& what) { throw InputError(source_, "--tp", what); };
+  dims_ = shard_dims(config_, shard, source_);
+  resolve(weights);
+}
+
+ShardDims shard_dims(const ModelConfig& c, ShardSpec shard, const std::string& source) {
+  const auto fail = [&](const std::string& what) { throw InputError(source, "--tp", what); };
   if (shard.size < 1 || shard.rank < 0 || shard.rank >= shard.size)
     fail("rank " + std::to_string(shard.rank) + " of " + std::to_string(shard.size) + " is not a shard");
+  ShardDims dims;
   const int64_t n = shard.size;
   if (c.num_heads % n != 0)
     fail(std::to_string(n) + " does not divide num_attention_heads " + std::to_string(c.num_heads));
-  dims_.heads = c.num_heads / n;
+  dims.heads = c.num_heads / n;
   if (c.num_kv_heads % n == 0) {
-    dims_.kv_heads = c.num_kv_heads / n;
+    dims.kv_heads = c.num_kv_heads / n;
   } else if (n % c.num_kv_heads == 0) {
-    dims_.kv_heads = 1;  // each rank holds the one KV head its query heads share (GQA grouping kept)
+    dims.kv_heads = 1;  // each rank holds the one KV head its query heads share (GQA grouping kept)
   } else {
     fail(std::to_string(n) + " neither divides nor is a multiple of num_key_value_heads " + std::to_string(c.num_kv_heads));
   }
   if (c.intermediate_size % n != 0)
     fail(std::to_string(n) + " does not divide intermediate_size " + std::to_string(c.intermediate_size));
-  dims_.intermediate = c.intermediate_size / n;
+  dims.intermediate = c.intermediate_size / n;
   const int64_t vocab_chunk = (c.vocab_size + n - 1) / n;
-  dims_.vocab_begin = std::min<int64_t>(shard.rank * vocab_chunk, c.vocab_size);
-  dims_.vocab = std::min<int64_t>(vocab_chunk, c.vocab_size - dims_.vocab_begin);
-  if (dims_.vocab <= 0) fail(std::to_string(n) + " ranks leave rank " + std::to_string(shard.rank) + " no vocabulary rows");
-  resolve(weights);
+  dims.vocab_begin = std::min<int64_t>(shard.rank * vocab_chunk, c.vocab_size);
+  dims.vocab = std::min<int64_t>(vocab_chunk, c.vocab_size - dims.vocab_begin);
+  if (dims.vocab <= 0) fail(std::to_string(n) + " ranks leave rank " + std::to_string(shard.rank) + " no vocabulary rows");
+  return dims;
 }
 
 void ModelDef::resolve(const ModelWeights& w) {

@@ -30,6 +30,12 @@ struct ShardDims {
   int64_t vocab = 0;         // LM head rows held
 };
 
+// This shard's widths from the configuration alone (what ModelDef uses, and what a sweep checks
+// for every model before any work). Throws rb::InputError(source, "--tp", ...) when the split does
+// not divide the heads, is neither a divisor nor a multiple of the KV heads, does not divide the
+// MLP, or leaves a rank no vocabulary rows.
+ShardDims shard_dims(const ModelConfig& c, ShardSpec shard, const std::string& source);
+
 // Checks a checkpoint against its family's table before anything is allocated or converted:
 //  - the config's layer count is bounded by the layers the checkpoint holds (a num_hidden_layers
 //    of 2^62 is an instant error, not a loop), and every layer it holds is used;

@@ -33,6 +33,11 @@ void MpiCommunicator::all_reduce_sum(std::span<double> v) { all_reduce(v, MPI_DO
 void MpiCommunicator::all_reduce_max(std::span<float> v) { all_reduce(v, MPI_FLOAT, MPI_MAX, comm_, "MPI_Allreduce(max)"); }
 void MpiCommunicator::all_reduce_min(std::span<int64_t> v) { all_reduce(v, MPI_INT64_T, MPI_MIN, comm_, "MPI_Allreduce(min)"); }
 
+void MpiCommunicator::broadcast(std::span<std::byte> bytes, int root) {
+  if (bytes.empty()) return;
+  check(MPI_Bcast(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, root, comm_), "MPI_Bcast");
+}
+
 TensorParallelLayout split_tensor_parallel(int tp) {
   TensorParallelLayout t;
   check(MPI_Comm_rank(MPI_COMM_WORLD, &t.world_rank), "MPI_Comm_rank");

@@ -16,6 +16,7 @@ class MpiCommunicator final : public Communicator {
   void all_reduce_sum(std::span<double> values) override;
   void all_reduce_max(std::span<float> values) override;
   void all_reduce_min(std::span<int64_t> values) override;
+  void broadcast(std::span<std::byte> bytes, int root) override;
 
  private:
   MPI_Comm comm_;

@@ -30,6 +30,7 @@
 #include "tests/gpu/device_util.hpp"
 #include "tests/gpu/forward_compare.hpp"
 #include "tests/gpu/reference.hpp"
+#include "tests/gpu/require_device.hpp"
 
 using namespace rbtest;
 using rb::cuda::AttnArgs;
@@ -38,13 +39,6 @@ using rb::cuda::DeviceBuffer;
 using bf16 = __nv_bfloat16;
 
 namespace {
-
-struct RequireDevice {
-  RequireDevice() {
-    std::string why;
-    if (!rb::cuda_device_available(&why)) throw std::runtime_error("the GPU tests need a CUDA device: " + why);
-  }
-};
 
 // Precondition of every case: a build with cuDNN (else the case is reported as skipped).
 boost::test_tools::assertion_result cudnn_built(boost::unit_test::test_unit_id) {

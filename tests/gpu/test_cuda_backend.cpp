@@ -13,17 +13,11 @@
 #include "common/error.hpp"
 #include "model_core/cuda/cuda_backend.hpp"
 #include "tests/gpu/forward_compare.hpp"
+#include "tests/gpu/require_device.hpp"
 
 using namespace rbtest;
 
 namespace {
-
-struct RequireDevice {
-  RequireDevice() {
-    std::string why;
-    if (!rb::cuda_device_available(&why)) throw std::runtime_error("the GPU tests need a CUDA device: " + why);
-  }
-};
 
 // Sets an environment variable for one scope (the backend reads RB_CUDA_* when created).
 class ScopedEnv {

@@ -16,19 +16,13 @@
 #include "model_core/loaders/safetensors.hpp"
 #include "tests/gpu/device_util.hpp"
 #include "tests/gpu/forward_compare.hpp"
+#include "tests/gpu/require_device.hpp"
 
 using namespace rbtest;
 using rb::cuda::DeviceBuffer;
 using bf16 = __nv_bfloat16;
 
 namespace {
-
-struct RequireDevice {
-  RequireDevice() {
-    std::string why;
-    if (!rb::cuda_device_available(&why)) throw std::runtime_error("the GPU tests need a CUDA device: " + why);
-  }
-};
 
 template <typename T>
 void add_bias_case(int64_t rows, int64_t cols, int64_t ld, uint32_t seed) {

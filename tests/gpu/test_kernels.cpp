@@ -20,19 +20,13 @@
 #include "model_core/cuda/lm_head.hpp"
 #include "tests/gpu/device_util.hpp"
 #include "tests/gpu/reference.hpp"
+#include "tests/gpu/require_device.hpp"
 
 using namespace rbtest;
 using rb::cuda::DeviceBuffer;
 using bf16 = __nv_bfloat16;
 
 namespace {
-
-struct RequireDevice {
-  RequireDevice() {
-    std::string why;
-    if (!rb::cuda_device_available(&why)) throw std::runtime_error("the GPU tests need a CUDA device: " + why);
-  }
-};
 
 // max over i of |got - ref| / (abs_tol + rel_tol * |ref|) must be <= 1.
 template <typename A, typename B>
@@ -357,4 +351,76 @@ BOOST_AUTO_TEST_CASE(lm_head_logprob_argmax_over_vocab_chunks) {
         BOOST_CHECK_MESSAGE(mismatches == 0, "lm head argmax: " << mismatches << " rows disagree with a clear margin");
       }
     }
+}
+
+// The vocabulary-parallel LM head's fold (lm_head_driver.cpp with an NcclGroup) on one device: two
+// uneven vocabulary slices each build their rows' states, the group's collectives are done here on
+// the host (max, sum, min: what NCCL computes), and the folded log-probs and argmax flags equal the
+// whole vocabulary's within fp32 rounding of the rescaled sums.
+BOOST_AUTO_TEST_CASE(vocab_parallel_fold_equals_the_whole_vocabulary) {
+  std::mt19937 rng(23);
+  rb::cuda::Blas blas(nullptr);
+  const int64_t rows = 129, hidden = 64, vocab = 1000, split = 437;
+  const std::vector<float> x = random_t<bf16>(rows * hidden, rng, -1.0f, 1.0f);
+  const std::vector<float> w = random_t<bf16>(vocab * hidden, rng, -0.25f, 0.25f);
+  std::vector<int32_t> targets(rows);
+  for (int64_t r = 0; r < rows; ++r) targets[r] = r % 7 == 6 ? -1 : static_cast<int32_t>(rng() % vocab);
+  auto d_x = upload_t<bf16>(x);
+  auto d_w = upload_t<bf16>(w);
+  auto d_t = upload(targets);
+  rb::cuda::LmHeadArgs whole;
+  whole.rows = rows;
+  whole.hidden = hidden;
+  whole.vocab = vocab;
+  whole.row_chunk = rows;
+  whole.vocab_chunk = vocab;
+  DeviceBuffer<float> scratch(rows * vocab), lp_whole(rows), lp_fold(rows);
+  DeviceBuffer<rb::cuda::LmState> state(rows);
+  DeviceBuffer<uint8_t> am_whole(rows), am_fold(rows);
+  rb::cuda::lm_head_logprobs<bf16>(blas, d_x.get(), d_w.get(), d_t.get(), whole, scratch.get(), state.get(),
+                                   lp_whole.get(), am_whole.get(), nullptr);
+
+  // Each slice: its states over its vocabulary rows, then packed maxima.
+  const int64_t begin[2] = {0, split}, count[2] = {split, vocab - split};
+  std::vector<DeviceBuffer<rb::cuda::LmState>> states;
+  std::vector<DeviceBuffer<float>> bufs;
+  states.reserve(2);
+  bufs.reserve(2);
+  for (int k = 0; k < 2; ++k) {
+    states.emplace_back(rows);
+    bufs.emplace_back(5 * rows);
+    rb::cuda::lm_state_init(states[k].get(), rows, nullptr);
+    blas.linear<bf16, float>(d_x.get(), hidden, d_w.get() + begin[k] * hidden, hidden, scratch.get(), count[k], rows,
+                             hidden, count[k]);
+    rb::cuda::lm_state_update<bf16>(scratch.get(), rows, count[k], count[k], begin[k], d_t.get(), states[k].get(), true,
+                                    nullptr);
+    rb::cuda::lm_state_pack_maxima(states[k].get(), rows, bufs[k].get(), nullptr);
+  }
+  const auto all_reduce = [&](int64_t offset, int64_t n, auto op) {  // the group's collective, on the host
+    std::vector<float> a = download(bufs[0].get() + offset, n), b = download(bufs[1].get() + offset, n);
+    for (int64_t i = 0; i < n; ++i) a[i] = op(a[i], b[i]);
+    for (int k = 0; k < 2; ++k)
+      CUDA_CHECK(cudaMemcpy(bufs[k].get() + offset, a.data(), n * sizeof(float), cudaMemcpyHostToDevice));
+  };
+  all_reduce(0, 3 * rows, [](float a, float b) { return std::max(a, b); });
+  for (int k = 0; k < 2; ++k) rb::cuda::lm_state_rescale(states[k].get(), rows, bufs[k].get(), nullptr);
+  all_reduce(3 * rows, rows, [](float a, float b) { return a + b; });
+  all_reduce(4 * rows, rows, [](float a, float b) {  // the int32 indices, bit for bit
+    int32_t ia, ib;
+    std::memcpy(&ia, &a, 4);
+    std::memcpy(&ib, &b, 4);
+    const int32_t m = std::min(ia, ib);
+    float out;
+    std::memcpy(&out, &m, 4);
+    return out;
+  });
+  rb::cuda::lm_state_unpack(states[1].get(), rows, bufs[1].get(), nullptr);
+  rb::cuda::lm_state_finish(states[1].get(), d_t.get(), rows, lp_fold.get(), am_fold.get(), nullptr);
+  const auto a = download(lp_whole.get(), rows), b = download(lp_fold.get(), rows);
+  const auto fa = download(am_whole.get(), rows), fb = download(am_fold.get(), rows);
+  check_close(b, a, 1e-5, 1e-6, "folded vs whole-vocabulary log-probs");
+  BOOST_TEST(fa == fb, boost::test_tools::per_element());
+  int argmax_rows = 0;
+  for (auto f : fa) argmax_rows += f;
+  BOOST_TEST_MESSAGE("rows whose target is the argmax: " << argmax_rows);
 }

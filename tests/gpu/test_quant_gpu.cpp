@@ -19,17 +19,11 @@
 #include "quant/quantizers.hpp"
 #include "tests/gpu/device_util.hpp"
 #include "tests/gpu/forward_compare.hpp"
+#include "tests/gpu/require_device.hpp"
 
 using namespace rbtest;
 
 namespace {
-
-struct RequireDevice {
-  RequireDevice() {
-    std::string why;
-    if (!rb::cuda_device_available(&why)) throw std::runtime_error("the GPU tests need a CUDA device: " + why);
-  }
-};
 
 std::vector<float> random_weights(int64_t n, uint32_t seed) {
   std::mt19937 rng(seed);

@@ -8,10 +8,14 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -60,11 +64,61 @@ inline void check_same_numbers(const std::string& a, const std::string& b) {
   }
 }
 
+// Same runs, same status, counts and passkey answers; every number within `rel` relative (a
+// tensor-parallel sweep sums in another order than a whole-model one). Returns the largest
+// relative difference of a window NLL seen.
+inline double check_close_numbers(const std::string& a, const std::string& b, double rel) {
+  const auto ra = runs_by_id(a), rb_ = runs_by_id(b);
+  BOOST_REQUIRE_EQUAL(ra.size(), rb_.size());
+  double worst = 0.0;
+  const auto close = [&](double x, double y) {
+    const double d = std::abs(x - y) / std::max(std::abs(x), 1e-30);
+    worst = std::max(worst, d);
+    return d <= rel;
+  };
+  const auto close_optional = [&](const std::optional<double>& x, const std::optional<double>& y) {
+    return x.has_value() == y.has_value() && (!x || close(*x, *y));
+  };
+  for (const auto& [id, x] : ra) {
+    BOOST_REQUIRE_MESSAGE(rb_.count(id), "run " << id << " missing from " << b);
+    const auto& y = rb_.at(id);
+    BOOST_TEST_CONTEXT("run " << x.config.value("rope_label", "") << " L=" << x.config.value("length", 0) << " "
+                              << x.config.value("quant", "") << " " << x.config.value("model", "")) {
+      BOOST_CHECK_EQUAL(x.status, y.status);
+      BOOST_CHECK_EQUAL(x.error, y.error);
+      BOOST_CHECK(x.window_predictions == y.window_predictions);
+      BOOST_REQUIRE_EQUAL(x.window_nll.size(), y.window_nll.size());
+      for (size_t w = 0; w < x.window_nll.size(); ++w)
+        BOOST_CHECK_MESSAGE(close(x.window_nll[w], y.window_nll[w]),
+                            "window " << w << ": nll " << x.window_nll[w] << " vs " << y.window_nll[w]);
+      BOOST_CHECK(close_optional(x.ppl, y.ppl));
+      BOOST_CHECK(close_optional(x.longppl, y.longppl));
+      BOOST_CHECK_EQUAL(x.longppl_key_tokens, y.longppl_key_tokens);
+      BOOST_REQUIRE_EQUAL(x.passkey.size(), y.passkey.size());
+      for (size_t k = 0; k < x.passkey.size(); ++k) BOOST_CHECK_EQUAL(x.passkey[k].retrieved, y.passkey[k].retrieved);
+    }
+  }
+  return worst;
+}
+
 inline std::string read_text(const std::filesystem::path& p) {
   std::ifstream in(p);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// The pid of the process of this sweep (its --out) whose Open MPI rank is `rank`, or 0.
+inline pid_t rank_pid(const std::string& out, int rank) {
+  FILE* p = ::popen(("pgrep -f '^[^ ]*ropebatch run.*" + out + "'").c_str(), "r");
+  pid_t found = 0;
+  int pid = 0;
+  while (p && std::fscanf(p, "%d", &pid) == 1) {
+    const std::string env = read_text("/proc/" + std::to_string(pid) + "/environ");
+    if (env.find(std::string("OMPI_COMM_WORLD_RANK=") + std::to_string(rank) + '\0') != std::string::npos) found = pid;
+  }
+  if (p) ::pclose(p);
+  return found;
 }
 
 // A shell command run in the background in its own process group, its stdout and stderr in `log`;

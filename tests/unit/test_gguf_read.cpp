@@ -324,6 +324,10 @@ BOOST_AUTO_TEST_CASE(tensor_infos) {
   expect_input_error("dims5.gguf", one({1, 1, 1, 1, 1}, 0, 0, 4), "5 dimensions");
   expect_input_error("numel_overflow.gguf", one({uint64_t{1} << 40, uint64_t{1} << 40}, 0, 0, 4), "overflow");
   expect_input_error("negative_ne.gguf", one({~uint64_t{0}}, 0, 0, 4), "overflow");
+  // A zero dimension first hides the product of the others from the running product (fuzz_gguf
+  // found it: read_tensor's reversed product overflowed).
+  expect_input_error("zero_dimension_overflow.gguf", one({0, uint64_t{1} << 40, uint64_t{1} << 40}, 0, 0, 4),
+                     "makes the element count overflow");
   expect_input_error("nbytes_overflow.gguf", one({uint64_t{1} << 62}, 0, 0, 4), "overflow");
   expect_input_error("unsupported_type.gguf", one({32, 2}, 6, 0, 44), "Q5_0 (6) is not supported");
   auto dup = Bytes().header(3, 2, 0).tensor("a", {4}, 0, 0).tensor("a", {4}, 0, 32).pad().zeros(64).b;

@@ -24,19 +24,6 @@ using namespace rbtest;
 
 namespace {
 
-// The pid of the process of this sweep (its --out) whose Open MPI rank is `rank`, or 0.
-pid_t rank_pid(const std::string& out, int rank) {
-  FILE* p = ::popen(("pgrep -f '^[^ ]*ropebatch run.*" + out + "'").c_str(), "r");
-  pid_t found = 0;
-  int pid = 0;
-  while (p && std::fscanf(p, "%d", &pid) == 1) {
-    const std::string env = read_text("/proc/" + std::to_string(pid) + "/environ");
-    if (env.find(std::string("OMPI_COMM_WORLD_RANK=") + std::to_string(rank) + '\0') != std::string::npos) found = pid;
-  }
-  if (p) ::pclose(p);
-  return found;
-}
-
 // A small tmpfs at `dir` for as long as it lives; mounted() is false where mounting is not allowed.
 class SmallDisk {
  public:
