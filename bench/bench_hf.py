@@ -30,10 +30,20 @@ def gemm_params(c):
     return per_layer * c["num_hidden_layers"] + c["vocab_size"] * h
 
 
+def attention_pairs(L, window):
+    """Query-key pairs of a causal window of L tokens in one layer (a sliding window W: at most W keys each)."""
+    if not window or window >= L:
+        return L * (L + 1) / 2
+    return window * (window + 1) / 2 + (L - window) * window
+
+
 def flops(c, batch, L):
     H = c["num_attention_heads"]
     D = c.get("head_dim", c["hidden_size"] // H)
-    return 2.0 * gemm_params(c) * batch * L + 2.0 * L * L * H * D * c["num_hidden_layers"] * batch
+    # Every Mistral layer slides when sliding_window is set (the only preset with a window).
+    window = c.get("sliding_window") if c["model_type"] == "mistral" else None
+    pairs = attention_pairs(L, window) * c["num_hidden_layers"]
+    return 2.0 * gemm_params(c) * batch * L + 4.0 * pairs * H * D * batch
 
 
 @torch.no_grad()

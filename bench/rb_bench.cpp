@@ -47,24 +47,15 @@ std::vector<std::string> split(const std::string& s) {
   return out;
 }
 
-rb::ModelConfig config_from_hf(const std::string& name, const json& j) {
-  rb::ModelConfig c;
-  c.model_type = j.at("model_type");
-  c.architecture = j.at("architectures").at(0);
-  c.hidden_size = j.at("hidden_size");
-  c.num_layers = j.at("num_hidden_layers");
-  c.num_heads = j.at("num_attention_heads");
-  c.num_kv_heads = j.value("num_key_value_heads", c.num_heads);
-  c.head_dim = j.value("head_dim", c.hidden_size / c.num_heads);
-  c.intermediate_size = j.at("intermediate_size");
-  c.vocab_size = j.at("vocab_size");
-  c.rope_theta = j.value("rope_theta", 10000.0);
-  c.rms_norm_eps = j.value("rms_norm_eps", 1e-6);
-  c.max_position_embeddings = j.value("max_position_embeddings", 2048);
-  c.tie_word_embeddings = j.value("tie_word_embeddings", false);
-  c.attention_bias = c.model_type == "qwen2" || j.value("attention_bias", false);
-  c.source = "bench model " + name;
-  return c;
+// A preset of bench/models.json read as config.json is (sliding windows, biases and all).
+rb::ModelConfig config_from_hf(const std::string& name, const json& j) { return rb::parse_hf_config(j, "bench model " + name); }
+
+// Query-key pairs a causal window of L tokens scores in one layer: L(L+1)/2, or with a sliding
+// window W each query sees at most W keys.
+double attention_pairs(double L, int64_t window) {
+  if (window <= 0 || window >= L) return L * (L + 1) / 2;
+  const double W = static_cast<double>(window);
+  return W * (W + 1) / 2 + (L - W) * W;
 }
 
 rb::rope::RopeSchedule default_schedule(const rb::ModelConfig& c, int64_t L) {
@@ -279,8 +270,9 @@ int main(int argc, char** argv) {
             mean_lp = s / static_cast<double>(scores[0].logprob.size());
           }
           const double tokens = static_cast<double>(B) * static_cast<double>(L);
-          const double flops = 2.0 * gemm_params(c) * tokens +
-                               2.0 * static_cast<double>(L) * L * c.num_heads * c.head_dim * c.num_layers * B;
+          double pairs = 0.0;  // over the layers: causal, or banded on sliding layers
+          for (int64_t i = 0; i < c.num_layers; ++i) pairs += attention_pairs(static_cast<double>(L), c.window_of(i));
+          const double flops = 2.0 * gemm_params(c) * tokens + 4.0 * pairs * c.num_heads * c.head_dim * B;
           const rb::CudaMemoryStats m = backend->memory_stats();
           row.update(json{{"batch", B},
                           {"tokens", B * L},

@@ -50,6 +50,7 @@ int64_t parameter_count(const ModelConfig& c) {
   const int64_t h = c.hidden_size, q = c.num_heads * c.head_dim, kv = c.num_kv_heads * c.head_dim;
   int64_t per_layer = h * q + 2 * h * kv + q * h + 3 * h * c.intermediate_size + 2 * h;
   if (c.attention_bias) per_layer += q + 2 * kv;
+  if (c.qk_norm) per_layer += 2 * c.head_dim;
   int64_t total = c.num_layers * per_layer + c.vocab_size * h + h;
   if (!c.tie_word_embeddings) total += c.vocab_size * h;
   return total;
@@ -68,6 +69,9 @@ int cmd_inspect(const Args& args) {
   check_format(format);
   Model m = load_model(model_path, LoadOptions{.load_tokenizer = true, .load_weights = false});
   const ModelConfig& c = m.config;
+  nlohmann::json layer_types = nlohmann::json::array();  // transformers 5's spelling, per layer
+  for (int64_t i = 0; i < c.num_layers && i < 100000; ++i)
+    layer_types.push_back(c.window_of(i) > 0 ? "sliding_attention" : "full_attention");
   auto rope = rope_method_for(c, nullptr);
   nlohmann::json j = {
       {"model", m.path.string()},
@@ -84,6 +88,9 @@ int cmd_inspect(const Args& args) {
       {"head_dim", c.head_dim},
       {"rms_norm_eps", c.rms_norm_eps},
       {"attention_bias", c.attention_bias},
+      {"qk_norm", c.qk_norm},
+      {"sliding_window", c.sliding_window > 0 ? nlohmann::json(c.sliding_window) : nlohmann::json(nullptr)},
+      {"layer_types", layer_types},
       {"tie_word_embeddings", c.tie_word_embeddings},
       {"max_position_embeddings", c.max_position_embeddings},
       {"rope_theta", c.rope_theta},

@@ -26,8 +26,16 @@ ModelSize model_size(const ModelConfig& c) {
 
 double forward_flops(const ModelConfig& c, int64_t length, int64_t windows) {
   const double L = static_cast<double>(length);
-  const double per_window = 2.0 * static_cast<double>(model_size(c).matmul_params) * L +
-                            2.0 * L * L * static_cast<double>(c.num_layers) * static_cast<double>(c.hidden_size);
+  // Attention: 4 FLOPs per query-key pair and feature (Q K^T and P V); a causal layer scores
+  // L(L+1)/2 pairs, a sliding one (window W < L) W(W+1)/2 + (L - W) W, O(L * W).
+  const auto pairs = [&](double window) {
+    return window <= 0 || window >= L ? L * (L + 1) / 2 : window * (window + 1) / 2 + (L - window) * window;
+  };
+  const double sliding = static_cast<double>(c.sliding_layer_count());
+  const double attention = 4.0 * static_cast<double>(c.hidden_size) *
+                           ((static_cast<double>(c.num_layers) - sliding) * pairs(0) +
+                            sliding * pairs(static_cast<double>(c.sliding_window)));
+  const double per_window = 2.0 * static_cast<double>(model_size(c).matmul_params) * L + attention;
   return per_window * static_cast<double>(windows);
 }
 

@@ -4,6 +4,7 @@
 // both transformers 4's `rope_theta` + `rope_scaling` and transformers 5's `rope_parameters`.
 #include "model_core/config.hpp"
 
+#include <algorithm>
 #include <array>
 #include <fstream>
 #include <sstream>
@@ -20,10 +21,11 @@ struct Architecture {
   const char* name;
   const char* model_type;
 };
-constexpr std::array<Architecture, 3> kArchitectures{{
+constexpr std::array<Architecture, 4> kArchitectures{{
     {"LlamaForCausalLM", "llama"},
     {"MistralForCausalLM", "mistral"},
     {"Qwen2ForCausalLM", "qwen2"},
+    {"Qwen3ForCausalLM", "qwen3"},
 }};
 
 std::string supported_list() {
@@ -159,6 +161,48 @@ void read_rope(const Fields& f, const json& j, const std::string& source, ModelC
   c.rope_scaling = std::move(params);
 }
 
+// Which layers attend through a sliding window, as transformers decides:
+//  - MistralModel masks every layer to config.sliding_window whenever it is not None
+//    (MistralConfig's default 4096 when the key is absent; null: full attention);
+//  - Qwen2/Qwen3: sliding_window counts only with use_sliding_window; layer_types, else layers
+//    i >= max_window_layers (default 28), are "sliding_attention" (Qwen2Config.__post_init__);
+//  - Llama has no sliding-window attention: any layer type but "full_attention" is refused.
+void read_attention_layers(const Fields& f, const json& j, const std::string& source, ModelConfig& c) {
+  std::optional<int64_t> window;
+  const bool qwen = c.model_type == "qwen2" || c.model_type == "qwen3";
+  if (c.model_type == "mistral") {
+    window = j.contains("sliding_window") ? f.optional_int("sliding_window") : std::optional<int64_t>(4096);
+  } else if (qwen && f.bool_or("use_sliding_window", false)) {
+    window = j.contains("sliding_window") ? f.optional_int("sliding_window") : std::optional<int64_t>(4096);
+  }
+  if (window && *window < 1)
+    throw InputError(source, "sliding_window", "must be a positive number of tokens but is " + std::to_string(*window));
+  if (f.has("layer_types")) {
+    const json& types = j.at("layer_types");
+    if (!types.is_array()) throw InputError(source, "layer_types", "expected a list but found " + types.dump());
+    if (static_cast<int64_t>(types.size()) != c.num_layers)
+      throw InputError(source, "layer_types", "has " + std::to_string(types.size()) + " entries for num_hidden_layers " +
+                                                  std::to_string(c.num_layers));
+    std::vector<bool> sliding(types.size(), false);
+    for (size_t i = 0; i < types.size(); ++i) {
+      const std::string field = "layer_types[" + std::to_string(i) + "]";
+      if (types[i] == "full_attention") continue;
+      if (types[i] != "sliding_attention")
+        throw InputError(source, field, types[i].dump() + " is not a layer type; known: \"full_attention\", \"sliding_attention\"");
+      if (c.model_type == "llama")
+        throw InputError(source, field, "\"sliding_attention\": LlamaForCausalLM has no sliding-window attention");
+      if (!window)
+        throw InputError(source, field, std::string("\"sliding_attention\" needs a window, but sliding_window is ") +
+                                            (qwen && !f.bool_or("use_sliding_window", false) ? "off (use_sliding_window is false)" : "null"));
+      sliding[i] = true;
+    }
+    if (c.model_type != "mistral") c.sliding_layers = std::move(sliding);  // MistralModel slides every layer
+  } else if (window && qwen) {
+    c.sliding_from_layer = f.int_or("max_window_layers", 28);
+  }
+  if (window) c.sliding_window = *window;
+}
+
 }  // namespace
 
 ModelConfig parse_hf_config(const json& j, const std::string& source) {
@@ -176,6 +220,8 @@ ModelConfig parse_hf_config(const json& j, const std::string& source) {
   c.num_kv_heads = f.int_or("num_key_value_heads", c.num_heads);
   if (f.has("head_dim")) {
     c.head_dim = f.required_int("head_dim");
+  } else if (c.model_type == "qwen3") {
+    c.head_dim = 128;  // Qwen3Config's default (not hidden_size / heads)
   } else {
     if (c.num_heads > 0 && c.hidden_size % c.num_heads != 0)
       throw InputError(source, "num_attention_heads",
@@ -200,29 +246,18 @@ ModelConfig parse_hf_config(const json& j, const std::string& source) {
     c.attention_bias = true;
     c.mlp_bias = false;
     c.tie_word_embeddings = f.bool_or("tie_word_embeddings", false);
-    if (f.bool_or("use_sliding_window", false))
-      throw InputError(source, "use_sliding_window", "sliding-window attention is not supported");
+  } else if (c.model_type == "qwen3") {
+    // Qwen3Attention: q/k/v/o biases with attention_bias, q_norm and k_norm always; no MLP bias.
+    c.attention_bias = f.bool_or("attention_bias", false);
+    c.mlp_bias = false;
+    c.qk_norm = true;
+    c.tie_word_embeddings = f.bool_or("tie_word_embeddings", false);
   } else {
-    // MistralModel masks to a sliding window whenever sliding_window is set; ModelConfig has no
-    // such field, so running full attention would differ from transformers past the window.
-    if (c.model_type == "mistral" && f.has("sliding_window"))
-      throw InputError(source, "sliding_window",
-                       "sliding-window attention (" + j.at("sliding_window").dump() +
-                           ") is not supported; set it to null to evaluate with full attention");
     c.attention_bias = f.bool_or("attention_bias", false);
     c.mlp_bias = f.bool_or("mlp_bias", false);
     c.tie_word_embeddings = f.bool_or("tie_word_embeddings", false);
   }
-
-  // transformers 5 lists each layer's attention kind; only full causal attention is implemented.
-  if (f.has("layer_types")) {
-    const json& types = j.at("layer_types");
-    if (!types.is_array()) throw InputError(source, "layer_types", "expected a list but found " + types.dump());
-    for (size_t i = 0; i < types.size(); ++i)
-      if (types[i] != "full_attention")
-        throw InputError(source, "layer_types[" + std::to_string(i) + "]",
-                         types[i].dump() + " is not supported; only \"full_attention\" is");
-  }
+  read_attention_layers(f, j, source, c);
 
   c.bos_token_id = f.optional_int("bos_token_id");
   if (f.has("eos_token_id") && j.at("eos_token_id").is_array()) {

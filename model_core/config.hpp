@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <vector>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -12,8 +13,8 @@
 namespace rb {
 
 struct ModelConfig {
-  std::string architecture;       // "LlamaForCausalLM", "Qwen2ForCausalLM", "MistralForCausalLM"
-  std::string model_type;         // "llama", "qwen2", "mistral"
+  std::string architecture;       // "LlamaForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM", "MistralForCausalLM"
+  std::string model_type;         // "llama", "qwen2", "qwen3", "mistral"
   int64_t vocab_size = 0;
   int64_t hidden_size = 0;
   int64_t intermediate_size = 0;
@@ -28,6 +29,14 @@ struct ModelConfig {
   bool tie_word_embeddings = false;
   bool attention_bias = false;    // bias on q_proj/k_proj/v_proj (Qwen2: always; Llama: attention_bias)
   bool mlp_bias = false;
+  bool qk_norm = false;           // Qwen3: per-head RMSNorm of q and k (q_norm, k_norm) before RoPE
+  // Sliding-window attention: a sliding layer lets a query at position q see keys q-W < k <= q
+  // (transformers' sliding_window_overlay), W = sliding_window; 0: no layer slides. Which layers:
+  // those flagged in sliding_layers (from transformers 5's layer_types) when it is given, else
+  // layers >= sliding_from_layer (Mistral: all; Qwen2/Qwen3: max_window_layers).
+  int64_t sliding_window = 0;
+  int64_t sliding_from_layer = 0;
+  std::vector<bool> sliding_layers;
   std::optional<int64_t> bos_token_id;
   std::optional<int64_t> eos_token_id;
   // The checkpoint's own RoPE settings, normalized to one JSON object in Hugging Face's spelling
@@ -40,6 +49,24 @@ struct ModelConfig {
   std::string source;             // file the config came from, for messages
 
   int64_t rotary_dim() const { return static_cast<int64_t>(head_dim * partial_rotary_factor); }
+  // How many layers slide (without walking num_layers, which a bad config may make huge).
+  int64_t sliding_layer_count() const {
+    if (sliding_window == 0) return 0;
+    if (!sliding_layers.empty()) {
+      int64_t n = 0;
+      for (bool s : sliding_layers) n += s ? 1 : 0;
+      return n;
+    }
+    return num_layers > sliding_from_layer ? num_layers - sliding_from_layer : 0;
+  }
+  // The attention window of a layer (0: full causal attention).
+  int64_t window_of(int64_t layer) const {
+    if (sliding_window == 0) return 0;
+    if (!sliding_layers.empty())
+      return layer >= 0 && layer < static_cast<int64_t>(sliding_layers.size()) && sliding_layers[static_cast<size_t>(layer)]
+                 ? sliding_window : 0;
+    return layer >= sliding_from_layer ? sliding_window : 0;
+  }
 };
 
 // Parses DIR/config.json; throws InputError naming the file and field on any problem.

@@ -124,11 +124,18 @@ class CpuOps final : public DecoderOps {
     cpu::apply_rope(k_.data(), def_.dims().kv_heads, D, *rope_, band_k, nullptr, nt_);
   }
 
-  void attention() override {
+  void qk_norm(int64_t layer) override {
+    const ModelConfig& c = def_.config();
+    cpu::rms_norm(q_.data(), L_ * def_.dims().heads, c.head_dim, w_.values(layer, R::QNorm), c.rms_norm_eps, q_.data(), nt_);
+    cpu::rms_norm(k_.data(), L_ * def_.dims().kv_heads, c.head_dim, w_.values(layer, R::KNorm), c.rms_norm_eps, k_.data(),
+                  nt_);
+  }
+
+  void attention(int64_t window) override {
     const int64_t D = def_.config().head_dim;
     const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));  // head_dim**-0.5
     cpu::causal_attention(q_.data(), k_.data(), v_.data(), L_, def_.dims().heads, def_.dims().kv_heads, D, scale,
-                          attn_.data(), nt_);
+                          attn_.data(), nt_, window);
   }
 
   void swiglu(RowRange r) override { cpu::silu_mul(gate_.data(), up_.data(), r.count * def_.dims().intermediate, nt_); }

@@ -123,44 +123,50 @@ void apply_rope(float* x, int64_t heads, int64_t head_dim, const RopeTables& rt,
 }
 
 void causal_attention(const float* q, const float* k, const float* v, int64_t L, int64_t heads, int64_t kv_heads,
-                      int64_t head_dim, float scale, float* out, int threads) {
-  constexpr int64_t kBlock = 64;  // query rows per task: a 64 x L score buffer per thread
+                      int64_t head_dim, float scale, float* out, int threads, int64_t window) {
+  constexpr int64_t kBlock = 64;  // query rows per task: a 64 x (64 + window) score buffer per thread
   const int64_t group = heads / kv_heads;
   const int64_t ldq = heads * head_dim, ldkv = kv_heads * head_dim;
   const int64_t nblocks = (L + kBlock - 1) / kBlock;
   const int64_t tasks = heads * nblocks;
+  const int64_t span = window > 0 ? std::min(L, kBlock + window) : L;  // keys a block can see
   // Parallel over (head, query block); each task's two GEMMs run on the calling thread.
 #pragma omp parallel num_threads(threads)
   {
-    std::vector<float> scores(static_cast<size_t>(std::min(kBlock, L) * L));
+    std::vector<float> scores(static_cast<size_t>(std::min(kBlock, L) * span));
 #pragma omp for schedule(dynamic, 1)
     for (int64_t task = 0; task < tasks; ++task) {
       const int64_t b = nblocks - 1 - task / heads;  // the longest (last) blocks first
       const int64_t h = task % heads, g = h / group;
       const int64_t t0 = b * kBlock, rows = std::min(kBlock, L - t0), keys = t0 + rows;
+      // Keys [k0, keys): with a sliding window the block's first query sees t0 - window + 1 on.
+      const int64_t k0 = window > 0 ? std::max<int64_t>(0, t0 - window + 1) : 0, n_keys = keys - k0;
       float* S = scores.data();
-      // S = (Q_blk K[0:keys]^T) * scale  (torch.matmul(query, key^T) * scaling)
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(keys),
+      // S = (Q_blk K[k0:keys]^T) * scale  (torch.matmul(query, key^T) * scaling)
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(n_keys),
                   static_cast<int>(head_dim), scale, q + t0 * ldq + h * head_dim, static_cast<int>(ldq),
-                  k + g * head_dim, static_cast<int>(ldkv), 0.0f, S, static_cast<int>(keys));
+                  k + k0 * ldkv + g * head_dim, static_cast<int>(ldkv), 0.0f, S, static_cast<int>(n_keys));
       for (int64_t r = 0; r < rows; ++r) {
-        float* row = S + r * keys;
-        const int64_t n = t0 + r + 1;  // causal: keys 0..t
+        float* row = S + r * n_keys;
+        const int64_t t = t0 + r;
+        // causal: keys j <= t; sliding window W (transformers' sliding_window_overlay): j > t - W
+        const int64_t lo = (window > 0 ? std::max<int64_t>(k0, t - window + 1) : 0) - k0, hi = t + 1 - k0;
         float mx = -std::numeric_limits<float>::infinity();
-        for (int64_t j = 0; j < n; ++j) mx = std::max(mx, row[j]);
+        for (int64_t j = lo; j < hi; ++j) mx = std::max(mx, row[j]);
         double sum = 0.0;
-        for (int64_t j = 0; j < n; ++j) {
+        for (int64_t j = lo; j < hi; ++j) {
           row[j] = std::exp(row[j] - mx);
           sum += row[j];
         }
         const float inv = static_cast<float>(1.0 / sum);
-        for (int64_t j = 0; j < n; ++j) row[j] *= inv;
-        std::fill(row + n, row + keys, 0.0f);
+        for (int64_t j = lo; j < hi; ++j) row[j] *= inv;
+        std::fill(row, row + lo, 0.0f);
+        std::fill(row + hi, row + n_keys, 0.0f);
       }
-      // O_blk = P V[0:keys]
+      // O_blk = P V[k0:keys]
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), static_cast<int>(head_dim),
-                  static_cast<int>(keys), 1.0f, S, static_cast<int>(keys), v + g * head_dim, static_cast<int>(ldkv),
-                  0.0f, out + t0 * ldq + h * head_dim, static_cast<int>(ldq));
+                  static_cast<int>(n_keys), 1.0f, S, static_cast<int>(n_keys), v + k0 * ldkv + g * head_dim,
+                  static_cast<int>(ldkv), 0.0f, out + t0 * ldq + h * head_dim, static_cast<int>(ldq));
     }
   }
 }

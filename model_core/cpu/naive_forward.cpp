@@ -133,7 +133,24 @@ class NaiveOps final : public DecoderOps {
     }
   }
 
-  void attention() override {
+  // Qwen3RMSNorm per head: x * rsqrt(mean(x^2) + eps) * w over each head's head_dim values.
+  void qk_norm(int64_t layer) override {
+    const int64_t D = def_.config().head_dim;
+    const double eps = def_.config().rms_norm_eps;
+    const auto norm_heads = [&](Matrix& m, int64_t heads, const HostTensor& w) {
+      for (auto& row : m)
+        for (int64_t h = 0; h < heads; ++h) {
+          double ss = 0.0;
+          for (int64_t d = 0; d < D; ++d) ss += static_cast<double>(row[h * D + d]) * row[h * D + d];
+          const double inv = 1.0 / std::sqrt(ss / static_cast<double>(D) + eps);
+          for (int64_t d = 0; d < D; ++d) row[h * D + d] = static_cast<float>(w.data[d] * (row[h * D + d] * inv));
+        }
+    };
+    norm_heads(q_, def_.dims().heads, *w_.at(layer, R::QNorm));
+    norm_heads(k_, def_.dims().kv_heads, *w_.at(layer, R::KNorm));
+  }
+
+  void attention(int64_t window) override {
     const int64_t L = L_, D = def_.config().head_dim, nh = def_.dims().heads, nkv = def_.dims().kv_heads;
     attn_ = zeros(L, nh * D);
     const double scale = 1.0 / std::sqrt(static_cast<double>(D));
@@ -143,15 +160,17 @@ class NaiveOps final : public DecoderOps {
       for (int64_t i = 0; i < L; ++i) {
         double mx = -std::numeric_limits<double>::infinity();
         std::vector<double> sc(L, 0.0);
-        for (int64_t j = 0; j <= i; ++j) {  // causal mask
+        // The mask: causal (j <= i) and, for a sliding layer, j > i - window.
+        const int64_t lo = window > 0 ? std::max<int64_t>(0, i - window + 1) : 0;
+        for (int64_t j = lo; j <= i; ++j) {
           double dot = 0.0;
           for (int64_t d = 0; d < D; ++d) dot += static_cast<double>(q_[i][hd * D + d]) * k_[j][g * D + d];
           sc[j] = dot * scale;
           mx = std::max(mx, sc[j]);
         }
         double sum = 0.0;
-        for (int64_t j = 0; j <= i; ++j) sum += std::exp(sc[j] - mx);
-        for (int64_t j = 0; j <= i; ++j) p[i][j] = static_cast<float>(std::exp(sc[j] - mx) / sum);
+        for (int64_t j = lo; j <= i; ++j) sum += std::exp(sc[j] - mx);
+        for (int64_t j = lo; j <= i; ++j) p[i][j] = static_cast<float>(std::exp(sc[j] - mx) / sum);
       }
       for (int64_t i = 0; i < L; ++i)
         for (int64_t d = 0; d < D; ++d) {

@@ -32,7 +32,11 @@ void flash_attention(const AttnArgs<T>& a, AttnKernel which, cudaStream_t stream
   if (which == AttnKernel::TensorCore && !tc_ok)
     throw Error("attention: the tensor-core kernel needs head_dim 64/80/96/128 and 16-byte aligned rows (head_dim " +
                 std::to_string(a.head_dim) + ")");
-  if (which == AttnKernel::TensorCore || (which == AttnKernel::Auto && tc_ok))
+  // A sliding window runs on the simple kernel (the tensor-core kernel masks causally only; cuDNN
+  // takes sliding layers where available: attention_cudnn.hpp).
+  if (which == AttnKernel::TensorCore && a.window > 0)
+    throw Error("attention: the tensor-core kernel has no sliding window (window " + std::to_string(a.window) + ")");
+  if (a.window == 0 && (which == AttnKernel::TensorCore || (which == AttnKernel::Auto && tc_ok)))
     detail::attention_tensor_core(a, stream);
   else
     detail::attention_simple(a, stream);

@@ -57,7 +57,8 @@ constexpr fe::DataType_t fe_type() {
 template <typename T>
 std::string shape_text(const AttnArgs<T>& a) {
   return "batch " + std::to_string(a.batch) + ", seq_len " + std::to_string(a.seq_len) + ", heads " +
-         std::to_string(a.heads) + "/" + std::to_string(a.kv_heads) + ", head_dim " + std::to_string(a.head_dim);
+         std::to_string(a.heads) + "/" + std::to_string(a.kv_heads) + ", head_dim " + std::to_string(a.head_dim) +
+         (a.window > 0 ? ", sliding window " + std::to_string(a.window) : std::string());
 }
 
 }  // namespace
@@ -65,7 +66,7 @@ std::string shape_text(const AttnArgs<T>& a) {
 template <typename T>
 struct CudnnAttention<T>::Impl {
   // Everything the graph bakes in; pointers are bound at run time.
-  using Key = std::tuple<int, int, int, int, int, int64_t, int64_t, int64_t, uint32_t>;
+  using Key = std::tuple<int, int, int, int, int, int64_t, int64_t, int64_t, uint32_t, int>;
   struct Entry {
     std::shared_ptr<fe::graph::Graph> graph;  // null when unsupported
     std::string error;                        // why unsupported
@@ -78,7 +79,7 @@ struct CudnnAttention<T>::Impl {
   static Key key(const AttnArgs<T>& a) {
     uint32_t scale_bits = 0;
     std::memcpy(&scale_bits, &a.scale, sizeof scale_bits);
-    return {a.batch, a.seq_len, a.heads, a.kv_heads, a.head_dim, a.q_stride, a.kv_stride, a.o_stride, scale_bits};
+    return {a.batch, a.seq_len, a.heads, a.kv_heads, a.head_dim, a.q_stride, a.kv_stride, a.o_stride, scale_bits, a.window};
   }
 
   // The SDPA graph of one shape; throws (rb::Error or the frontend's std::exception) when cuDNN
@@ -105,6 +106,8 @@ struct CudnnAttention<T>::Impl {
                        .set_attn_scale(a.scale)
                        .set_diagonal_alignment(fe::DiagonalAlignment_t::TOP_LEFT)
                        .set_diagonal_band_right_bound(0);
+    // A sliding window: keep col + window > row (diagonal_band_mask.h), i.e. keys row - window < k <= row.
+    if (a.window > 0) options.set_diagonal_band_left_bound(a.window);
     auto outputs = g->sdpa(q, k, v, options);
     outputs[0]->set_output(true).set_uid(kO).set_dim({B, H, L, D}).set_stride({L * a.o_stride, D, a.o_stride, 1});
     CUDNN_CHECK(g->build(handle, {fe::HeurMode_t::A, fe::HeurMode_t::FALLBACK}));

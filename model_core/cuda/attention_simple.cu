@@ -1,4 +1,5 @@
-// Causal attention for any head_dim <= 256 with fp32 math on CUDA cores: the online-softmax
+// Causal attention (optionally within a sliding window: keys t - window < k <= t) for any
+// head_dim <= 256 with fp32 math on CUDA cores: the online-softmax
 // recurrence of FlashAttention (Dao et al. 2022) with one query row per warp at a time and
 // 32-key tiles in shared memory (one key per lane). It is the fallback for head dims the
 // tensor-core kernel does not cover (e.g. the 16/24 of tiny test models) and the GPU-side
@@ -56,7 +57,9 @@ __global__ void __launch_bounds__(kWarps * 32) attention_simple_kernel(AttnArgs<
 
   const int last_row = min(q0 + kBlockRows, L) - 1;
   const int tiles = last_row / kTileKeys + 1;
-  for (int kt = 0; kt < tiles; ++kt) {
+  // With a sliding window the block's first row sees keys from q0 - window + 1 on.
+  const int first_tile = a.window > 0 ? max(0, q0 - a.window + 1) / kTileKeys : 0;
+  for (int kt = first_tile; kt < tiles; ++kt) {
     __syncthreads();  // sQ written (first pass) / previous tile no longer read
     for (int idx = threadIdx.x; idx < kTileKeys * D; idx += blockDim.x) {
       const int j = idx / D, d = idx - j * D;
@@ -78,7 +81,7 @@ __global__ void __launch_bounds__(kWarps * 32) attention_simple_kernel(AttnArgs<
       if (row >= L) continue;  // warp-uniform
       const int key = kt * kTileKeys + lane;
       float s = -INFINITY;
-      if (key <= row) {
+      if (key <= row && (a.window <= 0 || key > row - a.window)) {
         const float* qr = sQ + r * D;
         const float* kr = sK + lane * (D + 1);
         float acc = 0.0f;
@@ -86,7 +89,7 @@ __global__ void __launch_bounds__(kWarps * 32) attention_simple_kernel(AttnArgs<
         s = acc;
       }
       const float tile_max = warp_max(s);
-      if (tile_max == -INFINITY) continue;  // whole tile in this row's future; warp-uniform
+      if (tile_max == -INFINITY) continue;  // whole tile masked for this row; warp-uniform
       const float m_new = fmaxf(m[rr], tile_max);
       const float alpha = expf(m[rr] - m_new);  // 0 on the first tile (m = -inf)
       const float p = expf(s - m_new);          // 0 for masked keys

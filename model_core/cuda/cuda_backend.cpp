@@ -21,6 +21,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -442,17 +443,29 @@ class CudaModelBackend final : public CudaBackend {
                        b_.has_k_band_ ? b_.k_band_.get() : nullptr, shape_, st_);
     }
 
-    void attention() override {
+    void qk_norm(int64_t i) override {
+      const DeviceLayer<T>& lw = b_.weights_.layers[static_cast<size_t>(i)];
+      if (!lw.q_norm || !lw.k_norm) throw Error("CUDA backend: layer " + std::to_string(i) + " has no q_norm / k_norm");
+      const int D = static_cast<int>(b_.config_.head_dim);
+      const float eps = static_cast<float>(b_.config_.rms_norm_eps);
+      T* qkv = b_.work_.get();
+      head_rmsnorm<T>(qkv, p_.rows, static_cast<int>(shape_.heads), D, p_.qkv_width, lw.q_norm, eps, st_);
+      head_rmsnorm<T>(qkv + shape_.heads * D, p_.rows, static_cast<int>(shape_.kv_heads), D, p_.qkv_width, lw.k_norm, eps,
+                      st_);
+    }
+
+    void attention(int64_t window) override {
       T* qkv = b_.work_.get();
       const int64_t H = b_.shard_config_.num_heads, KV = b_.shard_config_.num_kv_heads, D = b_.config_.head_dim;
       aa_.q = qkv;
       aa_.k = qkv + H * D;
       aa_.v = qkv + (H + KV) * D;
       aa_.o = qkv + p_.attn_out_offset;
-      if (b_.use_cudnn_)
+      aa_.window = static_cast<int>(window);
+      if (window > 0 ? b_.use_cudnn_sliding_ : b_.use_cudnn_)
         b_.cudnn_->run(aa_, b_.cudnn_workspace_.get(), b_.cudnn_workspace_.bytes(), st_);
       else
-        flash_attention<T>(aa_, b_.attn_, st_);
+        flash_attention<T>(aa_, window > 0 ? AttnKernel::Simple : b_.attn_, st_);  // sliding: the simple kernel
     }
 
     void swiglu(RowRange r) override {
@@ -529,24 +542,32 @@ class CudaModelBackend final : public CudaBackend {
   // kernel (auto) or an error (RB_CUDA_ATTN=cudnn). Grows the cuDNN workspace (the stream is idle
   // between groups).
   void prepare_cudnn_attention(const ForwardPlan& p) {
-    use_cudnn_ = false;
-    if (!cudnn_) return;
-    const AttnArgs<T> a = attention_shape(p);
+    use_cudnn_ = prepare_cudnn_attention(p, 0);
+    use_cudnn_sliding_ = config_.sliding_window > 0 && prepare_cudnn_attention(p, config_.sliding_window);
+  }
+
+  // Whether cuDNN runs this shape with this window (0: full causal); grows the workspace for it.
+  bool prepare_cudnn_attention(const ForwardPlan& p, int64_t window) {
+    if (!cudnn_) return false;
+    AttnArgs<T> a = attention_shape(p);
+    a.window = static_cast<int>(window);
     if (const std::string why = cudnn_->prepare(a); !why.empty()) {
       const std::string what = "cuDNN attention does not support " + std::to_string(p.batch) + " window(s) of " +
-                               std::to_string(p.seq_len) + " tokens: " + why;
+                               std::to_string(p.seq_len) + " tokens" +
+                               (window > 0 ? " with a sliding window of " + std::to_string(window) : std::string()) +
+                               ": " + why;
       if (opts_.attention == AttnChoice::Cudnn) throw Error("RB_CUDA_ATTN=cudnn: " + what);
-      if (cudnn_unsupported_.insert({p.batch, p.seq_len}).second)
+      if (cudnn_unsupported_.insert({p.batch, p.seq_len, window}).second)
         std::cerr << "ropebatch: " << what << "; using the "
-                  << (attn_ == AttnKernel::TensorCore ? "tensor-core" : "simple") << " kernel for them\n";
-      return;
+                  << (attn_ == AttnKernel::TensorCore && window == 0 ? "tensor-core" : "simple") << " kernel for them\n";
+      return false;
     }
     const std::size_t need = cudnn_->workspace_bytes(a);
     if (cudnn_workspace_.bytes() < need) {
       CUDA_CHECK(cudaStreamSynchronize(stream_->s));
       cudnn_workspace_.reset(need);
     }
-    use_cudnn_ = true;
+    return true;
   }
 
   void choose_attention() {
@@ -622,9 +643,9 @@ class CudaModelBackend final : public CudaBackend {
   // cuDNN attention (last: released before the stream); use_cudnn_ is per forward shape.
   std::unique_ptr<CudnnAttention<T>> cudnn_;
   DeviceBuffer<uint8_t> cudnn_workspace_;
-  bool use_cudnn_ = false;
+  bool use_cudnn_ = false, use_cudnn_sliding_ = false;  // per forward shape: full causal / sliding layers
   std::string attn_note_;                                 // why cuDNN is not used (describe())
-  std::set<std::pair<int64_t, int64_t>> cudnn_unsupported_;  // (batch, seq_len) already warned about
+  std::set<std::tuple<int64_t, int64_t, int64_t>> cudnn_unsupported_;  // (batch, seq_len, window) already warned about
 };
 
 template <typename T>

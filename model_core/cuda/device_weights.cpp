@@ -18,7 +18,7 @@ namespace {
 
 enum class Kind { Matrix, Norm, Bias };
 // What a slot is in DeviceWeights / DeviceLayer.
-enum class Key { Embed, LmHead, FinalNorm, InputNorm, Qkv, QkvBias, O, OBias, PostNorm, GateUp, GateUpBias, Down, DownBias };
+enum class Key { Embed, LmHead, FinalNorm, InputNorm, Qkv, QkvBias, QNorm, KNorm, O, OBias, PostNorm, GateUp, GateUpBias, Down, DownBias };
 
 constexpr std::size_t align256(std::size_t bytes) { return (bytes + 255) / 256 * 256; }
 
@@ -135,6 +135,10 @@ Layout make_layout(const ModelConfig& c, const ModelDef* def, const RandomQuant*
           {{at(i, R::QBias), name(i, R::QBias), H * D},
            {at(i, R::KBias), name(i, R::KBias), KV * D},
            {at(i, R::VBias), name(i, R::VBias), KV * D}});
+    if (at(i, R::QNorm)) {  // Qwen3: [head_dim] each
+      add(Key::QNorm, i, name(i, R::QNorm), Kind::Norm, D, one(at(i, R::QNorm), name(i, R::QNorm), 1));
+      add(Key::KNorm, i, name(i, R::KNorm), Kind::Norm, D, one(at(i, R::KNorm), name(i, R::KNorm), 1));
+    }
     add(Key::O, i, p + "self_attn.o_proj.weight", Kind::Matrix, H * D, one(at(i, R::O), name(i, R::O), hid), true);
     if (at(i, R::OBias)) add(Key::OBias, i, name(i, R::OBias), Kind::Bias, 1, one(at(i, R::OBias), name(i, R::OBias), hid));
     add(Key::PostNorm, i, p + "post_attention_layernorm.weight", Kind::Norm, hid, one(at(i, R::MlpNorm), name(i, R::MlpNorm), 1));
@@ -209,6 +213,8 @@ DeviceWeights<T> bind(const ModelConfig& c, const Layout& L, DeviceBuffer<T> sto
       case Key::InputNorm: d->input_norm = at; break;
       case Key::Qkv: d->qkv = matrix(s, &dw.max_packed_elems); break;
       case Key::QkvBias: d->qkv_bias = at; break;
+      case Key::QNorm: d->q_norm = at; break;
+      case Key::KNorm: d->k_norm = at; break;
       case Key::O: d->o = matrix(s, &dw.max_packed_elems); break;
       case Key::OBias: d->o_bias = at; break;
       case Key::PostNorm: d->post_norm = at; break;

@@ -41,6 +41,8 @@ struct DeviceLayer {
   const T* input_norm = nullptr;  // [hidden]
   DeviceMatrix<T> qkv;            // [(heads + 2 kv_heads) * head_dim, hidden]
   const T* qkv_bias = nullptr;    // [(heads + 2 kv_heads) * head_dim] or nullptr
+  const T* q_norm = nullptr;      // [head_dim] or nullptr (Qwen3)
+  const T* k_norm = nullptr;      // [head_dim] or nullptr
   DeviceMatrix<T> o;              // [hidden, heads * head_dim]
   const T* o_bias = nullptr;      // [hidden] or nullptr
   const T* post_norm = nullptr;   // [hidden]

@@ -41,6 +41,11 @@ void embed_rows(const int32_t* tokens, int64_t rows, const T* table, int64_t hid
 template <typename T>
 void add_rmsnorm(float* residual, const T* delta, const T* weight, T* out, int64_t rows, int64_t hidden, float eps,
                  bool round_residual, cudaStream_t stream);
+// Per-head RMSNorm in place (Qwen3's q_norm / k_norm): rows of x with leading dimension ld hold
+// `heads` heads of head_dim values from column 0; each head as add_rmsnorm normalizes a row, with
+// the one [head_dim] weight.
+template <typename T>
+void head_rmsnorm(T* x, int64_t rows, int heads, int head_dim, int64_t ld, const T* weight, float eps, cudaStream_t stream);
 
 // ---- rope.cu ----
 // cos[t][i] = cos(inv_freq[i] * positions[t]) * attention_scaling (fp32 product), sin likewise.
@@ -82,6 +87,7 @@ struct AttnArgs {
   int64_t q_stride = 0, kv_stride = 0, o_stride = 0;
   int batch = 0, seq_len = 0, heads = 0, kv_heads = 0, head_dim = 0;
   float scale = 0.0f;       // softmax scale, head_dim^-0.5
+  int window = 0;           // > 0: sliding window, query t sees keys t - window < k <= t
 };
 // True when the tensor-core kernel handles this head_dim (64, 80, 96, 128).
 bool tensor_core_attention_supported(int head_dim);

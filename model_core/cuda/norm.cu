@@ -46,7 +46,37 @@ __global__ void add_rmsnorm_kernel(float* __restrict__ residual, const T* delta,
     y[i] = Elem<T>::from_float(Elem<T>::to_float(weight[i]) * round_to<T>(x[i] * inv));
 }
 
+// Qwen3RMSNorm per head, in place: one warp per (row, head) of x[rows, ld], head h at h * head_dim
+// (heads of the q or k part of the fused qkv rows). As transformers in T: the values in fp32,
+// normalized, rounded to T, times the weight in T.
+template <typename T>
+__global__ void head_rmsnorm_kernel(T* x, int64_t rows, int heads, int head_dim, int64_t ld, const T* __restrict__ weight,
+                                    float eps) {
+  const int64_t warp = (blockIdx.x * int64_t{blockDim.x} + threadIdx.x) / 32;
+  const int lane = threadIdx.x & 31;
+  if (warp >= rows * heads) return;
+  T* h = x + (warp / heads) * ld + (warp % heads) * int64_t{head_dim};
+  float ss = 0.0f;
+  for (int d = lane; d < head_dim; d += 32) {
+    const float v = Elem<T>::to_float(h[d]);
+    ss += v * v;
+  }
+  for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(0xffffffffu, ss, o);
+  const float inv = rsqrtf(ss / static_cast<float>(head_dim) + eps);
+  for (int d = lane; d < head_dim; d += 32)
+    h[d] = Elem<T>::from_float(Elem<T>::to_float(weight[d]) * round_to<T>(Elem<T>::to_float(h[d]) * inv));
+}
+
 }  // namespace
+
+template <typename T>
+void head_rmsnorm(T* x, int64_t rows, int heads, int head_dim, int64_t ld, const T* weight, float eps, cudaStream_t stream) {
+  if (rows <= 0 || heads <= 0) return;
+  const int64_t threads = rows * heads * 32;
+  head_rmsnorm_kernel<T><<<static_cast<unsigned>((threads + 255) / 256), 256, 0, stream>>>(x, rows, heads, head_dim, ld,
+                                                                                          weight, eps);
+  CUDA_CHECK_LAUNCH();
+}
 
 template <typename T>
 void embed_rows(const int32_t* tokens, int64_t rows, const T* table, int64_t hidden, int64_t vocab, float* residual,
@@ -68,7 +98,8 @@ void add_rmsnorm(float* residual, const T* delta, const T* weight, T* out, int64
 
 #define RB_INST(T)                                                                                           \
   template void embed_rows<T>(const int32_t*, int64_t, const T*, int64_t, int64_t, float*, cudaStream_t);   \
-  template void add_rmsnorm<T>(float*, const T*, const T*, T*, int64_t, int64_t, float, bool, cudaStream_t);
+  template void add_rmsnorm<T>(float*, const T*, const T*, T*, int64_t, int64_t, float, bool, cudaStream_t); \
+  template void head_rmsnorm<T>(T*, int64_t, int, int, int64_t, const T*, float, cudaStream_t);
 RB_INSTANTIATE_BOTH(RB_INST)
 #undef RB_INST
 

@@ -1,5 +1,6 @@
 // The one layer loop (transformers' LlamaDecoderLayer.forward, modeling_llama.py):
 //   h = x + o_proj(attention(rope(q_proj(n1), k_proj(n1)), v_proj(n1))),  n1 = input_layernorm(x)
+//   (Qwen3: rope(q_norm(q_proj(n1)), k_norm(k_proj(n1))); a sliding layer's attention is banded)
 //   x = h + down_proj(silu(gate_proj(n2)) * up_proj(n2)),                  n2 = post_attention_layernorm(h)
 // then norm and lm_head. The MLP runs over chunks of rows so its scratch stays bounded; the
 // residual add of each block is fused with the next norm (the same arithmetic, one pass).
@@ -38,8 +39,9 @@ void run_decoder(const ModelConfig& config, const ShardSpec& shard, DecoderOps& 
   for (int64_t i = 0; i < layers; ++i) {
     // Attention block.
     ops.linear(i, Proj::QKV, all);
+    if (config.qk_norm) ops.qk_norm(i);
     ops.rope();
-    ops.attention();
+    ops.attention(config.window_of(i));
     ops.linear(i, Proj::O, all);
     reduce_from_tensor_parallel_region(shard, ops, Act::Normed, all);
     ops.add_bias(i, TensorRole::OBias, Act::Normed, all);

@@ -58,11 +58,16 @@ class DecoderOps {
   // out[rows] += bias `role` of `layer` (row-parallel biases: o_proj, down_proj); a no-op when the
   // model has no such tensor.
   virtual void add_bias(int64_t layer, TensorRole role, Act out, RowRange rows) = 0;
+  // Q and K in place: each head RMSNormed over head_dim with the layer's QNorm / KNorm weight
+  // (Qwen3RMSNorm, before RoPE). Called only for models with q/k norms.
+  virtual void qk_norm(int64_t layer) = 0;
   // apply_rotary_pos_emb on Q and K in place with the window's RoPE schedule, then its query
   // scale and band scales.
   virtual void rope() = 0;
-  // Attn = causal softmax(Q K^T * head_dim^-0.5) V per window and head, KV heads grouped (GQA).
-  virtual void attention() = 0;
+  // Attn = causal softmax(Q K^T * head_dim^-0.5) V per window and head, KV heads grouped (GQA);
+  // window > 0: a sliding window, the query at q sees keys q - window < k <= q (transformers'
+  // sliding_window_overlay), at O(L * window) cost.
+  virtual void attention(int64_t window) = 0;
   // MlpAct = silu(Gate) * Up for a chunk of `rows` (LlamaMLP, hidden_act "silu").
   virtual void swiglu(RowRange rows) = 0;
   // Megatron's reduce_from_tensor_model_parallel_region: the sum over the tensor-parallel group of

@@ -26,6 +26,7 @@ struct GgufArch {
 constexpr GgufArch kArchs[] = {
     {"llama", "LlamaForCausalLM", "llama", true, false},
     {"qwen2", "Qwen2ForCausalLM", "qwen2", false, true},
+    {"qwen3", "Qwen3ForCausalLM", "qwen3", false, false},  // q_norm / k_norm: attn_q_norm, attn_k_norm
 };
 
 const GgufArch& find_arch(const GgufFile& f) {
@@ -33,7 +34,7 @@ const GgufArch& find_arch(const GgufFile& f) {
   for (const GgufArch& a : kArchs)
     if (arch == a.gguf_name) return a;
   throw InputError(f.path().string(), "general.architecture",
-                   "unsupported architecture '" + arch + "'; supported: llama, qwen2");
+                   "unsupported architecture '" + arch + "'; supported: llama, qwen2, qwen3");
 }
 
 std::optional<int64_t> optional_int(const GgufFile& f, const std::string& key) {
@@ -78,7 +79,8 @@ std::string hf_name(const std::string& name) {
       {"attn_k", "self_attn.k_proj"},            {"attn_v", "self_attn.v_proj"},
       {"attn_output", "self_attn.o_proj"},       {"ffn_norm", "post_attention_layernorm"},
       {"ffn_gate", "mlp.gate_proj"},             {"ffn_up", "mlp.up_proj"},
-      {"ffn_down", "mlp.down_proj"},
+      {"ffn_down", "mlp.down_proj"},           {"attn_q_norm", "self_attn.q_norm"},
+      {"attn_k_norm", "self_attn.k_norm"},
   };
   for (const auto& [gguf_part, hf_part] : parts)
     if (m[2] == gguf_part) return "model.layers." + m[1].str() + "." + hf_part + "." + m[3].str();
@@ -181,6 +183,7 @@ ModelConfig gguf_model_config(const GgufFile& f) {
   c.eos_token_id = optional_int(f, "tokenizer.ggml.eos_token_id");
   c.tie_word_embeddings = f.find_tensor("output.weight") == nullptr;
   c.attention_bias = arch.attention_bias || f.find_tensor("blk.0.attn_q.bias") != nullptr;
+  c.qk_norm = c.model_type == "qwen3";
   c.rope_scaling = rope_scaling(f, a, c.max_position_embeddings);
   validate_config(c);
   return c;

@@ -1,6 +1,6 @@
 // The tensor tables of the supported families, as transformers' modeling files create the
 // parameters: LlamaModel/MistralModel (modeling_llama.py, modeling_mistral.py) and Qwen2Model
-// (modeling_qwen2.py). A Linear weight is [out_features, in_features].
+// (modeling_qwen2.py), Qwen3Model (modeling_qwen3.py). A Linear weight is [out_features, in_features].
 #include "model_core/model_def/tensor_table.hpp"
 
 #include "common/error.hpp"
@@ -24,6 +24,7 @@ Shape kv_bias(const ModelConfig& c) { return {kv_width(c)}; }
 Shape ff_weight(const ModelConfig& c) { return {c.intermediate_size, c.hidden_size}; }
 Shape down_weight(const ModelConfig& c) { return {c.hidden_size, c.intermediate_size}; }
 Shape ff_bias(const ModelConfig& c) { return {c.intermediate_size}; }
+Shape head(const ModelConfig& c) { return {c.head_dim}; }
 
 Presence required(const ModelConfig&) { return Presence::Required; }
 Presence absent(const ModelConfig&) { return Presence::Absent; }
@@ -36,6 +37,7 @@ Presence o_bias_with_attention_bias(const ModelConfig& c) {
   return c.attention_bias ? Presence::Optional : Presence::Absent;
 }
 Presence with_mlp_bias(const ModelConfig& c) { return c.mlp_bias ? Presence::Required : Presence::Absent; }
+Presence with_qk_norm(const ModelConfig& c) { return c.qk_norm ? Presence::Required : Presence::Absent; }
 
 // The decoder every family shares; a family changes presence rules (and, later, adds roles).
 std::vector<TensorSpec> decoder_tensors(Presence (*qkv_bias)(const ModelConfig&), Presence (*o_bias)(const ModelConfig&),
@@ -63,6 +65,9 @@ std::vector<TensorSpec> decoder_tensors(Presence (*qkv_bias)(const ModelConfig&)
       {R::GateBias, "model.layers.{L}.mlp.gate_proj.bias", ff_bias, mlp_bias, col, feat, false, "mlp_bias"},
       {R::UpBias, "model.layers.{L}.mlp.up_proj.bias", ff_bias, mlp_bias, col, feat, false, "mlp_bias"},
       {R::DownBias, "model.layers.{L}.mlp.down_proj.bias", hidden, mlp_bias, rep, feat, false, "mlp_bias"},
+      // Qwen3's q_norm / k_norm: one [head_dim] weight shared by every head, replicated.
+      {R::QNorm, "model.layers.{L}.self_attn.q_norm.weight", head, with_qk_norm, rep},
+      {R::KNorm, "model.layers.{L}.self_attn.k_norm.weight", head, with_qk_norm, rep},
   };
 }
 
@@ -77,6 +82,8 @@ std::vector<FamilyDef> make_families() {
        kIgnorable},
       // Qwen2Attention: q/k/v always biased, o_proj never; the MLP never.
       {"qwen2", {"qwen2"}, decoder_tensors(required, absent, absent), kIgnorable},
+      // Qwen3Attention: q/k/v/o biased with attention_bias; q_norm and k_norm (with_qk_norm).
+      {"qwen3", {"qwen3"}, decoder_tensors(with_attention_bias, with_attention_bias, absent), kIgnorable},
   };
 }
 
@@ -113,7 +120,7 @@ std::string tensor_name(const TensorSpec& s, int64_t layer) {
 const char* role_name(TensorRole r) {
   static constexpr std::array<const char*, kTensorRoles> names = {
       "token_embedding", "final_norm", "lm_head", "attn_norm", "q", "k", "v", "o", "q_bias", "k_bias",
-      "v_bias", "o_bias", "mlp_norm", "gate", "up", "down", "gate_bias", "up_bias", "down_bias"};
+      "v_bias", "o_bias", "mlp_norm", "gate", "up", "down", "gate_bias", "up_bias", "down_bias", "q_norm", "k_norm"};
   const int i = static_cast<int>(r);
   return i >= 0 && i < kTensorRoles ? names[static_cast<size_t>(i)] : "?";
 }

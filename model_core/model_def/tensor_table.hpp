@@ -22,6 +22,7 @@ enum class TensorRole : int {
   TokenEmbedding, FinalNorm, LmHead,                 // global
   AttnNorm, Q, K, V, O, QBias, KBias, VBias, OBias,  // per layer: attention block
   MlpNorm, Gate, Up, Down, GateBias, UpBias, DownBias,  // per layer: MLP block
+  QNorm, KNorm,                                         // per layer: per-head q/k RMSNorm (Qwen3)
   Count
 };
 inline constexpr int kTensorRoles = static_cast<int>(TensorRole::Count);

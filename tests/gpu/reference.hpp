@@ -81,18 +81,21 @@ inline void swiglu_ref(const std::vector<float>& gate_up, std::vector<float>& ou
 struct AttnRefShape {
   int64_t batch, seq_len, heads, kv_heads, head_dim;
   int64_t q_stride, kv_stride;  // elements between rows
+  int64_t window = 0;           // > 0: keys t - window < j <= t only (a sliding window)
 };
 
-// Causal attention of one output row (window b, position t, head h) in double.
+// Causal attention of one output row (window b, position t, head h) in double, the mask as a
+// plain loop bound.
 inline std::vector<double> attention_row_ref(const std::vector<float>& q, const std::vector<float>& k,
                                              const std::vector<float>& v, const AttnRefShape& s, int64_t b, int64_t t,
                                              int64_t h) {
   const int64_t D = s.head_dim, g = h / (s.heads / s.kv_heads);
   const double scale = 1.0 / std::sqrt(static_cast<double>(D));
   const float* qr = q.data() + (b * s.seq_len + t) * s.q_stride + h * D;
-  std::vector<double> logits(t + 1);
+  const int64_t lo = s.window > 0 ? std::max<int64_t>(0, t - s.window + 1) : 0;
+  std::vector<double> logits(t + 1, -std::numeric_limits<double>::infinity());
   double mx = -std::numeric_limits<double>::infinity();
-  for (int64_t j = 0; j <= t; ++j) {
+  for (int64_t j = lo; j <= t; ++j) {
     const float* kr = k.data() + (b * s.seq_len + j) * s.kv_stride + g * D;
     double acc = 0.0;
     for (int64_t d = 0; d < D; ++d) acc += static_cast<double>(qr[d]) * kr[d];
@@ -100,9 +103,9 @@ inline std::vector<double> attention_row_ref(const std::vector<float>& q, const 
     mx = std::max(mx, logits[j]);
   }
   double sum = 0.0;
-  for (double& x : logits) sum += (x = std::exp(x - mx));
+  for (double& x : logits) sum += (x = std::exp(x - mx));  // exp(-inf) = 0 off the window
   std::vector<double> out(D, 0.0);
-  for (int64_t j = 0; j <= t; ++j) {
+  for (int64_t j = lo; j <= t; ++j) {
     const float* vr = v.data() + (b * s.seq_len + j) * s.kv_stride + g * D;
     for (int64_t d = 0; d < D; ++d) out[d] += logits[j] / sum * vr[d];
   }

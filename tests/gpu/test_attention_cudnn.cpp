@@ -76,6 +76,7 @@ void check_close(const std::vector<A>& got, const std::vector<B>& ref, double ab
 template <typename T>
 struct Problem {
   int64_t batch, L, H, KV, D, width;
+  int64_t window = 0;      // > 0: a sliding window (keys t - window < j <= t)
   std::vector<float> qkv;  // host copy, values exactly representable in T
   DeviceBuffer<T> d_qkv, d_out;
 
@@ -103,13 +104,14 @@ struct Problem {
     a.kv_heads = static_cast<int>(KV);
     a.head_dim = static_cast<int>(D);
     a.scale = 1.0f / std::sqrt(static_cast<float>(D));
+    a.window = static_cast<int>(window);
     return a;
   }
 
   std::string tag() const {
     std::ostringstream s;
     s << (std::is_same_v<T, bf16> ? "bf16" : "fp16") << " B=" << batch << " L=" << L << " H=" << H << " KV=" << KV
-      << " D=" << D;
+      << " D=" << D << (window > 0 ? " window=" + std::to_string(window) : std::string());
     return s.str();
   }
 
@@ -121,7 +123,7 @@ struct Problem {
     std::vector<float> kview(qkv.begin() + H * D, qkv.end()), vview(qkv.begin() + (H + KV) * D, qkv.end());
     kview.resize(qkv.size(), 0.0f);
     vview.resize(qkv.size(), 0.0f);
-    const AttnRefShape s{batch, L, H, KV, D, width, width};
+    const AttnRefShape s{batch, L, H, KV, D, width, width, window};
     std::vector<float> g;
     std::vector<double> r;
     for (int64_t b = 0; b < batch; ++b)
@@ -160,8 +162,9 @@ std::vector<float> run_own(rb::cuda::AttnKernel which, Problem<T>& p) {
 // on every output.
 template <typename T>
 void cudnn_case(CudnnAttention<T>& attn, int64_t batch, int64_t L, int64_t H, int64_t KV, int64_t D,
-                std::mt19937& rng) {
+                std::mt19937& rng, int64_t window = 0) {
   Problem<T> p(batch, L, H, KV, D, rng);
+  p.window = window;
   const std::vector<float> got = run_cudnn(attn, p);
   BOOST_CHECK_MESSAGE(std::all_of(got.begin(), got.end(), [](float x) { return std::isfinite(x); }),
                       "cudnn " << p.tag() << ": non-finite output");
@@ -191,6 +194,17 @@ class ScopedEnv {
 }  // namespace
 
 BOOST_GLOBAL_FIXTURE(RequireDevice);
+
+// cuDNN's diagonal band (set_diagonal_band_left_bound) as transformers' sliding window: against the
+// banded reference and the simple kernel with the same window, across a tile edge and beyond it.
+BOOST_AUTO_TEST_CASE(sliding_window_as_transformers, *boost::unit_test::precondition(cudnn_built)) {
+  std::mt19937 rng(41);
+  CudnnAttention<bf16> attn;
+  cudnn_case(attn, 1, 300, 4, 2, 64, rng, 16);
+  cudnn_case(attn, 2, 1000, 8, 2, 128, rng, 100);
+  cudnn_case(attn, 1, 4100, 4, 1, 128, rng, 4096);
+  cudnn_case(attn, 1, 5000, 4, 2, 128, rng, 1);
+}
 
 BOOST_AUTO_TEST_CASE(awkward_shapes_bf16, *boost::unit_test::precondition(cudnn_built)) {
   BOOST_TEST_MESSAGE(rb::cuda::cudnn_attention_version());

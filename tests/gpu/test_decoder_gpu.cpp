@@ -121,3 +121,30 @@ BOOST_AUTO_TEST_CASE(biases_run_on_the_gpu_as_on_the_cpu) {
     BOOST_TEST(d.argmax_agreement >= 0.9);
   }
 }
+
+// The families beyond Llama on the GPU (tests/fixtures/cpu/qwen3, mistral_sw, qwen2_sw from
+// transformers): q/k norms and sliding windows, the CUDA backend within the bf16 budget of the
+// CPU reference (which matches transformers within 1e-4, test_cpu_torch), while full attention
+// everywhere (the window ignored) moves the CPU scores far more.
+BOOST_AUTO_TEST_CASE(qk_norm_and_sliding_windows_run_on_the_gpu_as_on_the_cpu) {
+  for (const char* name : {"qwen3", "mistral_sw", "qwen2_sw"}) {
+    const std::string dir = std::string(RB_FIXTURES) + "/cpu/" + name;
+    const rb::Model m = rb::load_model(dir, rb::LoadOptions{.load_tokenizer = false});
+    rb::Model full = rb::load_model(dir, rb::LoadOptions{.load_tokenizer = false});
+    full.config.sliding_window = 0;
+    BOOST_REQUIRE(m.config.sliding_window > 0);
+    auto gpu = rb::make_cuda_backend(m, rb::BackendOptions{"cuda", 0, -1});
+    auto cpu = rb::make_cpu_backend(m, rb::BackendOptions{"cpu", 0, -1});
+    auto cpu_full = rb::make_cpu_backend(full, rb::BackendOptions{"cpu", 0, -1});
+    for (int64_t L : {48, 200}) {
+      const auto ref = score(*cpu, m, L, 7);
+      const ScoreDiff d = compare_scores(score(*gpu, m, L, 7), ref);
+      const ScoreDiff effect = compare_scores(score(*cpu_full, full, L, 7), ref);
+      BOOST_TEST_MESSAGE(name << " L=" << L << ": mean |gpu - cpu| " << d.mean_abs << ", effect of the window "
+                              << effect.mean_abs);
+      BOOST_TEST(d.finite);
+      BOOST_TEST(d.mean_abs <= 0.1 * effect.mean_abs);
+      BOOST_TEST(d.argmax_agreement >= 0.9);
+    }
+  }
+}

@@ -197,7 +197,7 @@ namespace {
 // error expected and far below a real bug (wrong mask/scale/GQA head: errors ~0.1-1).
 template <typename T>
 void attention_case(int64_t batch, int64_t L, int64_t H, int64_t KV, int64_t D, rb::cuda::AttnKernel which,
-                    std::mt19937& rng, const std::vector<int64_t>& only_rows = {}) {
+                    std::mt19937& rng, const std::vector<int64_t>& only_rows = {}, int64_t window = 0) {
   const int64_t width = (H + 2 * KV) * D, rows = batch * L;
   // Queries scaled up so the softmax is peaked (exercises the running max).
   std::vector<float> qkv = random_t<T>(rows * width, rng);
@@ -218,6 +218,7 @@ void attention_case(int64_t batch, int64_t L, int64_t H, int64_t KV, int64_t D, 
   a.kv_heads = static_cast<int>(KV);
   a.head_dim = static_cast<int>(D);
   a.scale = 1.0f / std::sqrt(static_cast<float>(D));
+  a.window = static_cast<int>(window);
   rb::cuda::flash_attention<T>(a, which, nullptr);
   const std::vector<float> got = download_t<T>(d_o.get(), rows * H * D);
 
@@ -225,7 +226,7 @@ void attention_case(int64_t batch, int64_t L, int64_t H, int64_t KV, int64_t D, 
   std::vector<float> kview(qkv.begin() + H * D, qkv.end()), vview(qkv.begin() + (H + KV) * D, qkv.end());
   kview.resize(rows * width, 0.0f);
   vview.resize(rows * width, 0.0f);
-  const AttnRefShape s{batch, L, H, KV, D, width, width};
+  const AttnRefShape s{batch, L, H, KV, D, width, width, window};
   std::vector<float> g;
   std::vector<double> r;
   for (int64_t b = 0; b < batch; ++b)
@@ -242,7 +243,7 @@ void attention_case(int64_t batch, int64_t L, int64_t H, int64_t KV, int64_t D, 
   const char* kname = which == rb::cuda::AttnKernel::TensorCore ? "tc" : "simple";
   check_close(g, r, 1e-2, 1e-2,
               std::string("attention ") + kname + (sizeof(T) == 2 && std::is_same_v<T, __half> ? " fp16 " : " bf16 ") +
-                  tag({{"B", batch}, {"L", L}, {"H", H}, {"KV", KV}, {"D", D}}));
+                  tag({{"B", batch}, {"L", L}, {"H", H}, {"KV", KV}, {"D", D}, {"window", window}}));
   // Every output (also rows not compared) must be finite.
   BOOST_CHECK_MESSAGE(std::all_of(got.begin(), got.end(), [](float x) { return std::isfinite(x); }),
                       "attention " << kname << ": non-finite output");
@@ -260,6 +261,19 @@ BOOST_AUTO_TEST_CASE(attention_simple_kernel_awkward_shapes) {
   attention_case<bf16>(1, 1000, 4, 2, 64, K::Simple, rng);
   attention_case<bf16>(1, 100, 2, 1, 256, K::Simple, rng);
   attention_case<__half>(1, 129, 4, 2, 64, K::Simple, rng);
+}
+
+// Sliding windows (Mistral, Qwen2/3 sliding layers): keys t - W < j <= t, against the banded
+// reference; W = 1 (each token sees itself), W not a tile multiple, W longer than the window.
+BOOST_AUTO_TEST_CASE(attention_simple_kernel_sliding_window) {
+  std::mt19937 rng(16);
+  using K = rb::cuda::AttnKernel;
+  attention_case<bf16>(1, 129, 4, 2, 64, K::Simple, rng, {}, 16);
+  attention_case<bf16>(2, 300, 4, 1, 128, K::Simple, rng, {}, 100);
+  attention_case<bf16>(1, 1000, 4, 2, 64, K::Simple, rng, {}, 37);
+  attention_case<bf16>(1, 70, 2, 2, 16, K::Simple, rng, {}, 1);
+  attention_case<bf16>(1, 50, 2, 1, 24, K::Simple, rng, {}, 4096);
+  attention_case<__half>(1, 129, 4, 2, 64, K::Auto, rng, {}, 33);  // auto: the simple kernel for a window
 }
 
 BOOST_AUTO_TEST_CASE(attention_tensor_core_kernel_awkward_shapes) {

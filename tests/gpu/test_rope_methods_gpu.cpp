@@ -1,6 +1,7 @@
 // Every RoPE method runs on the CUDA backend and gives the CPU backend's perplexity on real
-// checkpoint files (the llama_gqa and qwen2_bias fixtures, 512 tokens of Genesis) at a length
-// below, at and beyond the trained context (128, 256, 512). Tolerance: 0.5% relative, the bf16
+// checkpoint files (the llama_gqa, qwen2_bias, qwen3_sw and mistral_sw fixtures, 512 tokens of
+// Genesis) at lengths at the sliding window (64) and below, at and beyond the trained context
+// (128, 256, 512). Tolerance: 0.5% relative, the bf16
 // budget of the issue; measured bf16-vs-fp32 differences of the default method are 0.01-0.3%
 // (docs/PERFORMANCE.md).
 #define BOOST_TEST_MODULE rope_methods_gpu
@@ -54,7 +55,8 @@ BOOST_AUTO_TEST_CASE(every_method_matches_the_cpu_backend) {
   std::ifstream in(std::string(RB_FIXTURES) + "/text/genesis.txt");
   std::stringstream text;
   text << in.rdbuf();
-  for (const std::string name : {"llama_gqa", "qwen2_bias"}) {
+  // qwen3_sw and mistral_sw: q/k norms and sliding windows of 64 (make_family_fixtures.py).
+  for (const std::string name : {"llama_gqa", "qwen2_bias", "qwen3_sw", "mistral_sw"}) {
     const rb::Model model = rb::load_model(std::string(RB_FIXTURES) + "/models/" + name);
     std::vector<int32_t> ids = model.tokenizer->encode(text.str(), true);
     ids.resize(512);
@@ -64,7 +66,7 @@ BOOST_AUTO_TEST_CASE(every_method_matches_the_cpu_backend) {
                                        model.config.rope_theta, model.config.max_position_embeddings};
     for (const auto& m : methods) {
       const auto rope = rb::rope::make_rope_method(nlohmann::json::parse(m), info);
-      for (int64_t L : {128, 256, 512}) {
+      for (int64_t L : {64, 128, 256, 512}) {
         const double a = perplexity(*cpu, *rope, ids, L), b = perplexity(*gpu, *rope, ids, L);
         const double rel = std::abs(b / a - 1.0);
         BOOST_TEST_MESSAGE(name << " " << m << " L=" << L << ": cpu " << a << " cuda " << b << " rel " << rel);

@@ -266,12 +266,10 @@ BOOST_AUTO_TEST_CASE(unsupported_architectures_and_features) {
   BOOST_TEST(rb::parse_hf_config(j, kSource).mlp_bias);
   j = tiny_llama();
   j["architectures"] = {"MistralForCausalLM"};
-  j["sliding_window"] = 4096;
-  expect_error(j, "sliding_window");
   j["sliding_window"] = nullptr;
   BOOST_TEST(rb::parse_hf_config(j, kSource).model_type == "mistral");
   j["layer_types"] = {"full_attention", "sliding_attention"};
-  expect_error(j, "layer_types[1]");
+  expect_error(j, "layer_types[1]", "needs a window");
   j = tiny_llama();
   j["partial_rotary_factor"] = 1.5;
   expect_error(j, "partial_rotary_factor");
@@ -304,4 +302,66 @@ BOOST_AUTO_TEST_CASE(file_errors_name_the_file) {
   BOOST_CHECK_THROW(rb::load_hf_config(not_object), rb::InputError);
   BOOST_CHECK_THROW(rb::load_hf_config(good.parent_path()), rb::InputError);
   fs::remove_all(good.parent_path());
+}
+
+// Which layers slide, as transformers 5.17 decides (MistralModel, Qwen2Config/Qwen3Config
+// __post_init__); the fixtures of tests/fixtures/cpu/{qwen3,mistral_sw,qwen2_sw} check the numbers.
+BOOST_AUTO_TEST_CASE(sliding_windows_per_family) {
+  json j = tiny_llama();
+  j["architectures"] = {"MistralForCausalLM"};
+  BOOST_TEST(rb::parse_hf_config(j, kSource).window_of(1) == 4096);  // MistralConfig's default
+  j["sliding_window"] = 8;
+  rb::ModelConfig c = rb::parse_hf_config(j, kSource);
+  BOOST_TEST(c.window_of(0) == 8);
+  BOOST_TEST(c.window_of(1) == 8);
+  j["layer_types"] = {"full_attention", "sliding_attention"};  // MistralModel ignores them
+  BOOST_TEST(rb::parse_hf_config(j, kSource).window_of(0) == 8);
+  j["sliding_window"] = 0;
+  expect_error(j, "sliding_window", "must be a positive number of tokens");
+  j["sliding_window"] = -3;
+  expect_error(j, "sliding_window", "must be a positive number of tokens");
+
+  j = tiny_llama();
+  j["architectures"] = {"Qwen2ForCausalLM"};
+  j["num_hidden_layers"] = 4;
+  j["sliding_window"] = 16;
+  BOOST_TEST(rb::parse_hf_config(j, kSource).window_of(3) == 0);  // use_sliding_window false: no window
+  j["use_sliding_window"] = true;
+  j["max_window_layers"] = 2;  // layers >= 2 slide
+  c = rb::parse_hf_config(j, kSource);
+  BOOST_TEST(c.window_of(0) == 0);
+  BOOST_TEST(c.window_of(1) == 0);
+  BOOST_TEST(c.window_of(2) == 16);
+  BOOST_TEST(c.window_of(3) == 16);
+  j["layer_types"] = {"sliding_attention", "full_attention", "full_attention", "sliding_attention"};  // win over max_window_layers
+  c = rb::parse_hf_config(j, kSource);
+  BOOST_TEST(c.window_of(0) == 16);
+  BOOST_TEST(c.window_of(2) == 0);
+  BOOST_TEST(c.window_of(3) == 16);
+  j["layer_types"] = {"sliding_attention", "full_attention"};
+  expect_error(j, "layer_types", "has 2 entries for num_hidden_layers 4");
+  j["layer_types"] = {"full_attention", "full_attention", "chunked_attention", "full_attention"};
+  expect_error(j, "layer_types[2]", "is not a layer type");
+  j["layer_types"] = {"full_attention", "full_attention", "full_attention", "sliding_attention"};
+  j["use_sliding_window"] = false;
+  expect_error(j, "layer_types[3]", "use_sliding_window is false");
+
+  j = tiny_llama();
+  j["layer_types"] = {"full_attention", "sliding_attention"};
+  expect_error(j, "layer_types[1]", "LlamaForCausalLM has no sliding-window attention");
+}
+
+BOOST_AUTO_TEST_CASE(qwen3_has_qk_norm_and_its_own_head_dim_default) {
+  json j = tiny_llama();
+  j["architectures"] = {"Qwen3ForCausalLM"};
+  j["model_type"] = "qwen3";
+  rb::ModelConfig c = rb::parse_hf_config(j, kSource);
+  BOOST_TEST(c.qk_norm);
+  BOOST_TEST(c.head_dim == 128);  // Qwen3Config's default, not hidden_size / heads
+  BOOST_TEST(!c.attention_bias);
+  j["head_dim"] = 16;
+  j["attention_bias"] = true;
+  c = rb::parse_hf_config(j, kSource);
+  BOOST_TEST(c.head_dim == 16);
+  BOOST_TEST(c.attention_bias);
 }

@@ -119,6 +119,34 @@ BOOST_AUTO_TEST_CASE(qwen2_style_and_mha) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(qk_norm_and_sliding_windows) {
+  // Qwen3's per-head q/k norms; sliding windows on the second layer, shorter than, equal to and
+  // longer than the window, across the fast backend's 64-row attention blocks.
+  for (int64_t window : {1, 5, 64, 70, 1000}) {
+    TinySpec spec;
+    spec.model_type = "qwen3";
+    spec.sliding_window = window;
+    spec.sliding_from_layer = 1;
+    const Model m = test::make_tiny_model(spec, static_cast<uint32_t>(20 + window));
+    for (int64_t L : {3, 70, 200}) {
+      const auto tokens = test::random_tokens(L, spec.vocab, static_cast<uint32_t>(L));
+      compare(m, tokens, test::exotic_schedule(m.config, L), "window=" + std::to_string(window) + " L=" + std::to_string(L));
+    }
+  }
+  // The window changes the scores once the text is longer than it (the mask is not a no-op).
+  TinySpec full, sliding;
+  full.model_type = sliding.model_type = "qwen3";
+  sliding.sliding_window = 8;
+  const Model mf = test::make_tiny_model(full, 31), ms = test::make_tiny_model(sliding, 31);
+  const auto tokens = test::random_tokens(40, full.vocab, 5);
+  const auto s = test::plain_schedule(mf.config, 40);
+  const WindowScores a = fast_scores(mf, tokens, s), b = fast_scores(ms, tokens, s);
+  for (int t = 0; t < 8; ++t) BOOST_TEST(a.logprob[t] == b.logprob[t]);  // inside the window: the same
+  double moved = 0.0;
+  for (size_t t = 8; t < a.logprob.size(); ++t) moved = std::max(moved, std::abs(double(a.logprob[t]) - b.logprob[t]));
+  BOOST_TEST(moved > 1e-2);
+}
+
 BOOST_AUTO_TEST_CASE(chunk_boundaries) {
   // Longer than one attention block (64), one LM-head chunk (256) and one MLP chunk (512).
   TinySpec spec;

@@ -19,7 +19,9 @@ struct TinySpec {
   bool o_bias = false;          // Llama with attention_bias also has an o_proj bias
   bool mlp_bias = false;
   bool tied = false;
-  std::string model_type = "llama";
+  std::string model_type = "llama";  // "qwen3": q_norm / k_norm weights too
+  int64_t sliding_window = 0;         // > 0: layers >= sliding_from_layer attend through it
+  int64_t sliding_from_layer = 0;
 };
 
 inline HostTensor random_tensor(std::vector<int64_t> shape, std::mt19937& rng, float mean, float stddev) {
@@ -37,7 +39,10 @@ inline HostTensor random_tensor(std::vector<int64_t> shape, std::mt19937& rng, f
 inline Model make_tiny_model(const TinySpec& s, uint32_t seed) {
   Model m;
   ModelConfig& c = m.config;
-  c.architecture = s.model_type == "qwen2" ? "Qwen2ForCausalLM" : "LlamaForCausalLM";
+  c.architecture = s.model_type == "qwen2" ? "Qwen2ForCausalLM" : s.model_type == "qwen3" ? "Qwen3ForCausalLM" : "LlamaForCausalLM";
+  c.qk_norm = s.model_type == "qwen3";
+  c.sliding_window = s.sliding_window;
+  c.sliding_from_layer = s.sliding_from_layer;
   c.model_type = s.model_type;
   c.vocab_size = s.vocab;
   c.hidden_size = s.hidden;
@@ -78,6 +83,10 @@ inline Model make_tiny_model(const TinySpec& s, uint32_t seed) {
       w[p + "self_attn.k_proj.bias"] = weight({KV});
       w[p + "self_attn.v_proj.bias"] = weight({KV});
       if (s.o_bias) w[p + "self_attn.o_proj.bias"] = weight({H});
+    }
+    if (s.model_type == "qwen3") {
+      w[p + "self_attn.q_norm.weight"] = random_tensor({s.head_dim}, rng, 1.0f, 0.1f);
+      w[p + "self_attn.k_norm.weight"] = random_tensor({s.head_dim}, rng, 1.0f, 0.1f);
     }
     if (s.mlp_bias) {
       w[p + "mlp.gate_proj.bias"] = weight({I});

@@ -102,3 +102,31 @@ BOOST_AUTO_TEST_CASE(llama_mlp_and_attention_biases) {
     BOOST_TEST(f.model.weights.find(std::string("model.layers.1.") + bias) != nullptr);
   check_against_torch("llama_mlp_bias");
 }
+
+// Qwen3: q_norm / k_norm before RoPE, and a sliding window (12) on layers 1-2 of 3 from
+// use_sliding_window + max_window_layers, which config.json carries as transformers 5's layer_types.
+BOOST_AUTO_TEST_CASE(qwen3_qk_norm_and_sliding_layers) {
+  const Fixture f = load_fixture("qwen3");
+  BOOST_TEST(f.model.config.qk_norm);
+  BOOST_TEST(f.model.config.window_of(0) == 0);
+  BOOST_TEST(f.model.config.window_of(1) == 12);
+  BOOST_TEST(f.model.config.window_of(2) == 12);
+  BOOST_TEST(f.model.weights.find("model.layers.2.self_attn.q_norm.weight") != nullptr);
+  check_against_torch("qwen3");
+}
+
+// Mistral: a window of 10 on every layer of a 48-token window, linear RoPE.
+BOOST_AUTO_TEST_CASE(mistral_sliding_window_every_layer) {
+  const Fixture f = load_fixture("mistral_sw");
+  BOOST_TEST(f.model.config.window_of(0) == 10);
+  BOOST_TEST(f.model.config.window_of(1) == 10);
+  check_against_torch("mistral_sw");
+}
+
+// Qwen2 with explicit layer_types [sliding, full] (window 16), YaRN, tied embeddings.
+BOOST_AUTO_TEST_CASE(qwen2_layer_types_sliding_then_full) {
+  const Fixture f = load_fixture("qwen2_sw");
+  BOOST_TEST(f.model.config.window_of(0) == 16);
+  BOOST_TEST(f.model.config.window_of(1) == 0);
+  check_against_torch("qwen2_sw");
+}
