@@ -21,11 +21,12 @@ struct Architecture {
   const char* name;
   const char* model_type;
 };
-constexpr std::array<Architecture, 4> kArchitectures{{
+constexpr std::array<Architecture, 5> kArchitectures{{
     {"LlamaForCausalLM", "llama"},
     {"MistralForCausalLM", "mistral"},
     {"Qwen2ForCausalLM", "qwen2"},
     {"Qwen3ForCausalLM", "qwen3"},
+    {"Phi3ForCausalLM", "phi3"},
 }};
 
 std::string supported_list() {
@@ -144,6 +145,8 @@ void read_rope(const Fields& f, const json& j, const std::string& source, ModelC
   if (auto t = p.optional_string("type")) rope_type = *t;
   if (auto t = p.optional_string("rope_type")) rope_type = *t;
   params.erase("type");
+  // Phi3Config.convert_rope_params_to_dict: the older "su" and "yarn" names mean longrope there.
+  if (c.model_type == "phi3" && (rope_type == "su" || rope_type == "yarn")) rope_type = "longrope";
 
   params.erase("rope_type");
   if (rope_type == "default" && params.empty()) {
@@ -166,12 +169,15 @@ void read_rope(const Fields& f, const json& j, const std::string& source, ModelC
 //    (MistralConfig's default 4096 when the key is absent; null: full attention);
 //  - Qwen2/Qwen3: sliding_window counts only with use_sliding_window; layer_types, else layers
 //    i >= max_window_layers (default 28), are "sliding_attention" (Qwen2Config.__post_init__);
+//  - Phi3Model, as Mistral, masks every layer when sliding_window is set (default None);
 //  - Llama has no sliding-window attention: any layer type but "full_attention" is refused.
 void read_attention_layers(const Fields& f, const json& j, const std::string& source, ModelConfig& c) {
   std::optional<int64_t> window;
   const bool qwen = c.model_type == "qwen2" || c.model_type == "qwen3";
   if (c.model_type == "mistral") {
     window = j.contains("sliding_window") ? f.optional_int("sliding_window") : std::optional<int64_t>(4096);
+  } else if (c.model_type == "phi3") {
+    window = f.optional_int("sliding_window");  // Phi3Model slides every layer when set (default None)
   } else if (qwen && f.bool_or("use_sliding_window", false)) {
     window = j.contains("sliding_window") ? f.optional_int("sliding_window") : std::optional<int64_t>(4096);
   }
@@ -196,7 +202,8 @@ void read_attention_layers(const Fields& f, const json& j, const std::string& so
                                             (qwen && !f.bool_or("use_sliding_window", false) ? "off (use_sliding_window is false)" : "null"));
       sliding[i] = true;
     }
-    if (c.model_type != "mistral") c.sliding_layers = std::move(sliding);  // MistralModel slides every layer
+    if (c.model_type != "mistral" && c.model_type != "phi3")
+      c.sliding_layers = std::move(sliding);  // MistralModel and Phi3Model slide every layer
   } else if (window && qwen) {
     c.sliding_from_layer = f.int_or("max_window_layers", 28);
   }
@@ -229,7 +236,7 @@ ModelConfig parse_hf_config(const json& j, const std::string& source) {
                            " and head_dim is not given");
     c.head_dim = c.num_heads > 0 ? c.hidden_size / c.num_heads : 0;
   }
-  c.rms_norm_eps = f.number_or("rms_norm_eps", 1e-6);
+  c.rms_norm_eps = f.number_or("rms_norm_eps", c.model_type == "phi3" ? 1e-5 : 1e-6);  // Phi3Config: 1e-5
   if (j.contains("quantization_config") && !j.at("quantization_config").is_null()) {
     if (!j.at("quantization_config").is_object())
       throw InputError(source, "quantization_config", "expected an object");
@@ -251,6 +258,11 @@ ModelConfig parse_hf_config(const json& j, const std::string& source) {
     c.attention_bias = f.bool_or("attention_bias", false);
     c.mlp_bias = false;
     c.qk_norm = true;
+    c.tie_word_embeddings = f.bool_or("tie_word_embeddings", false);
+  } else if (c.model_type == "phi3") {
+    // Phi3Attention / Phi3MLP: fused qkv_proj and gate_up_proj, no biases (tensor_table.cpp).
+    c.attention_bias = false;
+    c.mlp_bias = false;
     c.tie_word_embeddings = f.bool_or("tie_word_embeddings", false);
   } else {
     c.attention_bias = f.bool_or("attention_bias", false);

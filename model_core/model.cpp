@@ -41,6 +41,7 @@ Model load_hf_directory(const fs::path& dir, const LoadOptions& opts) {
       throw InputError(dir.string(), m.weights.int32_tensors.begin()->first,
                        "integer (I32) tensor in a checkpoint whose config.json has no quantization_config");
     }
+    split_fused_tensors(m.config, m.weights);  // Phi-3's qkv_proj / gate_up_proj into their parts
     m.weights.validate_against(m.config);
     quantize_projections(m.weights, m.config, opts.quant);
   }

@@ -89,6 +89,43 @@ void check_layer_count(const ModelConfig& c, const ModelWeights& w) {
                          " layers; tensors such as " + example + " would be unused (a silently different model)");
 }
 
+void split_fused_tensors(const ModelConfig& c, ModelWeights& w) {
+  const FamilyDef& family = family_for(c);
+  if (family.fused.empty()) return;
+  const std::string src = source_of(w, c);
+  for (const FusedTensor& fused : family.fused) {
+    std::vector<const TensorSpec*> parts;
+    int64_t rows = 0;
+    std::string part_names;
+    for (TensorRole role : fused.parts) {
+      parts.push_back(find_spec(family, role));
+      rows += parts.back()->shape(c).at(0);
+      part_names += (part_names.empty() ? "" : ", ") + std::string(role_name(role));
+    }
+    const std::vector<int64_t> shape = {rows, parts.front()->shape(c).at(1)};
+    const TensorSpec whole{parts.front()->role, fused.name, nullptr, nullptr};
+    for (int64_t i = 0; i < c.num_layers; ++i) {
+      const std::string name = tensor_name(whole, i);
+      const auto it = w.tensors.find(name);
+      if (it == w.tensors.end()) {
+        if (!w.find(tensor_name(*parts.front(), i)))
+          throw InputError(src, name, "tensor is missing; expected shape " + shape_str(shape) + " (" + part_names + " stacked)");
+        continue;  // the parts are stored apart
+      }
+      if (it->second.shape != shape)
+        throw InputError(src, name, "expected shape " + shape_str(shape) + " (" + part_names + " stacked) but found " +
+                                        shape_str(it->second.shape));
+      int64_t begin = 0;
+      for (const TensorSpec* part : parts) {
+        const int64_t n = part->shape(c).at(0);
+        w.tensors[tensor_name(*part, i)] = slice_tensor(it->second, 0, begin, n, name);
+        begin += n;
+      }
+      w.tensors.erase(name);
+    }
+  }
+}
+
 void validate_model_tensors(const ModelConfig& c, const ModelWeights& w) {
   const std::string src = source_of(w, c);
   const FamilyDef& family = family_for(c);

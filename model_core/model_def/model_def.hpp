@@ -48,6 +48,11 @@ ShardDims shard_dims(const ModelConfig& c, ShardSpec shard, const std::string& s
 void validate_model_tensors(const ModelConfig& c, const ModelWeights& w);
 // Only the first check above (layers), for loaders that walk layers before validating.
 void check_layer_count(const ModelConfig& c, const ModelWeights& w);
+// Replaces each of the family's fused tensors (FamilyDef::fused) by its parts, row slices of it
+// (views of the file's bytes; 4-bit matrices slice whole rows). A fused tensor of the wrong shape,
+// or missing while its parts are too, is an rb::InputError naming it and the expected shape.
+// Call after check_layer_count, before validation.
+void split_fused_tensors(const ModelConfig& c, ModelWeights& w);
 
 class ModelDef {
  public:

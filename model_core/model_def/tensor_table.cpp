@@ -1,6 +1,7 @@
 // The tensor tables of the supported families, as transformers' modeling files create the
 // parameters: LlamaModel/MistralModel (modeling_llama.py, modeling_mistral.py) and Qwen2Model
-// (modeling_qwen2.py), Qwen3Model (modeling_qwen3.py). A Linear weight is [out_features, in_features].
+// (modeling_qwen2.py), Qwen3Model (modeling_qwen3.py), Phi3Model (modeling_phi3.py). A Linear
+// weight is [out_features, in_features].
 #include "model_core/model_def/tensor_table.hpp"
 
 #include "common/error.hpp"
@@ -84,6 +85,11 @@ std::vector<FamilyDef> make_families() {
       {"qwen2", {"qwen2"}, decoder_tensors(required, absent, absent), kIgnorable},
       // Qwen3Attention: q/k/v/o biased with attention_bias; q_norm and k_norm (with_qk_norm).
       {"qwen3", {"qwen3"}, decoder_tensors(with_attention_bias, with_attention_bias, absent), kIgnorable},
+      // Phi3Attention / Phi3MLP (modeling_phi3.py): no biases; q/k/v in one qkv_proj (split at
+      // heads*head_dim and + kv_heads*head_dim), gate and up in one gate_up_proj (chunk(2): gate first).
+      {"phi3", {"phi3"}, decoder_tensors(absent, absent, absent), kIgnorable,
+       {{"model.layers.{L}.self_attn.qkv_proj.weight", {R::Q, R::K, R::V}},
+        {"model.layers.{L}.mlp.gate_up_proj.weight", {R::Gate, R::Up}}}},
   };
 }
 

@@ -56,6 +56,14 @@ struct TensorSpec {
   const char* governed_by = nullptr;  // the config.json field that decides presence, for messages
 };
 
+// A checkpoint tensor holding several of the table's tensors stacked by rows (Phi-3's
+// qkv_proj = [q; k; v] and gate_up_proj = [gate; up]): split into row views of the file on load
+// (split_fused_tensors), so the loop, the backends and tensor parallelism see the parts.
+struct FusedTensor {
+  const char* name;               // "model.layers.{L}.self_attn.qkv_proj.weight"
+  std::vector<TensorRole> parts;  // in row order; each part's rows are its spec's shape[0]
+};
+
 struct FamilyDef {
   const char* name;                      // "llama"
   std::vector<std::string> model_types;  // config.json model_type values it covers
@@ -63,6 +71,7 @@ struct FamilyDef {
   // Tensors a checkpoint may hold that the decoder does not read (a stored RoPE buffer): name
   // suffixes, matched after the layer prefix.
   std::vector<std::string> ignorable_suffixes;
+  std::vector<FusedTensor> fused = {};
 };
 
 // The family of config.model_type; throws rb::InputError(config.source, "model_type", ...).

@@ -122,12 +122,12 @@ BOOST_AUTO_TEST_CASE(biases_run_on_the_gpu_as_on_the_cpu) {
   }
 }
 
-// The families beyond Llama on the GPU (tests/fixtures/cpu/qwen3, mistral_sw, qwen2_sw from
-// transformers): q/k norms and sliding windows, the CUDA backend within the bf16 budget of the
+// The families beyond Llama on the GPU (tests/fixtures/cpu/qwen3, mistral_sw, qwen2_sw, phi3 from
+// transformers): q/k norms, sliding windows, Phi-3's fused projections and partial rotary, the CUDA backend within the bf16 budget of the
 // CPU reference (which matches transformers within 1e-4, test_cpu_torch), while full attention
 // everywhere (the window ignored) moves the CPU scores far more.
 BOOST_AUTO_TEST_CASE(qk_norm_and_sliding_windows_run_on_the_gpu_as_on_the_cpu) {
-  for (const char* name : {"qwen3", "mistral_sw", "qwen2_sw"}) {
+  for (const char* name : {"qwen3", "mistral_sw", "qwen2_sw", "phi3"}) {
     const std::string dir = std::string(RB_FIXTURES) + "/cpu/" + name;
     const rb::Model m = rb::load_model(dir, rb::LoadOptions{.load_tokenizer = false});
     rb::Model full = rb::load_model(dir, rb::LoadOptions{.load_tokenizer = false});

@@ -64,6 +64,12 @@ BOOST_AUTO_TEST_CASE(one_group_of_two_equals_the_whole_model) {
   check_same("qwen2_bias", R"({"rope_type":"yarn","factor":2})", 2, 2);
 }
 
+// Qwen3 (q/k norms replicated), Mistral (sliding window on every layer) and Phi-3 (qkv_proj and
+// gate_up_proj split on load, then each part sharded like Llama's; partial rotary, longrope).
+BOOST_AUTO_TEST_CASE(other_families_shard_as_llama_does) {
+  for (const std::string model : {"qwen3_sw", "mistral_sw", "phi3_lr"}) check_same(model, "", 2, 2);
+}
+
 BOOST_AUTO_TEST_CASE(two_groups_share_the_windows) {
   check_same("llama_gqa", R"({"rope_type":"ntk","factor":2})", 4, 2);
   check_same("qwen2_bias", "", 4, 2);

@@ -365,3 +365,22 @@ BOOST_AUTO_TEST_CASE(qwen3_has_qk_norm_and_its_own_head_dim_default) {
   BOOST_TEST(c.head_dim == 16);
   BOOST_TEST(c.attention_bias);
 }
+
+BOOST_AUTO_TEST_CASE(phi3_defaults_and_its_old_rope_names) {
+  json j = tiny_llama();
+  j["architectures"] = {"Phi3ForCausalLM"};
+  j["model_type"] = "phi3";
+  j.erase("rms_norm_eps");
+  j["attention_bias"] = true;  // Phi3Attention has no biases whatever the key says
+  rb::ModelConfig c = rb::parse_hf_config(j, kSource);
+  BOOST_TEST(c.rms_norm_eps == 1e-5);  // Phi3Config's default
+  BOOST_TEST(!c.attention_bias);
+  BOOST_TEST(c.window_of(0) == 0);  // sliding_window defaults to None
+  j["sliding_window"] = 2047;       // Phi-3-mini-4k: every layer
+  BOOST_TEST(rb::parse_hf_config(j, kSource).window_of(1) == 2047);
+  j["original_max_position_embeddings"] = 64;
+  j["rope_scaling"] = {{"type", "su"}, {"short_factor", {1, 1, 1, 1, 1, 1, 1, 1}}, {"long_factor", {2, 2, 2, 2, 2, 2, 2, 2}}};
+  c = rb::parse_hf_config(j, kSource);
+  BOOST_TEST(c.rope_scaling["rope_type"] == "longrope");  // "su" and "yarn" mean longrope for Phi-3
+  BOOST_TEST(c.rope_scaling["original_max_position_embeddings"] == 64);
+}

@@ -20,6 +20,7 @@
 #include "model_core/config.hpp"
 #include "model_core/cpu/naive_forward.hpp"
 #include "model_core/loaders/safetensors.hpp"
+#include "model_core/model_def/model_def.hpp"
 
 using namespace rb;
 namespace fs = std::filesystem;
@@ -39,6 +40,7 @@ Fixture load_fixture(const std::string& name) {
   Fixture f;
   f.model.config = load_hf_config(dir / "config.json");
   f.model.weights = load_safetensors_weights(dir);
+  split_fused_tensors(f.model.config, f.model.weights);  // as load_model does (Phi-3)
   f.model.path = dir;
   f.model.format = "hf-safetensors";
   std::ifstream in(dir / "expected.json");
@@ -129,4 +131,16 @@ BOOST_AUTO_TEST_CASE(qwen2_layer_types_sliding_then_full) {
   BOOST_TEST(f.model.config.window_of(0) == 16);
   BOOST_TEST(f.model.config.window_of(1) == 0);
   check_against_torch("qwen2_sw");
+}
+
+// Phi-3: fused qkv_proj / gate_up_proj split on load, partial_rotary_factor 0.75, its own longrope
+// (the fixture's schedule: long_factor past original_max_position_embeddings 16), sliding window 20.
+BOOST_AUTO_TEST_CASE(phi3_fused_partial_rotary_longrope) {
+  const Fixture f = load_fixture("phi3");
+  BOOST_TEST(f.model.config.partial_rotary_factor == 0.75);
+  BOOST_TEST(f.model.config.window_of(1) == 20);
+  BOOST_TEST(load_safetensors_weights(fs::path(RB_FIXTURES) / "cpu" / "phi3").find(
+                 "model.layers.0.self_attn.qkv_proj.weight") != nullptr);  // as stored
+  BOOST_TEST(f.model.weights.find("model.layers.0.self_attn.k_proj.weight") != nullptr);  // as split
+  check_against_torch("phi3");
 }

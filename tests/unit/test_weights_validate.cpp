@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "model_core/model_def/model_def.hpp"
 #include "model_core/weights.hpp"
 
 using nlohmann::json;
@@ -114,4 +115,50 @@ BOOST_AUTO_TEST_CASE(shape_mismatch_names_tensor_and_shapes) {
   w = weights_for(c);
   w.tensors["model.layers.1.mlp.up_proj.weight"].data.pop_back();  // data shorter than its shape
   expect_invalid(w, c, {"model.layers.1.mlp.up_proj.weight"});
+}
+
+// Phi-3 stores q/k/v in one qkv_proj and gate/up in one gate_up_proj (modeling_phi3.py); on load
+// they become row views of their parts (q rows first, then k, then v; gate, then up).
+BOOST_AUTO_TEST_CASE(phi3_fused_tensors_split_into_their_parts) {
+  const rb::ModelConfig c = config("Phi3ForCausalLM", false);
+  const auto fused = [&](int64_t qkv_rows) {
+    rb::ModelWeights w = weights_for(c);
+    for (int i = 0; i < 2; ++i) {
+      const std::string p = "model.layers." + std::to_string(i) + ".";
+      for (const char* part : {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "mlp.gate_proj", "mlp.up_proj"})
+        w.tensors.erase(p + part + ".weight");
+      put(w, p + "self_attn.qkv_proj.weight", {qkv_rows, 8});
+      put(w, p + "mlp.gate_up_proj.weight", {24, 8});
+      auto& qkv = w.tensors[p + "self_attn.qkv_proj.weight"].data;
+      for (size_t k = 0; k < qkv.size(); ++k) qkv[k] = static_cast<float>(k / 8);  // the row index
+    }
+    return w;
+  };
+  rb::ModelWeights w = fused(16);
+  rb::split_fused_tensors(c, w);
+  BOOST_CHECK_NO_THROW(w.validate_against(c));
+  BOOST_TEST(w.find("model.layers.1.self_attn.qkv_proj.weight") == nullptr);
+  BOOST_TEST(rb::to_f32(w.get("model.layers.1.self_attn.q_proj.weight")).front() == 0.0f);
+  BOOST_TEST(rb::to_f32(w.get("model.layers.1.self_attn.k_proj.weight")).front() == 8.0f);   // after 8 q rows
+  BOOST_TEST(rb::to_f32(w.get("model.layers.1.self_attn.v_proj.weight")).front() == 12.0f);  // after 4 k rows
+  BOOST_TEST(w.get("model.layers.0.mlp.up_proj.weight").shape == std::vector<int64_t>({12, 8}));
+
+  rb::ModelWeights bad = fused(15);
+  try {
+    rb::split_fused_tensors(c, bad);
+    BOOST_FAIL("a qkv_proj of 15 rows was split");
+  } catch (const rb::InputError& e) {
+    const std::string msg = e.what();
+    BOOST_TEST(msg.find("model.layers.0.self_attn.qkv_proj.weight") != std::string::npos, msg);
+    BOOST_TEST(msg.find("expected shape [16, 8] (q, k, v stacked) but found [15, 8]") != std::string::npos, msg);
+  }
+  rb::ModelWeights missing = fused(16);
+  missing.tensors.erase("model.layers.1.mlp.gate_up_proj.weight");
+  try {
+    rb::split_fused_tensors(c, missing);
+    BOOST_FAIL("a missing gate_up_proj was accepted");
+  } catch (const rb::InputError& e) {
+    BOOST_TEST(std::string(e.what()).find("model.layers.1.mlp.gate_up_proj.weight: tensor is missing") != std::string::npos,
+               e.what());
+  }
 }
