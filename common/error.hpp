@@ -15,9 +15,10 @@ class Error : public std::runtime_error {
 class InputError : public Error {
  public:
   InputError(const std::string& file, const std::string& field, const std::string& problem)
-      : Error(format(file, field, problem)), file_(file), field_(field) {}
+      : Error(format(file, field, problem)), file_(file), field_(field), problem_(problem) {}
   const std::string& file() const { return file_; }
   const std::string& field() const { return field_; }
+  const std::string& problem() const { return problem_; }
 
  private:
   static std::string format(const std::string& file, const std::string& field, const std::string& problem) {
@@ -25,7 +26,7 @@ class InputError : public Error {
     if (!field.empty()) m += ": " + field;
     return m + ": " + problem;
   }
-  std::string file_, field_;
+  std::string file_, field_, problem_;
 };
 
 }  // namespace rb

@@ -7,6 +7,7 @@
 #include "common/error.hpp"
 #include "harness/commands.hpp"
 #include "harness/eval_parallel.hpp"
+#include "harness/model_rope.hpp"
 #include "harness/options.hpp"
 #include "harness/progress.hpp"
 #include "harness/scoring.hpp"
@@ -74,7 +75,7 @@ int cmd_eval(const Args& args) {
   Model model = load_model(model_path, LoadOptions{.load_tokenizer = true, .load_weights = false});
   verbose_note("eval: " + model_path + ": configuration and tokenizer read (" + since_start() + ")");
   const nlohmann::json rope_arg = parse_rope_argument(rope_text);
-  auto rope = rope_method_for(model.config, rope_arg);
+  const ModelRope rope = model_rope(model.config, rope_arg);
   const TokenizedText text = tokenize_source(data, *model.tokenizer, bos_policy);
   verbose_note("eval: " + text.id + ": " + std::to_string(text.tokens.size()) + " tokens (" + since_start() + ")");
   std::vector<int32_t> tokens = text.tokens;
@@ -130,9 +131,9 @@ int cmd_eval(const Args& args) {
       progress.update(tokens_before + so_far.windows * L, note);
     };
     const LengthResult r =
-        parallel ? parallel->gather(score_windows(*backend, *rope, tokens, parallel->share(plans[i].windows), L, on_batch),
+        parallel ? parallel->gather(score_windows(*backend, rope, tokens, parallel->share(plans[i].windows), L, on_batch),
                                     plans[i].windows.size())
-                 : score_windows(*backend, *rope, tokens, plans[i].windows, L, on_batch);
+                 : score_windows(*backend, rope, tokens, plans[i].windows, L, on_batch);
     tokens_before += r.windows * L;
     const reports::PerplexityEstimate e = reports::perplexity_over_windows(r.window_nll, r.window_predictions);
     const double tokens_per_second = r.seconds > 0 ? r.windows * L / r.seconds : 0.0;
@@ -163,7 +164,7 @@ int cmd_eval(const Args& args) {
                           {"backend", backend->name()},
                           {"tp", tp},
                           {"quant", model.quant},
-                          {"rope", {{"method", rope->name()}, {"config", rope->config()}}},
+                          {"rope", {{"method", rope.name()}, {"config", rope.config()}}},
                           {"results", results}};
     std::cout << out.dump(2) << "\n";
   }

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "harness/commands.hpp"
+#include "harness/model_rope.hpp"
 #include "harness/options.hpp"
 #include "model_core/loaders/gguf.hpp"
 #include "model_core/loaders/safetensors.hpp"
@@ -72,7 +73,10 @@ int cmd_inspect(const Args& args) {
   nlohmann::json layer_types = nlohmann::json::array();  // transformers 5's spelling, per layer
   for (int64_t i = 0; i < c.num_layers && i < 100000; ++i)
     layer_types.push_back(c.window_of(i) > 0 ? "sliding_attention" : "full_attention");
-  auto rope = rope_method_for(c, nullptr);
+  const ModelRope rope = model_rope(c, nullptr);
+  nlohmann::json by_type = nlohmann::json::array();  // RoPE per layer type (Gemma-3), else empty
+  for (const LayerTypeRope& r : c.rope_by_layer_type)
+    by_type.push_back({{"layer_type", r.layer_type}, {"rope_theta", r.rope_theta}, {"rope_scaling", r.rope_scaling}});
   nlohmann::json j = {
       {"model", m.path.string()},
       {"format", m.format},
@@ -89,6 +93,11 @@ int cmd_inspect(const Args& args) {
       {"rms_norm_eps", c.rms_norm_eps},
       {"attention_bias", c.attention_bias},
       {"qk_norm", c.qk_norm},
+      {"hidden_act", c.hidden_act == Activation::Silu ? "silu" : "gelu_pytorch_tanh"},
+      {"embedding_scale", c.embedding_scale},
+      {"norm_weight_offset", c.norm_weight_offset},
+      {"sandwich_norms", c.sandwich_norms},
+      {"attention_scale", c.attention_scale()},
       {"sliding_window", c.sliding_window > 0 ? nlohmann::json(c.sliding_window) : nlohmann::json(nullptr)},
       {"layer_types", layer_types},
       {"tie_word_embeddings", c.tie_word_embeddings},
@@ -96,8 +105,9 @@ int cmd_inspect(const Args& args) {
       {"rope_theta", c.rope_theta},
       {"partial_rotary_factor", c.partial_rotary_factor},
       {"rope_scaling", c.rope_scaling},
-      {"rope_method", rope->name()},
-      {"rope", rope->config()},
+      {"rope_by_layer_type", by_type},
+      {"rope_method", rope.name()},
+      {"rope", rope.config()},
       {"tokenizer", m.tokenizer->kind()},
       {"tokenizer_vocab_size", m.tokenizer->vocab_size()},
       {"bos_token_id", m.tokenizer->bos_id() ? nlohmann::json(*m.tokenizer->bos_id()) : nlohmann::json(nullptr)},

@@ -67,8 +67,21 @@ json generate_factors(const json& rope, const json& gen, const rope::RopeModelIn
 
 }  // namespace
 
+// A rope keyed by layer type ({"full_attention": {...}}, harness/model_rope.hpp) resolves each entry.
+static bool keyed(const json& rope) {
+  if (!rope.is_object() || rope.empty()) return false;
+  for (const auto& [k, v] : rope.items())
+    if (k != "full_attention" && k != "sliding_attention") return false;
+  return true;
+}
+
 bool needs_model(const json& rope) {
   if (!rope.is_object()) return false;
+  if (keyed(rope)) {
+    for (const auto& [k, v] : rope.items())
+      if (needs_model(v)) return true;
+    return false;
+  }
   const std::string method = method_of(rope);
   if (method == "llama3" && !rope.contains("original_max_position_embeddings")) return true;
   if (method == "longrope")
@@ -81,6 +94,10 @@ json resolve_for_model(const json& rope, const rope::RopeModelInfo& info, const 
                        const std::string& field_prefix) {
   if (!rope.is_object()) return rope;
   json out = rope;
+  if (keyed(rope)) {
+    for (const auto& [k, v] : rope.items()) out[k] = resolve_for_model(v, info, file, field_prefix + k + ".");
+    return out;
+  }
   const std::string method = method_of(rope);
   if (method == "llama3" && !rope.contains("original_max_position_embeddings"))
     out["original_max_position_embeddings"] = info.max_position_embeddings;

@@ -9,6 +9,7 @@
 #include "harness/grid.hpp"
 #include "harness/grid_models.hpp"
 #include "harness/grid_resolve.hpp"
+#include "harness/model_rope.hpp"
 #include "harness/options.hpp"
 
 namespace rb {
@@ -77,7 +78,7 @@ void check_ropes(const Grid& g) {
         const std::string context = " (configuration \"" + c.label + "\", model " + model + ")";
         if (c.rope.is_null()) {
           try {
-            cli::rope_method_for(config, nullptr);
+            cli::model_rope(config, nullptr);
           } catch (const InputError& e) {
             throw InputError(file, m.where + ".rope", "the model's own RoPE settings are unusable: " +
                                                            std::string(e.what()) + context);
@@ -86,7 +87,7 @@ void check_ropes(const Grid& g) {
         }
         const json rope = grid_detail::resolve_for_model(c.rope, info, file, m.where + ".rope.");
         try {
-          rope::make_rope_method(rope, info, file);
+          cli::model_rope(config, rope, file);
         } catch (const InputError& e) {
           throw InputError(file, field_for(m, e.field()), problem_of(e) + context);
         }

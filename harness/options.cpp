@@ -93,11 +93,6 @@ rope::RopeModelInfo rope_model_info(const ModelConfig& c) {
   return info;
 }
 
-std::unique_ptr<rope::RopeMethod> rope_method_for(const ModelConfig& c, const nlohmann::json& rope_arg) {
-  if (!rope_arg.is_null()) return rope::make_rope_method(rope_arg, rope_model_info(c), "--rope");
-  return rope::make_rope_method(c.rope_scaling, rope_model_info(c), c.source + ": rope_scaling");
-}
-
 BosPolicy parse_bos_policy(const std::string& value) {
   if (value == "auto") return BosPolicy::Auto;
   if (value == "always") return BosPolicy::Always;

@@ -32,9 +32,9 @@ std::vector<int64_t> parse_lengths(const std::string& text, const std::string& o
 // --rope accepts inline JSON, @FILE, or a path to a .json file. Empty -> null (model's own).
 nlohmann::json parse_rope_argument(const std::string& value);
 
-// The rope method for a model: --rope when given, else the checkpoint's own settings.
+// What a RoPE method knows of the model (its full-attention layers' base for a model with RoPE
+// per layer type; harness/model_rope.hpp builds the methods).
 rope::RopeModelInfo rope_model_info(const ModelConfig& c);
-std::unique_ptr<rope::RopeMethod> rope_method_for(const ModelConfig& c, const nlohmann::json& rope_arg);
 
 BosPolicy parse_bos_policy(const std::string& value);
 

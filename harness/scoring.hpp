@@ -7,6 +7,7 @@
 
 #include "datasets/windows.hpp"
 #include "model_core/backend.hpp"
+#include "harness/model_rope.hpp"
 #include "rope_methods/rope_method.hpp"
 
 namespace rb {
@@ -26,7 +27,7 @@ struct LengthResult {
 using ScoringProgress = std::function<void(const LengthResult& so_far)>;
 
 // `windows` (all of `length` tokens) index into `tokens`, one stream (document 0).
-LengthResult score_windows(Backend& backend, const rope::RopeMethod& rope, const std::vector<int32_t>& tokens,
+LengthResult score_windows(Backend& backend, const cli::ModelRope& rope, const std::vector<int32_t>& tokens,
                            const std::vector<data::Window>& windows, int64_t length,
                            const ScoringProgress& on_batch = {});
 

@@ -21,6 +21,7 @@
 #include "harness/commands.hpp"
 #include "harness/grid_models.hpp"
 #include "harness/grid_plan.hpp"
+#include "harness/model_rope.hpp"
 #include "harness/options.hpp"
 #include "harness/progress.hpp"
 #include "harness/sweep_work.hpp"
@@ -273,7 +274,7 @@ reports::RunRecord assemble(const SweepPlan& plan, int64_t run, RunState& st, in
   rec.skipped_documents = st.skipped_documents;
   const ModelConfig& model_config = grid_detail::grid_model_config(plan.runs[run].model);
   rec.trained_length = model_config.max_position_embeddings;
-  rec.rope_resolved = cli::rope_method_for(model_config, plan.runs[run].rope)->config().dump();
+  rec.rope_resolved = cli::model_rope(model_config, plan.runs[run].rope).config().dump();
   if (st.failed) {
     rec.status = "failed";
     rec.error = st.error;

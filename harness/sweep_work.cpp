@@ -13,6 +13,7 @@
 #include "datasets/passkey.hpp"
 #include "datasets/sha256.hpp"
 #include "datasets/token_cache.hpp"
+#include "harness/model_rope.hpp"
 #include "harness/options.hpp"
 #include "reports/position_buckets.hpp"
 
@@ -211,9 +212,9 @@ ItemResult Worker::score_windows(const WorkItem& item) {
   const data::TokenStream& stream = tokens(spec);
   const auto& all = concatenated_.at(spec.model + "|" + spec.dataset);
   Loaded& m = model_for(spec);
-  auto rope = cli::rope_method_for(m.model.config, spec.rope);
+  const cli::ModelRope rope = cli::model_rope(m.model.config, spec.rope);
   const int64_t L = spec.length;
-  const rope::RopeSchedule schedule = rope->schedule(L);
+  const rope::RopeSchedules schedule = rope.schedules(L);
   const bool want_longppl = std::find(spec.metrics.begin(), spec.metrics.end(), "longppl") != spec.metrics.end();
   data::LongPplOptions lopts;
   lopts.alpha = spec.longppl.alpha;
@@ -221,7 +222,7 @@ ItemResult Worker::score_windows(const WorkItem& item) {
   lopts.short_length = static_cast<size_t>(spec.longppl.short_length);
   // longppl.py: 1024 tokens share one short context of 4096; keep that proportion for other lengths.
   lopts.short_stride = std::max<size_t>(1, lopts.short_length / 4);
-  std::map<int64_t, rope::RopeSchedule> short_schedules;
+  std::map<int64_t, rope::RopeSchedules> short_schedules;
 
   const bool per_doc = per_document(spec);
   auto window_tokens = [&](const data::Window& w) {
@@ -259,7 +260,7 @@ ItemResult Worker::score_windows(const WorkItem& item) {
       for (const data::Window& sw : data::short_context_windows(static_cast<size_t>(L), lopts)) {
         auto it = short_schedules.find(static_cast<int64_t>(sw.length));
         if (it == short_schedules.end())
-          it = short_schedules.emplace(static_cast<int64_t>(sw.length), rope->schedule(static_cast<int64_t>(sw.length))).first;
+          it = short_schedules.emplace(static_cast<int64_t>(sw.length), rope.schedules(static_cast<int64_t>(sw.length))).first;
         const auto ss = m.backend->score({toks.subspan(sw.start, sw.length)}, it->second);
         for (size_t t = sw.score_from; t + 1 < sw.length; ++t) logp_short[sw.start + t] = ss[0].logprob[t];
       }
@@ -282,7 +283,7 @@ ItemResult Worker::score_windows(const WorkItem& item) {
 ItemResult Worker::score_passkey(const WorkItem& item) {
   const RunSpec& spec = plan_.runs[item.run];
   Loaded& m = model_for(spec);
-  auto rope = cli::rope_method_for(m.model.config, spec.rope);
+  const cli::ModelRope rope = cli::model_rope(m.model.config, spec.rope);
   const Tokenizer& tok = *m.model.tokenizer;
   data::TokenizeFn fn = [&tok](std::string_view text, bool) { return tok.encode(text, true); };
   ItemResult r;
@@ -295,7 +296,7 @@ ItemResult Worker::score_passkey(const WorkItem& item) {
       req.seed = spec.passkey.seed;
       const data::PasskeySample sample = data::make_passkey_sample(req, fn);
       const auto n = static_cast<int64_t>(sample.tokens.size());
-      const auto scores = m.backend->score({std::span<const int32_t>(sample.tokens)}, rope->schedule(n));
+      const auto scores = m.backend->score({std::span<const int32_t>(sample.tokens)}, rope.schedules(n));
       bool retrieved = true;
       for (size_t t = sample.answer_begin; t < sample.answer_end; ++t) retrieved = retrieved && scores[0].is_argmax[t - 1];
       r.passkey.push_back({spec.length, depth, trial, retrieved});

@@ -1,6 +1,6 @@
 #pragma once
 // The seam between the harness and compute. A backend scores whole windows: given token ids and
-// the RoPE schedule for this window length, it returns for each position t < L-1 the log-prob of
+// the RoPE schedule(s) for this window length, it returns for each position t < L-1 the log-prob of
 // token t+1 and whether that token is the argmax (the greedy choice). Every backend is built from a
 // ModelDef (the model definition, for one shard) and runs the one decoder loop of
 // model_core/decoder over its own DecoderOps; nothing above this interface branches on the backend.
@@ -27,9 +27,11 @@ class Backend {
  public:
   virtual ~Backend() = default;
   virtual std::string name() const = 0;
-  // All windows in one call have the same length L = schedule.positions.size().
+  // All windows in one call have the same length L = schedules.length(). `schedules` holds one
+  // schedule per RoPE of the model (ModelConfig::rope_schedule_count: Gemma-3's layer types), in the
+  // order of ModelConfig::rope_by_layer_type; a RopeSchedule converts for every other model.
   virtual std::vector<WindowScores> score(const std::vector<std::span<const int32_t>>& windows,
-                                          const rope::RopeSchedule& schedule) = 0;
+                                          const rope::RopeSchedules& schedules) = 0;
   // How many windows of length L the backend prefers to batch into one call.
   virtual int64_t preferred_batch(int64_t length) const { (void)length; return 1; }
 };

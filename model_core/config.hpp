@@ -1,7 +1,9 @@
 #pragma once
 // The model hyper-parameters ropebatch needs, read from a Hugging Face config.json or from GGUF
-// metadata. Llama, Mistral and Qwen2 share one decoder: RMSNorm, RoPE (rotate-half), GQA
-// attention, SwiGLU MLP; Qwen2 adds a bias on q/k/v.
+// metadata. Every family shares one decoder (model_core/decoder): RMSNorm, RoPE (rotate-half), GQA
+// attention, a gated MLP; the fields below say where a family differs (Qwen2's q/k/v bias,
+// Qwen3's q/k norms, sliding windows, Gemma-3's scaled embeddings, (1 + w) norms, sandwich norms,
+// GeGLU, attention scale and RoPE per layer type).
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -11,6 +13,20 @@
 #include <nlohmann/json.hpp>
 
 namespace rb {
+
+// The gated MLP's activation: act(gate) * up.
+enum class Activation {
+  Silu,      // LlamaMLP, hidden_act "silu"
+  GeluTanh,  // Gemma3MLP, hidden_act "gelu_pytorch_tanh": 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+};
+
+// The RoPE of one layer type of a model with RoPE per layer type (Gemma-3: full_attention layers
+// with rope_theta 1e6 and the checkpoint's scaling, sliding_attention layers with 1e4).
+struct LayerTypeRope {
+  std::string layer_type;      // "full_attention", "sliding_attention"
+  double rope_theta = 10000.0;
+  nlohmann::json rope_scaling;  // as ModelConfig::rope_scaling: null for plain RoPE
+};
 
 struct ModelConfig {
   std::string architecture;       // "LlamaForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM", "MistralForCausalLM"
@@ -37,6 +53,21 @@ struct ModelConfig {
   int64_t sliding_window = 0;
   int64_t sliding_from_layer = 0;
   std::vector<bool> sliding_layers;
+  // Gemma-3 (Gemma3TextModel): embeddings times embedding_scale (sqrt(hidden_size),
+  // Gemma3TextScaledWordEmbedding); every RMSNorm weight w applied as (norm_weight_offset + w)
+  // (Gemma3RMSNorm: 1 + w; 0 for every other family and for GGUF files, whose converter stored
+  // 1 + w); sandwich_norms: post_attention_layernorm and post_feedforward_layernorm normalize each
+  // block's output before the residual add, pre_feedforward_layernorm is the MLP's input norm;
+  // scores scaled by query_pre_attn_scalar^-0.5 instead of head_dim^-0.5 when it is set.
+  Activation hidden_act = Activation::Silu;
+  double embedding_scale = 1.0;
+  float norm_weight_offset = 0.0f;
+  bool sandwich_norms = false;
+  double query_pre_attn_scalar = 0.0;
+  // RoPE per layer type, sorted by type as Gemma3RotaryEmbedding sorts them; empty for a model
+  // with one RoPE for every layer (rope_theta and rope_scaling above). When set, rope_theta and
+  // rope_scaling are the full_attention entry's (what --rope without a layer type replaces).
+  std::vector<LayerTypeRope> rope_by_layer_type;
   std::optional<int64_t> bos_token_id;
   std::optional<int64_t> eos_token_id;
   // The checkpoint's own RoPE settings, normalized to one JSON object in Hugging Face's spelling
@@ -49,6 +80,14 @@ struct ModelConfig {
   std::string source;             // file the config came from, for messages
 
   int64_t rotary_dim() const { return static_cast<int64_t>(head_dim * partial_rotary_factor); }
+  // The softmax scale of the attention scores (Gemma3Attention.scaling, else head_dim**-0.5).
+  double attention_scale() const;
+  // "sliding_attention" or "full_attention".
+  const char* layer_type(int64_t layer) const { return window_of(layer) > 0 ? "sliding_attention" : "full_attention"; }
+  // How many RoPE schedules a window needs: one per entry of rope_by_layer_type, else one.
+  int64_t rope_schedule_count() const { return rope_by_layer_type.empty() ? 1 : static_cast<int64_t>(rope_by_layer_type.size()); }
+  // The schedule a layer applies: the index of its type in rope_by_layer_type (0 with one RoPE).
+  int64_t rope_index(int64_t layer) const;
   // How many layers slide (without walking num_layers, which a bad config may make huge).
   int64_t sliding_layer_count() const {
     if (sliding_window == 0) return 0;

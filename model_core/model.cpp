@@ -33,7 +33,8 @@ Model load_hf_directory(const fs::path& dir, const LoadOptions& opts) {
   if (prequantized) m.quant = prequantized->label();
   if (opts.load_weights) {
     // Views into the mapped files: each backend converts or uploads a tensor from its stored bytes.
-    m.weights = map_safetensors_weights(dir);
+    const FamilyDef& family = family_for(m.config);
+    m.weights = map_safetensors_weights(dir, [&](const std::string& name) { return canonical_tensor_name(family, name); });
     check_layer_count(m.config, m.weights);  // before anything walks the layers
     if (prequantized) {
       assemble_prequantized(m.weights, m.config, *prequantized);

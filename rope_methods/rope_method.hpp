@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -35,6 +36,17 @@ struct RopeSchedule {
   std::vector<float> query_scale;   // empty, or one per token
   std::vector<float> q_band_scale;  // empty, or rotary_dim/2
   std::vector<float> k_band_scale;  // empty, or rotary_dim/2
+};
+
+// The schedules of one window: one per RoPE of the model, in the order of the model's layer types
+// with their own RoPE (Gemma-3: full_attention, sliding_attention); one schedule for a model with
+// one RoPE for every layer, which a RopeSchedule converts to.
+struct RopeSchedules {
+  std::vector<RopeSchedule> by_type;
+  RopeSchedules(RopeSchedule s) { by_type.push_back(std::move(s)); }  // NOLINT(google-explicit-constructor)
+  explicit RopeSchedules(std::vector<RopeSchedule> v) : by_type(std::move(v)) {}
+  // The window's length (every schedule has one position per token).
+  int64_t length() const { return by_type.empty() ? 0 : static_cast<int64_t>(by_type.front().positions.size()); }
 };
 
 class RopeMethod {

@@ -36,11 +36,11 @@ class CpuOps final : public DecoderOps {
   CpuOps(const ModelDef& def, const cpu::HostWeights& w, int threads, Communicator* tp)
       : def_(def), w_(w), nt_(threads), tp_(tp) {}
 
-  void bind(std::span<const int32_t> tokens, const rope::RopeSchedule& s, const cpu::RopeTables& rope,
+  void bind(std::span<const int32_t> tokens, const rope::RopeSchedules& s, const std::vector<cpu::RopeTables>& rope,
             WindowScores& out) {
     const ModelConfig& c = def_.config();
     tokens_ = tokens;
-    schedule_ = &s;
+    schedules_ = &s;
     rope_ = &rope;
     out_ = &out;
     L_ = static_cast<int64_t>(tokens.size());
@@ -65,11 +65,23 @@ class CpuOps final : public DecoderOps {
     const float* emb = w_.values(0, R::TokenEmbedding);
     for (int64_t t = 0; t < L_; ++t)
       std::memcpy(&x_[t * H], emb + static_cast<int64_t>(tokens_[t]) * H, H * sizeof(float));
+    // Gemma3TextScaledWordEmbedding: times sqrt(hidden_size) as an fp32 tensor.
+    if (const float scale = static_cast<float>(def_.config().embedding_scale); scale != 1.0f) {
+#pragma omp parallel for num_threads(nt_) schedule(static)
+      for (int64_t i = 0; i < L_ * H; ++i) x_[i] *= scale;
+    }
   }
 
   void rms_norm(int64_t layer, TensorRole role) override {
     const ModelConfig& c = def_.config();
-    cpu::rms_norm(x_.data(), L_, c.hidden_size, w_.values(layer, role), c.rms_norm_eps, xn_.data(), nt_);
+    cpu::rms_norm(x_.data(), L_, c.hidden_size, w_.values(layer, role), c.rms_norm_eps, xn_.data(), nt_,
+                  c.norm_weight_offset);
+  }
+
+  void norm_output(int64_t layer, TensorRole role, RowRange r) override {
+    const ModelConfig& c = def_.config();
+    float* rows = xn_.data() + r.begin * c.hidden_size;
+    cpu::rms_norm(rows, r.count, c.hidden_size, w_.values(layer, role), c.rms_norm_eps, rows, nt_, c.norm_weight_offset);
   }
 
   void add_rms_norm(int64_t layer, TensorRole role) override {
@@ -114,31 +126,35 @@ class CpuOps final : public DecoderOps {
     }
   }
 
-  void rope() override {
-    const rope::RopeSchedule& s = *schedule_;
+  void rope(int64_t schedule) override {
+    const auto i = static_cast<size_t>(schedule);
+    const rope::RopeSchedule& s = schedules_->by_type.at(i);
     const int64_t D = def_.config().head_dim;
     const float* band_q = s.q_band_scale.empty() ? nullptr : s.q_band_scale.data();
     const float* band_k = s.k_band_scale.empty() ? nullptr : s.k_band_scale.data();
     const float* qscale = s.query_scale.empty() ? nullptr : s.query_scale.data();
-    cpu::apply_rope(q_.data(), def_.dims().heads, D, *rope_, band_q, qscale, nt_);
-    cpu::apply_rope(k_.data(), def_.dims().kv_heads, D, *rope_, band_k, nullptr, nt_);
+    cpu::apply_rope(q_.data(), def_.dims().heads, D, rope_->at(i), band_q, qscale, nt_);
+    cpu::apply_rope(k_.data(), def_.dims().kv_heads, D, rope_->at(i), band_k, nullptr, nt_);
   }
 
   void qk_norm(int64_t layer) override {
     const ModelConfig& c = def_.config();
-    cpu::rms_norm(q_.data(), L_ * def_.dims().heads, c.head_dim, w_.values(layer, R::QNorm), c.rms_norm_eps, q_.data(), nt_);
+    cpu::rms_norm(q_.data(), L_ * def_.dims().heads, c.head_dim, w_.values(layer, R::QNorm), c.rms_norm_eps, q_.data(), nt_,
+                  c.norm_weight_offset);
     cpu::rms_norm(k_.data(), L_ * def_.dims().kv_heads, c.head_dim, w_.values(layer, R::KNorm), c.rms_norm_eps, k_.data(),
-                  nt_);
+                  nt_, c.norm_weight_offset);
   }
 
   void attention(int64_t window) override {
     const int64_t D = def_.config().head_dim;
-    const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));  // head_dim**-0.5
+    const float scale = static_cast<float>(def_.config().attention_scale());  // head_dim**-0.5 (Gemma-3: query_pre_attn_scalar**-0.5)
     cpu::causal_attention(q_.data(), k_.data(), v_.data(), L_, def_.dims().heads, def_.dims().kv_heads, D, scale,
                           attn_.data(), nt_, window);
   }
 
-  void swiglu(RowRange r) override { cpu::silu_mul(gate_.data(), up_.data(), r.count * def_.dims().intermediate, nt_); }
+  void gated_act(RowRange r) override {
+    cpu::gated_act(gate_.data(), up_.data(), r.count * def_.dims().intermediate, def_.config().hidden_act, nt_);
+  }
 
   // Megatron's reduce_from_tensor_model_parallel_region: Normed holds this rank's partial sums.
   void all_reduce_sum(Act a, RowRange r) override {
@@ -181,8 +197,8 @@ class CpuOps final : public DecoderOps {
   int nt_;
   Communicator* tp_;  // the tensor-parallel group, or nullptr for the whole model
   std::span<const int32_t> tokens_;
-  const rope::RopeSchedule* schedule_ = nullptr;
-  const cpu::RopeTables* rope_ = nullptr;
+  const rope::RopeSchedules* schedules_ = nullptr;
+  const std::vector<cpu::RopeTables>* rope_ = nullptr;
   WindowScores* out_ = nullptr;
   int64_t L_ = 0;
   std::vector<float> x_, xn_, q_, k_, v_, attn_, gate_, up_;
@@ -201,12 +217,13 @@ class CpuBackend final : public Backend {
   std::string name() const override { return "cpu"; }
 
   std::vector<WindowScores> score(const std::vector<std::span<const int32_t>>& windows,
-                                  const rope::RopeSchedule& schedule) override {
+                                  const rope::RopeSchedules& schedules) override {
     const ModelConfig& c = def_.config();
-    cpu::check_schedule(c, schedule);
-    for (size_t w = 0; w < windows.size(); ++w) cpu::check_window(c, windows[w], w, schedule);
+    cpu::check_schedules(c, schedules);
+    for (size_t w = 0; w < windows.size(); ++w) cpu::check_window(c, windows[w], w, schedules.by_type.front());
     cpu::use_single_threaded_blas();
-    const cpu::RopeTables rope = cpu::make_rope_tables(schedule);
+    std::vector<cpu::RopeTables> rope;
+    for (const rope::RopeSchedule& s : schedules.by_type) rope.push_back(cpu::make_rope_tables(s));
     std::vector<WindowScores> out;
     out.reserve(windows.size());
     CpuOps ops(def_, weights_, threads_, tp_);
@@ -216,7 +233,7 @@ class CpuBackend final : public Backend {
       result.logprob.resize(static_cast<size_t>(std::max<int64_t>(L - 1, 0)));
       result.is_argmax.resize(static_cast<size_t>(std::max<int64_t>(L - 1, 0)));
       if (L < 2) continue;
-      ops.bind(tokens, schedule, rope, result);
+      ops.bind(tokens, schedules, rope, result);
       run_decoder(def_, ops);
     }
     return out;

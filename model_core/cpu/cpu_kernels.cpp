@@ -64,7 +64,8 @@ void add_inplace(float* y, const float* x, int64_t n, int threads) {
   for (int64_t i = 0; i < n; ++i) y[i] += x[i];
 }
 
-void rms_norm(const float* x, int64_t rows, int64_t dim, const float* weight, double eps, float* y, int threads) {
+void rms_norm(const float* x, int64_t rows, int64_t dim, const float* weight, double eps, float* y, int threads,
+              float weight_offset) {
   const float eps_f = static_cast<float>(eps);  // torch adds the Python float to an fp32 tensor
 #pragma omp parallel for num_threads(threads) schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
@@ -74,7 +75,7 @@ void rms_norm(const float* x, int64_t rows, int64_t dim, const float* weight, do
     for (int64_t i = 0; i < dim; ++i) ss += static_cast<double>(xr[i]) * xr[i];
     const float variance = static_cast<float>(ss / static_cast<double>(dim));
     const float inv = 1.0f / std::sqrt(variance + eps_f);
-    for (int64_t i = 0; i < dim; ++i) yr[i] = weight[i] * (xr[i] * inv);
+    for (int64_t i = 0; i < dim; ++i) yr[i] = (weight_offset + weight[i]) * (xr[i] * inv);
   }
 }
 
@@ -171,12 +172,18 @@ void causal_attention(const float* q, const float* k, const float* v, int64_t L,
   }
 }
 
-void silu_mul(float* gate, const float* up, int64_t n, int threads) {
+float activation(float x, Activation act) {
+  if (act == Activation::Silu) return x / (1.0f + std::exp(-x));  // silu(x) = x * sigmoid(x)
+  // torch's GeluKernel (approximate="tanh"): kBeta = sqrt(2) * (2/sqrt(pi)) * 0.5, kKappa = 0.044715.
+  constexpr float kBeta = static_cast<float>(M_SQRT2 * M_2_SQRTPI * 0.5);
+  constexpr float kKappa = 0.044715f;
+  const float inner = kBeta * (x + kKappa * (x * x * x));
+  return 0.5f * x * (1.0f + std::tanh(inner));
+}
+
+void gated_act(float* gate, const float* up, int64_t n, Activation act, int threads) {
 #pragma omp parallel for num_threads(threads) schedule(static)
-  for (int64_t i = 0; i < n; ++i) {
-    const float g = gate[i];
-    gate[i] = (g / (1.0f + std::exp(-g))) * up[i];  // silu(x) = x * sigmoid(x)
-  }
+  for (int64_t i = 0; i < n; ++i) gate[i] = activation(gate[i], act) * up[i];
 }
 
 void next_token_scores(const float* hidden, int64_t rows, int64_t dim, const HostTensor& lm_head,

@@ -5,6 +5,7 @@
 #include <span>
 #include <vector>
 
+#include "model_core/config.hpp"
 #include "model_core/tensor.hpp"
 #include "rope_methods/rope_method.hpp"
 
@@ -22,8 +23,10 @@ void linear(const float* x, int64_t rows, int64_t in, const HostTensor& w, const
 // y += x elementwise (the residual connection), n elements.
 void add_inplace(float* y, const float* x, int64_t n, int threads);
 
-// LlamaRMSNorm: y = weight * (x * rsqrt(mean(x^2) + eps)), all in fp32 (sum of squares in double).
-void rms_norm(const float* x, int64_t rows, int64_t dim, const float* weight, double eps, float* y, int threads);
+// LlamaRMSNorm: y = weight * (x * rsqrt(mean(x^2) + eps)), all in fp32 (sum of squares in double);
+// Gemma3RMSNorm with weight_offset 1: y = (x * rsqrt(...)) * (1 + weight). y may be x.
+void rms_norm(const float* x, int64_t rows, int64_t dim, const float* weight, double eps, float* y, int threads,
+              float weight_offset = 0.0f);
 
 // cos/sin of float(inv_freq[i]) * float(positions[t]) in fp32, times attention_scaling
 // (LlamaRotaryEmbedding.forward); [L][pairs].
@@ -47,8 +50,11 @@ void apply_rope(float* x, int64_t heads, int64_t head_dim, const RopeTables& rt,
 void causal_attention(const float* q, const float* k, const float* v, int64_t L, int64_t heads, int64_t kv_heads,
                       int64_t head_dim, float scale, float* out, int threads, int64_t window = 0);
 
-// gate = silu(gate) * up (LlamaMLP with hidden_act "silu"), n elements.
-void silu_mul(float* gate, const float* up, int64_t n, int threads);
+// gate = act(gate) * up, n elements: LlamaMLP's silu (x * sigmoid(x)), Gemma3MLP's
+// gelu_pytorch_tanh (0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), torch's GeluType::Tanh).
+void gated_act(float* gate, const float* up, int64_t n, Activation act, int threads);
+// The activation of one value, for the reference and the tests.
+float activation(float x, Activation act);
 
 // For rows r of hidden (already final-normed, [rows, hidden]): logits = hidden W_lm^T computed
 // `chunk` rows at a time; logprob[r] = logit[target[r]] - logsumexp(logits) (max-subtracted, sum of

@@ -39,15 +39,15 @@ Matrix linear(const Matrix& x, const HostTensor& w, const HostTensor* bias) {
   return y;
 }
 
-// LlamaRMSNorm
-Matrix rms_norm(const Matrix& x, const HostTensor& weight, double eps) {
+// LlamaRMSNorm; Gemma3RMSNorm with offset 1: (x * rsqrt(mean(x^2) + eps)) * (1 + weight)
+Matrix rms_norm(const Matrix& x, const HostTensor& weight, double eps, float offset) {
   Matrix y = x;
   for (size_t t = 0; t < x.size(); ++t) {
     double ss = 0.0;
     for (float e : x[t]) ss += static_cast<double>(e) * e;
     const float variance = static_cast<float>(ss / static_cast<double>(x[t].size()));
     const float inv = 1.0f / std::sqrt(variance + static_cast<float>(eps));
-    for (size_t i = 0; i < x[t].size(); ++i) y[t][i] = weight.data[i] * (x[t][i] * inv);
+    for (size_t i = 0; i < x[t].size(); ++i) y[t][i] = (offset + weight.data[i]) * (x[t][i] * inv);
   }
   return y;
 }
@@ -73,8 +73,8 @@ void rope_head(float* x, int64_t head_dim, const rope::RopeSchedule& s, int64_t 
 
 class NaiveOps final : public DecoderOps {
  public:
-  NaiveOps(const ModelDef& def, const HostWeights& w, std::span<const int32_t> tokens, const rope::RopeSchedule& s)
-      : def_(def), w_(w), tokens_(tokens), s_(s), L_(static_cast<int64_t>(tokens.size())) {}
+  NaiveOps(const ModelDef& def, const HostWeights& w, std::span<const int32_t> tokens, const rope::RopeSchedules& s)
+      : def_(def), w_(w), tokens_(tokens), s_all_(s), L_(static_cast<int64_t>(tokens.size())) {}
 
   NaiveScores result;
 
@@ -85,13 +85,16 @@ class NaiveOps final : public DecoderOps {
     const int64_t H = def_.config().hidden_size;
     const float* emb = w_.values(0, R::TokenEmbedding);
     x_ = zeros(L_, H);
+    const float scale = static_cast<float>(def_.config().embedding_scale);  // Gemma: sqrt(hidden_size)
     for (int64_t t = 0; t < L_; ++t)
-      for (int64_t i = 0; i < H; ++i) x_[t][i] = emb[tokens_[t] * H + i];
+      for (int64_t i = 0; i < H; ++i) x_[t][i] = emb[tokens_[t] * H + i] * scale;
   }
 
-  void rms_norm(int64_t layer, TensorRole role) override {
-    const HostTensor* w = is_global(role) ? w_.global(role) : w_.at(layer, role);
-    n_ = cpu::rms_norm(x_, *w, def_.config().rms_norm_eps);
+  void rms_norm(int64_t layer, TensorRole role) override { n_ = norm(x_, layer, role); }
+
+  void norm_output(int64_t layer, TensorRole role, RowRange r) override {
+    if (r.begin != 0 || r.count != L_) throw Error("naive forward: output norms run on all rows");
+    n_ = norm(n_, layer, role);
   }
 
   void add_rms_norm(int64_t layer, TensorRole role) override {
@@ -124,7 +127,8 @@ class NaiveOps final : public DecoderOps {
       for (size_t o = 0; o < row.size(); ++o) row[o] += b->data[o];
   }
 
-  void rope() override {
+  void rope(int64_t schedule) override {
+    const rope::RopeSchedule& s_ = s_all_.by_type.at(static_cast<size_t>(schedule));
     const int64_t D = def_.config().head_dim, nh = def_.dims().heads, nkv = def_.dims().kv_heads;
     for (int64_t t = 0; t < L_; ++t) {
       const float qs = s_.query_scale.empty() ? 1.0f : s_.query_scale[t];
@@ -133,17 +137,19 @@ class NaiveOps final : public DecoderOps {
     }
   }
 
-  // Qwen3RMSNorm per head: x * rsqrt(mean(x^2) + eps) * w over each head's head_dim values.
+  // Qwen3RMSNorm per head: x * rsqrt(mean(x^2) + eps) * w over each head's head_dim values
+  // (Gemma3RMSNorm: * (1 + w)).
   void qk_norm(int64_t layer) override {
     const int64_t D = def_.config().head_dim;
     const double eps = def_.config().rms_norm_eps;
+    const float offset = def_.config().norm_weight_offset;
     const auto norm_heads = [&](Matrix& m, int64_t heads, const HostTensor& w) {
       for (auto& row : m)
         for (int64_t h = 0; h < heads; ++h) {
           double ss = 0.0;
           for (int64_t d = 0; d < D; ++d) ss += static_cast<double>(row[h * D + d]) * row[h * D + d];
           const double inv = 1.0 / std::sqrt(ss / static_cast<double>(D) + eps);
-          for (int64_t d = 0; d < D; ++d) row[h * D + d] = static_cast<float>(w.data[d] * (row[h * D + d] * inv));
+          for (int64_t d = 0; d < D; ++d) row[h * D + d] = static_cast<float>((offset + w.data[d]) * (row[h * D + d] * inv));
         }
     };
     norm_heads(q_, def_.dims().heads, *w_.at(layer, R::QNorm));
@@ -153,7 +159,7 @@ class NaiveOps final : public DecoderOps {
   void attention(int64_t window) override {
     const int64_t L = L_, D = def_.config().head_dim, nh = def_.dims().heads, nkv = def_.dims().kv_heads;
     attn_ = zeros(L, nh * D);
-    const double scale = 1.0 / std::sqrt(static_cast<double>(D));
+    const double scale = def_.config().attention_scale();
     for (int64_t hd = 0; hd < nh; ++hd) {
       const int64_t g = hd / (nh / nkv);  // repeat_kv
       Matrix p = zeros(L, L);
@@ -181,11 +187,15 @@ class NaiveOps final : public DecoderOps {
     }
   }
 
-  void swiglu(RowRange) override {
+  // silu(g) = g * sigmoid(g); gelu_pytorch_tanh(g) = 0.5 g (1 + tanh(sqrt(2/pi) (g + 0.044715 g^3))), in double.
+  void gated_act(RowRange) override {
+    const bool silu = def_.config().hidden_act == Activation::Silu;
     for (int64_t t = 0; t < L_; ++t)
       for (size_t i = 0; i < gate_[t].size(); ++i) {
-        const float g = gate_[t][i];
-        gate_[t][i] = static_cast<float>(g / (1.0 + std::exp(-static_cast<double>(g)))) * up_[t][i];
+        const double g = gate_[t][i];
+        const double a = silu ? g / (1.0 + std::exp(-g))
+                              : 0.5 * g * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (g + 0.044715 * g * g * g)));
+        gate_[t][i] = static_cast<float>(a) * up_[t][i];
       }
   }
 
@@ -213,16 +223,21 @@ class NaiveOps final : public DecoderOps {
   const ModelDef& def_;
   const HostWeights& w_;
   std::span<const int32_t> tokens_;
-  const rope::RopeSchedule& s_;
+  Matrix norm(const Matrix& x, int64_t layer, TensorRole role) const {
+    const HostTensor* w = is_global(role) ? w_.global(role) : w_.at(layer, role);
+    return cpu::rms_norm(x, *w, def_.config().rms_norm_eps, def_.config().norm_weight_offset);
+  }
+
+  const rope::RopeSchedules& s_all_;
   int64_t L_;
   Matrix x_, n_, q_, k_, v_, attn_, gate_, up_;
 };
 
 }  // namespace
 
-NaiveScores naive_forward(const Model& model, std::span<const int32_t> tokens, const rope::RopeSchedule& s) {
-  check_schedule(model.config, s);
-  check_window(model.config, tokens, 0, s);
+NaiveScores naive_forward(const Model& model, std::span<const int32_t> tokens, const rope::RopeSchedules& s) {
+  check_schedules(model.config, s);
+  check_window(model.config, tokens, 0, s.by_type.front());
   const ModelDef def(model);
   const HostWeights weights(def);
   NaiveOps ops(def, weights, tokens, s);

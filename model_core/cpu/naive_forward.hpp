@@ -17,6 +17,6 @@ struct NaiveScores {
   std::vector<float> top_gap;
 };
 
-NaiveScores naive_forward(const Model& model, std::span<const int32_t> tokens, const rope::RopeSchedule& schedule);
+NaiveScores naive_forward(const Model& model, std::span<const int32_t> tokens, const rope::RopeSchedules& schedules);
 
 }  // namespace rb::cpu

@@ -24,6 +24,22 @@ void check_schedule(const ModelConfig& c, const rope::RopeSchedule& s) {
                 " entries, inv_freq has " + std::to_string(pairs));
 }
 
+void check_schedules(const ModelConfig& c, const rope::RopeSchedules& s) {
+  const int64_t want = c.rope_schedule_count();
+  if (static_cast<int64_t>(s.by_type.size()) != want) {
+    std::string types;
+    for (const LayerTypeRope& r : c.rope_by_layer_type) types += (types.empty() ? "" : ", ") + r.layer_type;
+    throw Error("RoPE: " + std::to_string(s.by_type.size()) + " schedule(s) given; the model needs " + std::to_string(want) +
+                (types.empty() ? std::string() : " (one per layer type: " + types + ")"));
+  }
+  for (const rope::RopeSchedule& one : s.by_type) {
+    check_schedule(c, one);
+    if (one.positions.size() != s.by_type.front().positions.size())
+      throw Error("RoPE: the schedules of one window have different lengths (" + std::to_string(one.positions.size()) +
+                  " and " + std::to_string(s.by_type.front().positions.size()) + ")");
+  }
+}
+
 void check_window(const ModelConfig& c, std::span<const int32_t> tokens, size_t window_index,
                   const rope::RopeSchedule& s) {
   const std::string where = "window " + std::to_string(window_index);

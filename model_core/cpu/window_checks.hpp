@@ -13,6 +13,9 @@ namespace rb::cpu {
 // dims beyond it pass through unrotated), band scales empty or one per inv_freq entry, query_scale
 // empty or one per position, at least one position. Throws rb::Error.
 void check_schedule(const ModelConfig& c, const rope::RopeSchedule& s);
+// check_schedule for each of a window's schedules, and as many as the model has RoPEs
+// (ModelConfig::rope_schedule_count), all of one length.
+void check_schedules(const ModelConfig& c, const rope::RopeSchedules& s);
 
 // The window has as many tokens as the schedule has positions and every id is in [0, vocab).
 // Throws rb::Error for a length mismatch, rb::InputError naming the position and id otherwise.

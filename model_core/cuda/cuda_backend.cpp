@@ -5,7 +5,8 @@
 //   attention       cuDNN SDPA (attention_cudnn.hpp) or our flash_attention, per window
 //   linear(O/Down)  cuBLAS into `normed`; their biases by add_bias
 //   add_rms_norm    residual += normed; normed = RMSNorm(residual), fused
-//   linear(GateUp)  one GEMM over [gate; up] per row chunk, then swiglu
+//   linear(GateUp)  one GEMM over [gate; up] per row chunk, then swiglu (silu or GELU-tanh)
+//   norm_output     Gemma-3's post-block norms on `normed` in place
 //   lm_head_logprob the fused LM head (lm_head.hpp)
 //   all_reduce_sum  under --tp: o_proj's and down_proj's partial sums over NCCL (nccl_group.hpp);
 //                   each rank holds its heads, MLP features and vocabulary rows (ModelDef's shard)
@@ -183,9 +184,9 @@ class CudaModelBackend final : public CudaBackend {
   }
 
   std::vector<WindowScores> score(const std::vector<std::span<const int32_t>>& windows,
-                                  const rope::RopeSchedule& schedule) override {
-    const int64_t L = static_cast<int64_t>(schedule.positions.size());
-    validate_inputs(windows, schedule, L);
+                                  const rope::RopeSchedules& schedules) override {
+    const int64_t L = schedules.length();
+    validate_inputs(windows, schedules, L);
     std::vector<WindowScores> out(windows.size());
     if (windows.empty() || L < 2) return out;
     CUDA_CHECK(cudaSetDevice(device_));
@@ -194,7 +195,7 @@ class CudaModelBackend final : public CudaBackend {
     int64_t group = W;
     while (group > 1 && !fits(group, L)) group = (group + 1) / 2;
     ensure_buffers(make_forward_plan(shard_config_, sizeof(T), group, L));
-    upload_schedule(schedule, L);
+    for (size_t i = 0; i < schedules.by_type.size(); ++i) upload_schedule(schedules.by_type[i], L, ropes_[i]);
     for (int64_t start = 0; start < W; start += group) {
       const int64_t n = std::min(group, W - start);
       run_group(windows, start, n, L, out);
@@ -203,11 +204,22 @@ class CudaModelBackend final : public CudaBackend {
   }
 
  private:
+  // One per RoPE schedule of a window (ModelConfig::rope_schedule_count).
+  struct DeviceRope {
+    DeviceBuffer<float> cos, sin, positions, query_scale, inv_freq, q_band, k_band;
+    bool has_query_scale = false, has_q_band = false, has_k_band = false;
+    std::size_t bytes() const {
+      return cos.bytes() + sin.bytes() + positions.bytes() + query_scale.bytes() + inv_freq.bytes() + q_band.bytes() +
+             k_band.bytes();
+    }
+  };
+
   // ---- memory ----
   std::size_t activation_bytes() const {
-    return residual_.bytes() + normed_.bytes() + work_.bytes() + tokens_.bytes() + targets_.bytes() + state_.bytes() +
-           logprob_.bytes() + argmax_.bytes() + cos_.bytes() + sin_.bytes() + positions_.bytes() +
-           query_scale_.bytes() + inv_freq_.bytes() + q_band_.bytes() + k_band_.bytes() + cudnn_workspace_.bytes();
+    std::size_t b = residual_.bytes() + normed_.bytes() + work_.bytes() + tokens_.bytes() + targets_.bytes() + state_.bytes() +
+                    logprob_.bytes() + argmax_.bytes() + cudnn_workspace_.bytes();
+    for (const DeviceRope& r : ropes_) b += r.bytes();
+    return b;
   }
 
   std::size_t free_bytes() const {
@@ -266,8 +278,8 @@ class CudaModelBackend final : public CudaBackend {
   void ensure_buffers(const ForwardPlan& p) {
     const int64_t hid = config_.hidden_size, half = p.half_rotary;
     const bool enough = static_cast<int64_t>(residual_.size()) >= p.rows * hid &&
-                        static_cast<int64_t>(work_.size()) >= p.work_elems &&
-                        static_cast<int64_t>(positions_.size()) >= p.seq_len;
+                        static_cast<int64_t>(work_.size()) >= p.work_elems && !ropes_.empty() &&
+                        static_cast<int64_t>(ropes_.front().positions.size()) >= p.seq_len;
     if (enough) return;
     const std::size_t avail = free_bytes() + activation_bytes();
     if (p.bytes + kReserveBytes > avail)
@@ -278,8 +290,9 @@ class CudaModelBackend final : public CudaBackend {
                   std::to_string(device_) + " (" + device_name_ + ")");
     CUDA_CHECK(cudaStreamSynchronize(stream_->s));
     // Free everything first so the new plan never coexists with the old one.
-    for (auto* b : {&residual_, &logprob_, &cos_, &sin_, &positions_, &query_scale_, &inv_freq_, &q_band_, &k_band_})
-      b->release();
+    residual_.release();
+    logprob_.release();
+    ropes_.clear();
     normed_.release();
     work_.release();
     tokens_.release();
@@ -294,18 +307,34 @@ class CudaModelBackend final : public CudaBackend {
     grow(state_, p.rows);
     grow(logprob_, p.rows);
     grow(argmax_, p.rows);
-    grow(positions_, p.seq_len);
-    grow(query_scale_, p.seq_len);
-    grow(cos_, std::max<int64_t>(p.seq_len * half, 1));
-    grow(sin_, std::max<int64_t>(p.seq_len * half, 1));
-    grow(inv_freq_, std::max<int64_t>(half, 1));
-    grow(q_band_, std::max<int64_t>(half, 1));
-    grow(k_band_, std::max<int64_t>(half, 1));
+    ropes_.resize(static_cast<size_t>(config_.rope_schedule_count()));
+    for (DeviceRope& r : ropes_) {
+      grow(r.positions, p.seq_len);
+      grow(r.query_scale, p.seq_len);
+      grow(r.cos, std::max<int64_t>(p.seq_len * half, 1));
+      grow(r.sin, std::max<int64_t>(p.seq_len * half, 1));
+      grow(r.inv_freq, std::max<int64_t>(half, 1));
+      grow(r.q_band, std::max<int64_t>(half, 1));
+      grow(r.k_band, std::max<int64_t>(half, 1));
+    }
   }
 
   // ---- inputs ----
-  void validate_inputs(const std::vector<std::span<const int32_t>>& windows, const rope::RopeSchedule& s,
+  void validate_inputs(const std::vector<std::span<const int32_t>>& windows, const rope::RopeSchedules& all,
                        int64_t L) const {
+    auto bad = [](const std::string& what) { throw Error("CUDA backend: " + what); };
+    if (static_cast<int64_t>(all.by_type.size()) != config_.rope_schedule_count())
+      bad(std::to_string(all.by_type.size()) + " RoPE schedule(s) given; the model has " +
+          std::to_string(config_.rope_schedule_count()) + " (one per layer type with its own RoPE)");
+    for (const rope::RopeSchedule& s : all.by_type) {
+      if (static_cast<int64_t>(s.positions.size()) != L)
+        bad("the RoPE schedules of one call have different lengths");
+      validate_schedule(s, L);
+    }
+    validate_windows(windows, L);
+  }
+
+  void validate_schedule(const rope::RopeSchedule& s, int64_t L) const {
     const int64_t half = config_.rotary_dim() / 2;
     auto bad = [](const std::string& what) { throw Error("CUDA backend: " + what); };
     if (static_cast<int64_t>(s.inv_freq.size()) != half)
@@ -316,6 +345,10 @@ class CudaModelBackend final : public CudaBackend {
           std::to_string(L) + " positions");
     if (!s.q_band_scale.empty() && static_cast<int64_t>(s.q_band_scale.size()) != half) bad("q_band_scale size != rotary_dim/2");
     if (!s.k_band_scale.empty() && static_cast<int64_t>(s.k_band_scale.size()) != half) bad("k_band_scale size != rotary_dim/2");
+  }
+
+  void validate_windows(const std::vector<std::span<const int32_t>>& windows, int64_t L) const {
+    auto bad = [](const std::string& what) { throw Error("CUDA backend: " + what); };
     for (std::size_t w = 0; w < windows.size(); ++w) {
       if (static_cast<int64_t>(windows[w].size()) != L)
         bad("window " + std::to_string(w) + " has " + std::to_string(windows[w].size()) +
@@ -329,22 +362,22 @@ class CudaModelBackend final : public CudaBackend {
     }
   }
 
-  void upload_schedule(const rope::RopeSchedule& s, int64_t L) {
+  void upload_schedule(const rope::RopeSchedule& s, int64_t L, DeviceRope& r) {
     const int64_t half = config_.rotary_dim() / 2;
     cudaStream_t st = stream_->s;
     auto put = [&](DeviceBuffer<float>& dst, const std::vector<float>& src) {
       if (!src.empty())
         CUDA_CHECK(cudaMemcpyAsync(dst.get(), src.data(), src.size() * sizeof(float), cudaMemcpyHostToDevice, st));
     };
-    put(positions_, s.positions);
-    put(query_scale_, s.query_scale);
-    put(inv_freq_, s.inv_freq);
-    put(q_band_, s.q_band_scale);
-    put(k_band_, s.k_band_scale);
-    has_query_scale_ = !s.query_scale.empty();
-    has_q_band_ = !s.q_band_scale.empty();
-    has_k_band_ = !s.k_band_scale.empty();
-    rope_table(inv_freq_.get(), positions_.get(), L, half, s.attention_scaling, cos_.get(), sin_.get(), st);
+    put(r.positions, s.positions);
+    put(r.query_scale, s.query_scale);
+    put(r.inv_freq, s.inv_freq);
+    put(r.q_band, s.q_band_scale);
+    put(r.k_band, s.k_band_scale);
+    r.has_query_scale = !s.query_scale.empty();
+    r.has_q_band = !s.q_band_scale.empty();
+    r.has_k_band = !s.k_band_scale.empty();
+    rope_table(r.inv_freq.get(), r.positions.get(), L, half, s.attention_scaling, r.cos.get(), r.sin.get(), st);
     CUDA_CHECK(cudaStreamSynchronize(st));  // host vectors may go away after score()
   }
 
@@ -395,10 +428,21 @@ class CudaModelBackend final : public CudaBackend {
 
     void embedding() override {
       const ModelConfig& c = b_.config_;
-      embed_rows<T>(b_.tokens_.get(), p_.rows, b_.weights_.embed, c.hidden_size, c.vocab_size, b_.residual_.get(), st_);
+      embed_rows<T>(b_.tokens_.get(), p_.rows, b_.weights_.embed, c.hidden_size, c.vocab_size, b_.residual_.get(), st_,
+                    static_cast<float>(c.embedding_scale), b_.opts_.hf_rounding);
     }
     void rms_norm(int64_t layer, TensorRole role) override { norm(nullptr, layer, role); }
     void add_rms_norm(int64_t layer, TensorRole role) override { norm(b_.normed_.get(), layer, role); }
+
+    void norm_output(int64_t i, TensorRole role, RowRange r) override {
+      const DeviceLayer<T>& lw = b_.weights_.layers[static_cast<size_t>(i)];
+      const T* w = role == TensorRole::PostAttnNorm ? lw.post_attn_norm : role == TensorRole::PostMlpNorm ? lw.post_mlp_norm : nullptr;
+      if (!w) throw Error("CUDA backend: layer " + std::to_string(i) + " has no " + role_name(role) + " weight");
+      const ModelConfig& c = b_.config_;
+      const int64_t hid = c.hidden_size;
+      head_rmsnorm<T>(b_.normed_.get() + r.begin * hid, r.count, 1, static_cast<int>(hid), hid, w,
+                      static_cast<float>(c.rms_norm_eps), st_, c.norm_weight_offset);
+    }
 
     void linear(int64_t i, Proj proj, RowRange r) override {
       const ModelConfig& c = b_.shard_config_;
@@ -437,21 +481,21 @@ class CudaModelBackend final : public CudaBackend {
       cuda::add_bias<T>(b_.normed_.get() + r.begin * hid, r.count, hid, hid, bias, st_);
     }
 
-    void rope() override {
-      qkv_bias_rope<T>(b_.work_.get(), nullptr, b_.cos_.get(), b_.sin_.get(),
-                       b_.has_query_scale_ ? b_.query_scale_.get() : nullptr, b_.has_q_band_ ? b_.q_band_.get() : nullptr,
-                       b_.has_k_band_ ? b_.k_band_.get() : nullptr, shape_, st_);
+    void rope(int64_t schedule) override {
+      const DeviceRope& r = b_.ropes_.at(static_cast<size_t>(schedule));
+      qkv_bias_rope<T>(b_.work_.get(), nullptr, r.cos.get(), r.sin.get(), r.has_query_scale ? r.query_scale.get() : nullptr,
+                       r.has_q_band ? r.q_band.get() : nullptr, r.has_k_band ? r.k_band.get() : nullptr, shape_, st_);
     }
 
     void qk_norm(int64_t i) override {
       const DeviceLayer<T>& lw = b_.weights_.layers[static_cast<size_t>(i)];
       if (!lw.q_norm || !lw.k_norm) throw Error("CUDA backend: layer " + std::to_string(i) + " has no q_norm / k_norm");
       const int D = static_cast<int>(b_.config_.head_dim);
-      const float eps = static_cast<float>(b_.config_.rms_norm_eps);
+      const float eps = static_cast<float>(b_.config_.rms_norm_eps), offset = b_.config_.norm_weight_offset;
       T* qkv = b_.work_.get();
-      head_rmsnorm<T>(qkv, p_.rows, static_cast<int>(shape_.heads), D, p_.qkv_width, lw.q_norm, eps, st_);
+      head_rmsnorm<T>(qkv, p_.rows, static_cast<int>(shape_.heads), D, p_.qkv_width, lw.q_norm, eps, st_, offset);
       head_rmsnorm<T>(qkv + shape_.heads * D, p_.rows, static_cast<int>(shape_.kv_heads), D, p_.qkv_width, lw.k_norm, eps,
-                      st_);
+                      st_, offset);
     }
 
     void attention(int64_t window) override {
@@ -468,9 +512,11 @@ class CudaModelBackend final : public CudaBackend {
         flash_attention<T>(aa_, window > 0 ? AttnKernel::Simple : b_.attn_, st_);  // sliding: the simple kernel
     }
 
-    void swiglu(RowRange r) override {
+    void gated_act(RowRange r) override {
       T* work = b_.work_.get();
-      cuda::swiglu<T>(work, work + p_.mlp_act_offset, r.count, b_.shard_config_.intermediate_size, b_.opts_.hf_rounding, st_);
+      const GluAct act = b_.config_.hidden_act == Activation::GeluTanh ? GluAct::GeluTanh : GluAct::Silu;
+      cuda::swiglu<T>(work, work + p_.mlp_act_offset, r.count, b_.shard_config_.intermediate_size, b_.opts_.hf_rounding, st_,
+                      act);
     }
 
     // reduce_from_tensor_parallel_region: o_proj's and down_proj's partial sums, in T over NCCL.
@@ -496,7 +542,7 @@ class CudaModelBackend final : public CudaBackend {
                    : role == TensorRole::AttnNorm ? b_.weights_.layers[static_cast<size_t>(layer)].input_norm
                                                   : b_.weights_.layers[static_cast<size_t>(layer)].post_norm;
       add_rmsnorm<T>(b_.residual_.get(), delta, w, b_.normed_.get(), p_.rows, c.hidden_size,
-                     static_cast<float>(c.rms_norm_eps), b_.opts_.hf_rounding, st_);
+                     static_cast<float>(c.rms_norm_eps), b_.opts_.hf_rounding, st_, c.norm_weight_offset);
     }
     // A 4-bit projection is dequantized once per layer: the MLP's row chunks reuse it (qkv, o and
     // gate_up share one buffer, down has its own, so the chunks' alternation keeps both).
@@ -534,7 +580,7 @@ class CudaModelBackend final : public CudaBackend {
     a.heads = static_cast<int>(shard_config_.num_heads);
     a.kv_heads = static_cast<int>(shard_config_.num_kv_heads);
     a.head_dim = static_cast<int>(config_.head_dim);
-    a.scale = 1.0f / std::sqrt(static_cast<float>(config_.head_dim));
+    a.scale = static_cast<float>(config_.attention_scale());
     return a;
   }
 
@@ -635,8 +681,7 @@ class CudaModelBackend final : public CudaBackend {
   DeviceBuffer<LmState> state_;
   DeviceBuffer<float> logprob_;
   DeviceBuffer<uint8_t> argmax_;
-  DeviceBuffer<float> cos_, sin_, positions_, query_scale_, inv_freq_, q_band_, k_band_;
-  bool has_query_scale_ = false, has_q_band_ = false, has_k_band_ = false;
+  std::vector<DeviceRope> ropes_;
   std::vector<int32_t> host_tokens_, host_targets_;
   std::vector<float> host_logprob_;
   std::vector<uint8_t> host_argmax_;

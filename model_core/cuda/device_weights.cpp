@@ -18,7 +18,10 @@ namespace {
 
 enum class Kind { Matrix, Norm, Bias };
 // What a slot is in DeviceWeights / DeviceLayer.
-enum class Key { Embed, LmHead, FinalNorm, InputNorm, Qkv, QkvBias, QNorm, KNorm, O, OBias, PostNorm, GateUp, GateUpBias, Down, DownBias };
+enum class Key {
+  Embed, LmHead, FinalNorm, InputNorm, Qkv, QkvBias, QNorm, KNorm, O, OBias, PostAttnNorm, PostNorm, GateUp, GateUpBias,
+  Down, DownBias, PostMlpNorm
+};
 
 constexpr std::size_t align256(std::size_t bytes) { return (bytes + 255) / 256 * 256; }
 
@@ -135,13 +138,16 @@ Layout make_layout(const ModelConfig& c, const ModelDef* def, const RandomQuant*
           {{at(i, R::QBias), name(i, R::QBias), H * D},
            {at(i, R::KBias), name(i, R::KBias), KV * D},
            {at(i, R::VBias), name(i, R::VBias), KV * D}});
-    if (at(i, R::QNorm)) {  // Qwen3: [head_dim] each
+    if (def ? at(i, R::QNorm) != nullptr : c.qk_norm) {  // Qwen3, Gemma-3: [head_dim] each
       add(Key::QNorm, i, name(i, R::QNorm), Kind::Norm, D, one(at(i, R::QNorm), name(i, R::QNorm), 1));
       add(Key::KNorm, i, name(i, R::KNorm), Kind::Norm, D, one(at(i, R::KNorm), name(i, R::KNorm), 1));
     }
     add(Key::O, i, p + "self_attn.o_proj.weight", Kind::Matrix, H * D, one(at(i, R::O), name(i, R::O), hid), true);
     if (at(i, R::OBias)) add(Key::OBias, i, name(i, R::OBias), Kind::Bias, 1, one(at(i, R::OBias), name(i, R::OBias), hid));
-    add(Key::PostNorm, i, p + "post_attention_layernorm.weight", Kind::Norm, hid, one(at(i, R::MlpNorm), name(i, R::MlpNorm), 1));
+    const bool sandwich = def ? at(i, R::PostAttnNorm) != nullptr : c.sandwich_norms;  // Gemma-3
+    if (sandwich)
+      add(Key::PostAttnNorm, i, name(i, R::PostAttnNorm), Kind::Norm, hid, one(at(i, R::PostAttnNorm), name(i, R::PostAttnNorm), 1));
+    add(Key::PostNorm, i, name(i, R::MlpNorm), Kind::Norm, hid, one(at(i, R::MlpNorm), name(i, R::MlpNorm), 1));
     add(Key::GateUp, i, p + "mlp.gate_up", Kind::Matrix, hid,
         {{at(i, R::Gate), name(i, R::Gate), ff}, {at(i, R::Up), name(i, R::Up), ff}}, true);
     if (at(i, R::GateBias))
@@ -150,6 +156,8 @@ Layout make_layout(const ModelConfig& c, const ModelDef* def, const RandomQuant*
     add(Key::Down, i, p + "mlp.down_proj.weight", Kind::Matrix, ff, one(at(i, R::Down), name(i, R::Down), hid), true);
     if (at(i, R::DownBias))
       add(Key::DownBias, i, name(i, R::DownBias), Kind::Bias, 1, one(at(i, R::DownBias), name(i, R::DownBias), hid));
+    if (sandwich)
+      add(Key::PostMlpNorm, i, name(i, R::PostMlpNorm), Kind::Norm, hid, one(at(i, R::PostMlpNorm), name(i, R::PostMlpNorm), 1));
   }
   return L;
 }
@@ -218,6 +226,8 @@ DeviceWeights<T> bind(const ModelConfig& c, const Layout& L, DeviceBuffer<T> sto
       case Key::O: d->o = matrix(s, &dw.max_packed_elems); break;
       case Key::OBias: d->o_bias = at; break;
       case Key::PostNorm: d->post_norm = at; break;
+      case Key::PostAttnNorm: d->post_attn_norm = at; break;
+      case Key::PostMlpNorm: d->post_mlp_norm = at; break;
       case Key::GateUp: d->gate_up = matrix(s, &dw.max_packed_elems); break;
       case Key::GateUpBias: d->gate_up_bias = at; break;
       case Key::Down: d->down = matrix(s, &dw.max_packed_down_elems); break;

@@ -41,11 +41,13 @@ struct DeviceLayer {
   const T* input_norm = nullptr;  // [hidden]
   DeviceMatrix<T> qkv;            // [(heads + 2 kv_heads) * head_dim, hidden]
   const T* qkv_bias = nullptr;    // [(heads + 2 kv_heads) * head_dim] or nullptr
-  const T* q_norm = nullptr;      // [head_dim] or nullptr (Qwen3)
+  const T* q_norm = nullptr;      // [head_dim] or nullptr (Qwen3, Gemma-3)
   const T* k_norm = nullptr;      // [head_dim] or nullptr
   DeviceMatrix<T> o;              // [hidden, heads * head_dim]
   const T* o_bias = nullptr;      // [hidden] or nullptr
-  const T* post_norm = nullptr;   // [hidden]
+  const T* post_attn_norm = nullptr;  // [hidden] or nullptr: the attention output's norm (Gemma-3)
+  const T* post_norm = nullptr;   // [hidden]: the MLP input's norm
+  const T* post_mlp_norm = nullptr;   // [hidden] or nullptr: the MLP output's norm (Gemma-3)
   DeviceMatrix<T> gate_up;        // [2 * intermediate, hidden]
   const T* gate_up_bias = nullptr;  // [2 * intermediate] or nullptr
   DeviceMatrix<T> down;           // [hidden, intermediate]

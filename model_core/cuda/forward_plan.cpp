@@ -47,8 +47,9 @@ ForwardPlan make_forward_plan(const ModelConfig& c, std::size_t elem, int64_t ba
   b += static_cast<std::size_t>(rows * c.hidden_size) * elem;                 // normed
   b += static_cast<std::size_t>(p.work_elems) * elem;                         // work
   b += static_cast<std::size_t>(rows) * (4 + 4 + sizeof(LmState) + 4 + 1);   // tokens, targets, state, results
-  b += static_cast<std::size_t>(seq_len) * (2 * p.half_rotary + 2) * 4;       // cos, sin, positions, query scale
-  b += static_cast<std::size_t>(3 * p.half_rotary) * 4;                       // inv_freq, band scales
+  const auto schedules = static_cast<std::size_t>(c.rope_schedule_count());  // one per layer type's RoPE
+  b += schedules * static_cast<std::size_t>(seq_len) * (2 * p.half_rotary + 2) * 4;  // cos, sin, positions, query scale
+  b += schedules * static_cast<std::size_t>(3 * p.half_rotary) * 4;                  // inv_freq, band scales
   p.bytes = b;
   return p;
 }

@@ -30,22 +30,28 @@ template <typename T>
 void fill_value(T* dst, int64_t n, float value, cudaStream_t stream);
 
 // ---- norm.cu: embedding, residual add + RMSNorm ----
-// residual[r, :] = float(table[tokens[r], :]). Tokens outside [0, vocab) are clamped to 0 (the
-// backend validates ids on the host first).
+// residual[r, :] = float(table[tokens[r], :]) * scale (Gemma3TextScaledWordEmbedding's
+// sqrt(hidden); 1 otherwise); with round_to_t, T(float(e) * T(scale)) as Hugging Face computes it in
+// T. Tokens outside [0, vocab) are clamped to 0 (the backend validates ids on the host first).
 template <typename T>
 void embed_rows(const int32_t* tokens, int64_t rows, const T* table, int64_t hidden, int64_t vocab, float* residual,
-                cudaStream_t stream);
+                cudaStream_t stream, float scale = 1.0f, bool round_to_t = false);
+// How a norm applies its weight w (ModelConfig::norm_weight_offset):
+//   offset 0 (LlamaRMSNorm): T(x * inv) * w in T, the normalized value rounded first;
+//   offset != 0 (Gemma3RMSNorm): T((x * inv) * (offset + float(w))), all in fp32, rounded once.
 // When delta != nullptr: residual += delta (rounded to T when round_residual, which reproduces a
-// residual stream kept in T as Hugging Face keeps it). Then out = RMSNorm(residual) * weight as
-// Hugging Face computes it: x.float() * rsqrt(mean(x^2) + eps), cast to T, times weight (in T).
+// residual stream kept in T as Hugging Face keeps it). Then out = RMSNorm(residual) with the
+// weight, x.float() * rsqrt(mean(x^2) + eps) as Hugging Face computes it.
 template <typename T>
 void add_rmsnorm(float* residual, const T* delta, const T* weight, T* out, int64_t rows, int64_t hidden, float eps,
-                 bool round_residual, cudaStream_t stream);
-// Per-head RMSNorm in place (Qwen3's q_norm / k_norm): rows of x with leading dimension ld hold
-// `heads` heads of head_dim values from column 0; each head as add_rmsnorm normalizes a row, with
-// the one [head_dim] weight.
+                 bool round_residual, cudaStream_t stream, float weight_offset = 0.0f);
+// RMSNorm in place over groups of values (Qwen3's and Gemma-3's q_norm / k_norm, one group per head;
+// Gemma-3's post-block norms, one group per row): rows of x with leading dimension ld hold `heads`
+// groups of head_dim values from column 0; each group normalized as add_rmsnorm normalizes a row,
+// with the one [head_dim] weight.
 template <typename T>
-void head_rmsnorm(T* x, int64_t rows, int heads, int head_dim, int64_t ld, const T* weight, float eps, cudaStream_t stream);
+void head_rmsnorm(T* x, int64_t rows, int heads, int head_dim, int64_t ld, const T* weight, float eps, cudaStream_t stream,
+                  float weight_offset = 0.0f);
 
 // ---- rope.cu ----
 // cos[t][i] = cos(inv_freq[i] * positions[t]) * attention_scaling (fp32 product), sin likewise.
@@ -70,10 +76,13 @@ void qkv_bias_rope(T* qkv, const T* bias, const float* cos_table, const float* s
                    const float* q_band, const float* k_band, const QkvShape& shape, cudaStream_t stream);
 
 // ---- swiglu.cu ----
-// out[r, j] = silu(gate_up[r, j]) * gate_up[r, ff + j]; silu rounded to T before the product when
+// The gated MLP's activation (ModelConfig::hidden_act): silu, or gelu_pytorch_tanh.
+enum class GluAct { Silu, GeluTanh };
+// out[r, j] = act(gate_up[r, j]) * gate_up[r, ff + j]; act rounded to T before the product when
 // hf_rounding (Hugging Face evaluates act_fn(gate) in T, then multiplies in T).
 template <typename T>
-void swiglu(const T* gate_up, T* out, int64_t rows, int64_t ff, bool hf_rounding, cudaStream_t stream);
+void swiglu(const T* gate_up, T* out, int64_t rows, int64_t ff, bool hf_rounding, cudaStream_t stream,
+            GluAct act = GluAct::Silu);
 
 // ---- attention_*.cu: causal attention per window, never materializing L x L ----
 enum class AttnKernel { Auto, Simple, TensorCore };
@@ -86,7 +95,7 @@ struct AttnArgs {
   T* o = nullptr;           // o[(b*L + t) * o_stride + h * head_dim + d]
   int64_t q_stride = 0, kv_stride = 0, o_stride = 0;
   int batch = 0, seq_len = 0, heads = 0, kv_heads = 0, head_dim = 0;
-  float scale = 0.0f;       // softmax scale, head_dim^-0.5
+  float scale = 0.0f;       // softmax scale: head_dim^-0.5 (Gemma-3: query_pre_attn_scalar^-0.5)
   int window = 0;           // > 0: sliding window, query t sees keys t - window < k <= t
 };
 // True when the tensor-core kernel handles this head_dim (64, 80, 96, 128).

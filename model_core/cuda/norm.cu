@@ -10,21 +10,29 @@ namespace {
 
 template <typename T>
 __global__ void embed_kernel(const int32_t* __restrict__ tokens, int64_t rows, const T* __restrict__ table,
-                             int64_t hidden, int64_t vocab, float* __restrict__ residual) {
+                             int64_t hidden, int64_t vocab, float* __restrict__ residual, float scale, bool round_to_t) {
   const int64_t n = rows * hidden;
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n; i += int64_t{gridDim.x} * blockDim.x) {
     const int64_t r = i / hidden, c = i - r * hidden;
     int64_t tok = tokens[r];
     if (tok < 0 || tok >= vocab) tok = 0;
-    residual[i] = Elem<T>::to_float(table[tok * hidden + c]);
+    const float e = Elem<T>::to_float(table[tok * hidden + c]);
+    residual[i] = scale == 1.0f ? e : round_to_t ? round_to<T>(e * round_to<T>(scale)) : e * scale;
   }
+}
+
+// The weight applied to a normalized value v (norm weight w, offset as ModelConfig::norm_weight_offset).
+template <typename T>
+__device__ __forceinline__ T apply_norm_weight(float v, T w, float offset) {
+  if (offset == 0.0f) return Elem<T>::from_float(Elem<T>::to_float(w) * round_to<T>(v));  // LlamaRMSNorm
+  return Elem<T>::from_float(v * (offset + Elem<T>::to_float(w)));                        // Gemma3RMSNorm
 }
 
 // One block per row. Phase 1 adds delta and accumulates the sum of squares; phase 2 normalizes.
 // Each element is read and written by the same thread in both phases, so out may alias delta.
 template <typename T>
 __global__ void add_rmsnorm_kernel(float* __restrict__ residual, const T* delta, const T* __restrict__ weight, T* out,
-                                   int64_t hidden, float eps, bool round_residual) {
+                                   int64_t hidden, float eps, bool round_residual, float offset) {
   __shared__ float scratch[32];
   const int64_t row = blockIdx.x;
   float* x = residual + row * hidden;
@@ -42,16 +50,15 @@ __global__ void add_rmsnorm_kernel(float* __restrict__ residual, const T* delta,
   const float total = block_sum(ss, scratch);
   const float inv = rsqrtf(total / static_cast<float>(hidden) + eps);
   T* y = out + row * hidden;
-  for (int64_t i = threadIdx.x; i < hidden; i += blockDim.x)
-    y[i] = Elem<T>::from_float(Elem<T>::to_float(weight[i]) * round_to<T>(x[i] * inv));
+  for (int64_t i = threadIdx.x; i < hidden; i += blockDim.x) y[i] = apply_norm_weight<T>(x[i] * inv, weight[i], offset);
 }
 
-// Qwen3RMSNorm per head, in place: one warp per (row, head) of x[rows, ld], head h at h * head_dim
-// (heads of the q or k part of the fused qkv rows). As transformers in T: the values in fp32,
-// normalized, rounded to T, times the weight in T.
+// Qwen3RMSNorm / Gemma3RMSNorm per head, in place: one warp per (row, head) of x[rows, ld], head h
+// at h * head_dim (heads of the q or k part of the fused qkv rows; or one "head" of a whole row).
+// As transformers in T: the values in fp32, normalized, the weight applied as apply_norm_weight.
 template <typename T>
 __global__ void head_rmsnorm_kernel(T* x, int64_t rows, int heads, int head_dim, int64_t ld, const T* __restrict__ weight,
-                                    float eps) {
+                                    float eps, float offset) {
   const int64_t warp = (blockIdx.x * int64_t{blockDim.x} + threadIdx.x) / 32;
   const int lane = threadIdx.x & 31;
   if (warp >= rows * heads) return;
@@ -63,43 +70,44 @@ __global__ void head_rmsnorm_kernel(T* x, int64_t rows, int heads, int head_dim,
   }
   for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(0xffffffffu, ss, o);
   const float inv = rsqrtf(ss / static_cast<float>(head_dim) + eps);
-  for (int d = lane; d < head_dim; d += 32)
-    h[d] = Elem<T>::from_float(Elem<T>::to_float(weight[d]) * round_to<T>(Elem<T>::to_float(h[d]) * inv));
+  for (int d = lane; d < head_dim; d += 32) h[d] = apply_norm_weight<T>(Elem<T>::to_float(h[d]) * inv, weight[d], offset);
 }
 
 }  // namespace
 
 template <typename T>
-void head_rmsnorm(T* x, int64_t rows, int heads, int head_dim, int64_t ld, const T* weight, float eps, cudaStream_t stream) {
+void head_rmsnorm(T* x, int64_t rows, int heads, int head_dim, int64_t ld, const T* weight, float eps, cudaStream_t stream,
+                  float weight_offset) {
   if (rows <= 0 || heads <= 0) return;
   const int64_t threads = rows * heads * 32;
   head_rmsnorm_kernel<T><<<static_cast<unsigned>((threads + 255) / 256), 256, 0, stream>>>(x, rows, heads, head_dim, ld,
-                                                                                          weight, eps);
+                                                                                          weight, eps, weight_offset);
   CUDA_CHECK_LAUNCH();
 }
 
 template <typename T>
 void embed_rows(const int32_t* tokens, int64_t rows, const T* table, int64_t hidden, int64_t vocab, float* residual,
-                cudaStream_t stream) {
+                cudaStream_t stream, float scale, bool round_to_t) {
   if (rows <= 0) return;
-  embed_kernel<T><<<grid_for(rows * hidden, 256), 256, 0, stream>>>(tokens, rows, table, hidden, vocab, residual);
+  embed_kernel<T><<<grid_for(rows * hidden, 256), 256, 0, stream>>>(tokens, rows, table, hidden, vocab, residual, scale,
+                                                                    round_to_t);
   CUDA_CHECK_LAUNCH();
 }
 
 template <typename T>
 void add_rmsnorm(float* residual, const T* delta, const T* weight, T* out, int64_t rows, int64_t hidden, float eps,
-                 bool round_residual, cudaStream_t stream) {
+                 bool round_residual, cudaStream_t stream, float weight_offset) {
   if (rows <= 0) return;
   const int threads = hidden >= 4096 ? 512 : 256;
   add_rmsnorm_kernel<T><<<static_cast<unsigned>(rows), threads, 0, stream>>>(residual, delta, weight, out, hidden, eps,
-                                                                            round_residual);
+                                                                            round_residual, weight_offset);
   CUDA_CHECK_LAUNCH();
 }
 
-#define RB_INST(T)                                                                                           \
-  template void embed_rows<T>(const int32_t*, int64_t, const T*, int64_t, int64_t, float*, cudaStream_t);   \
-  template void add_rmsnorm<T>(float*, const T*, const T*, T*, int64_t, int64_t, float, bool, cudaStream_t); \
-  template void head_rmsnorm<T>(T*, int64_t, int, int, int64_t, const T*, float, cudaStream_t);
+#define RB_INST(T)                                                                                                \
+  template void embed_rows<T>(const int32_t*, int64_t, const T*, int64_t, int64_t, float*, cudaStream_t, float, bool); \
+  template void add_rmsnorm<T>(float*, const T*, const T*, T*, int64_t, int64_t, float, bool, cudaStream_t, float);   \
+  template void head_rmsnorm<T>(T*, int64_t, int, int, int64_t, const T*, float, cudaStream_t, float);
 RB_INSTANTIATE_BOTH(RB_INST)
 #undef RB_INST
 

@@ -4,6 +4,7 @@
 // offset and shape checked against the file size.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -49,12 +50,17 @@ class SafetensorsFile {
 // tensor that is absent or of another dtype.
 HostTensor map_tensor(const std::shared_ptr<const SafetensorsFile>& file, const std::string& name);
 
+// A checkpoint's tensor name -> the name it is held under (the family's canonical names,
+// canonical_tensor_name in model_def/tensor_table.hpp); nullptr keeps every name.
+using TensorRename = std::function<std::string(const std::string&)>;
+
 // All weights of a Hugging Face directory: model.safetensors, or the shards listed in
-// model.safetensors.index.json; tensors outside model.* and lm_head.weight are listed in `unread`.
+// model.safetensors.index.json; tensors whose (renamed) name is outside model.* and lm_head.weight
+// are listed in `unread` under the checkpoint's name.
 //   load_safetensors_weights   every tensor converted to fp32 now
 //   map_safetensors_weights    every F32/F16/BF16 tensor a view of the mapped file (load_model's way:
 //                              weights go from the file to the backend in their stored dtype)
-ModelWeights load_safetensors_weights(const std::filesystem::path& dir);
-ModelWeights map_safetensors_weights(const std::filesystem::path& dir);
+ModelWeights load_safetensors_weights(const std::filesystem::path& dir, const TensorRename& rename = nullptr);
+ModelWeights map_safetensors_weights(const std::filesystem::path& dir, const TensorRename& rename = nullptr);
 
 }  // namespace rb

@@ -25,18 +25,22 @@ bool wanted(const std::string& name) { return name.rfind("model.", 0) == 0 || na
 
 enum class Mode { Convert, Map };
 
-void read_into(const std::shared_ptr<const SafetensorsFile>& st, const std::string& name, ModelWeights& w, Mode mode) {
+std::string renamed(const TensorRename& rename, const std::string& name) { return rename ? rename(name) : name; }
+
+// The file's tensor `name`, held as `as`.
+void read_into(const std::shared_ptr<const SafetensorsFile>& st, const std::string& name, const std::string& as,
+               ModelWeights& w, Mode mode) {
   if (st->entries().at(name).dtype == "I32")
-    w.int32_tensors[name] = st->read_int32(name);
+    w.int32_tensors[as] = st->read_int32(name);
   else
-    w.tensors[name] = mode == Mode::Map ? map_tensor(st, name) : st->read(name);
+    w.tensors[as] = mode == Mode::Map ? map_tensor(st, name) : st->read(name);
 }
 
-void load_file(const fs::path& file, ModelWeights& w, Mode mode) {
+void load_file(const fs::path& file, ModelWeights& w, Mode mode, const TensorRename& rename) {
   const auto st = std::make_shared<const SafetensorsFile>(file);
   for (const auto& [name, entry] : st->entries()) {
-    if (wanted(name))
-      read_into(st, name, w, mode);
+    if (const std::string as = renamed(rename, name); wanted(as))
+      read_into(st, name, as, w, mode);
     else
       w.unread.push_back(name);
   }
@@ -50,7 +54,7 @@ json read_index(const fs::path& index) {
   return parse_json_input(text.str(), index.string());
 }
 
-void load_sharded(const fs::path& dir, const fs::path& index, ModelWeights& w, Mode mode) {
+void load_sharded(const fs::path& dir, const fs::path& index, ModelWeights& w, Mode mode, const TensorRename& rename) {
   const std::string index_name = index.string();
   const json j = read_index(index);
   if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
@@ -63,7 +67,7 @@ void load_sharded(const fs::path& dir, const fs::path& index, ModelWeights& w, M
     // Shards live next to the index; refuse paths that would leave the directory.
     if (rel.empty() || rel.is_absolute() || *rel.lexically_normal().begin() == "..")
       throw InputError(index_name, "weight_map." + tensor, "'" + rel.string() + "' is not a file in " + dir.string());
-    if (wanted(tensor))
+    if (wanted(renamed(rename, tensor)))
       by_shard[rel.string()].push_back(tensor);
     else
       w.unread.push_back(tensor);
@@ -77,26 +81,26 @@ void load_sharded(const fs::path& dir, const fs::path& index, ModelWeights& w, M
     for (const std::string& name : names) {
       if (!st->entries().count(name))
         throw InputError(index_name, "weight_map." + name, "tensor is not in its shard " + file.string());
-      read_into(st, name, w, mode);
+      read_into(st, name, renamed(rename, name), w, mode);
     }
   }
 }
 
-ModelWeights load_weights(const fs::path& dir, Mode mode) {
+ModelWeights load_weights(const fs::path& dir, Mode mode, const TensorRename& rename) {
   ModelWeights w;
   w.source = dir.string();
   std::error_code ec;
   if (fs::is_regular_file(dir, ec)) {  // a single .safetensors file named directly
-    load_file(dir, w, mode);
+    load_file(dir, w, mode, rename);
     return w;
   }
   if (!fs::is_directory(dir, ec)) throw InputError(dir.string(), "", "no such directory");
   const fs::path single = dir / "model.safetensors";
   const fs::path index = dir / "model.safetensors.index.json";
   if (fs::exists(single, ec)) {
-    load_file(single, w, mode);
+    load_file(single, w, mode, rename);
   } else if (fs::exists(index, ec)) {
-    load_sharded(dir, index, w, mode);
+    load_sharded(dir, index, w, mode, rename);
   } else {
     throw InputError(dir.string(), "", "neither model.safetensors nor model.safetensors.index.json is present");
   }
@@ -124,7 +128,11 @@ HostTensor map_tensor(const std::shared_ptr<const SafetensorsFile>& file, const 
   return t;
 }
 
-ModelWeights load_safetensors_weights(const fs::path& dir) { return load_weights(dir, Mode::Convert); }
-ModelWeights map_safetensors_weights(const fs::path& dir) { return load_weights(dir, Mode::Map); }
+ModelWeights load_safetensors_weights(const fs::path& dir, const TensorRename& rename) {
+  return load_weights(dir, Mode::Convert, rename);
+}
+ModelWeights map_safetensors_weights(const fs::path& dir, const TensorRename& rename) {
+  return load_weights(dir, Mode::Map, rename);
+}
 
 }  // namespace rb

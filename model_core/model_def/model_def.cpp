@@ -50,6 +50,8 @@ int64_t layer_index(const std::string& name) {
 }
 
 bool ignorable(const FamilyDef& f, const std::string& name) {
+  for (const std::string& prefix : f.ignorable_prefixes)
+    if (name.rfind(prefix, 0) == 0) return true;
   for (const std::string& suffix : f.ignorable_suffixes)
     if (name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
       return true;

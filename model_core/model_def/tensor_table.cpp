@@ -1,7 +1,7 @@
 // The tensor tables of the supported families, as transformers' modeling files create the
 // parameters: LlamaModel/MistralModel (modeling_llama.py, modeling_mistral.py) and Qwen2Model
-// (modeling_qwen2.py), Qwen3Model (modeling_qwen3.py), Phi3Model (modeling_phi3.py). A Linear
-// weight is [out_features, in_features].
+// (modeling_qwen2.py), Qwen3Model (modeling_qwen3.py), Phi3Model (modeling_phi3.py) and
+// Gemma3TextModel (modeling_gemma3.py). A Linear weight is [out_features, in_features].
 #include "model_core/model_def/tensor_table.hpp"
 
 #include "common/error.hpp"
@@ -72,6 +72,19 @@ std::vector<TensorSpec> decoder_tensors(Presence (*qkv_bias)(const ModelConfig&)
   };
 }
 
+// Gemma3DecoderLayer: the Llama tensors, with its four norms per layer: input_layernorm (AttnNorm),
+// post_attention_layernorm on the attention output (PostAttnNorm), pre_feedforward_layernorm the MLP's
+// input (MlpNorm), post_feedforward_layernorm on the MLP output (PostMlpNorm). q/k/v/o biased with
+// attention_bias; q_norm and k_norm always.
+std::vector<TensorSpec> gemma3_tensors() {
+  std::vector<TensorSpec> t = decoder_tensors(with_attention_bias, with_attention_bias, absent);
+  for (TensorSpec& s : t)
+    if (s.role == R::MlpNorm) s.name = "model.layers.{L}.pre_feedforward_layernorm.weight";
+  t.push_back({R::PostAttnNorm, "model.layers.{L}.post_attention_layernorm.weight", hidden, required, Split::Replicated});
+  t.push_back({R::PostMlpNorm, "model.layers.{L}.post_feedforward_layernorm.weight", hidden, required, Split::Replicated});
+  return t;
+}
+
 // Buffers some checkpoints store that no forward reads (older transformers saved the rotary
 // inverse frequencies as a persistent buffer).
 const std::vector<std::string> kIgnorable = {"rotary_emb.inv_freq"};
@@ -90,6 +103,12 @@ std::vector<FamilyDef> make_families() {
       {"phi3", {"phi3"}, decoder_tensors(absent, absent, absent), kIgnorable,
        {{"model.layers.{L}.self_attn.qkv_proj.weight", {R::Q, R::K, R::V}},
         {"model.layers.{L}.mlp.gate_up_proj.weight", {R::Gate, R::Up}}}},
+      // Gemma3ForCausalLM, and the text part of Gemma3ForConditionalGeneration: its released
+      // checkpoints store language_model.model.* (transformers 4) or model.language_model.*
+      // (transformers 5, _checkpoint_conversion_mapping) beside the vision tower.
+      {"gemma3", {"gemma3_text"}, gemma3_tensors(), kIgnorable, {},
+       {{"language_model.model.", "model."}, {"model.language_model.", "model."}, {"language_model.lm_head.", "lm_head."}},
+       {"vision_tower.", "multi_modal_projector.", "model.vision_tower.", "model.multi_modal_projector."}},
   };
 }
 
@@ -116,6 +135,12 @@ const TensorSpec* find_spec(const FamilyDef& f, TensorRole role) {
   return nullptr;
 }
 
+std::string canonical_tensor_name(const FamilyDef& f, const std::string& name) {
+  for (const auto& [from, to] : f.renamed_prefixes)
+    if (name.rfind(from, 0) == 0) return to + name.substr(from.size());
+  return name;
+}
+
 std::string tensor_name(const TensorSpec& s, int64_t layer) {
   std::string n = s.name;
   const auto at = n.find("{L}");
@@ -126,7 +151,8 @@ std::string tensor_name(const TensorSpec& s, int64_t layer) {
 const char* role_name(TensorRole r) {
   static constexpr std::array<const char*, kTensorRoles> names = {
       "token_embedding", "final_norm", "lm_head", "attn_norm", "q", "k", "v", "o", "q_bias", "k_bias",
-      "v_bias", "o_bias", "mlp_norm", "gate", "up", "down", "gate_bias", "up_bias", "down_bias", "q_norm", "k_norm"};
+      "v_bias", "o_bias", "mlp_norm", "gate", "up", "down", "gate_bias", "up_bias", "down_bias", "q_norm", "k_norm",
+      "post_attn_norm", "post_mlp_norm"};
   const int i = static_cast<int>(r);
   return i >= 0 && i < kTensorRoles ? names[static_cast<size_t>(i)] : "?";
 }

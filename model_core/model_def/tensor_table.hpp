@@ -11,6 +11,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model_core/config.hpp"
@@ -22,7 +23,8 @@ enum class TensorRole : int {
   TokenEmbedding, FinalNorm, LmHead,                 // global
   AttnNorm, Q, K, V, O, QBias, KBias, VBias, OBias,  // per layer: attention block
   MlpNorm, Gate, Up, Down, GateBias, UpBias, DownBias,  // per layer: MLP block
-  QNorm, KNorm,                                         // per layer: per-head q/k RMSNorm (Qwen3)
+  QNorm, KNorm,                                         // per layer: per-head q/k RMSNorm (Qwen3, Gemma-3)
+  PostAttnNorm, PostMlpNorm,                            // per layer: norms of each block's output (Gemma-3)
   Count
 };
 inline constexpr int kTensorRoles = static_cast<int>(TensorRole::Count);
@@ -72,12 +74,21 @@ struct FamilyDef {
   // suffixes, matched after the layer prefix.
   std::vector<std::string> ignorable_suffixes;
   std::vector<FusedTensor> fused = {};
+  // Other checkpoint layouts of the same model: a name starting with `from` is read as `to` + the
+  // rest (Gemma3ForConditionalGeneration's "language_model.model." -> "model."); the loader applies
+  // them (canonical_tensor_name) before it looks a tensor up.
+  std::vector<std::pair<std::string, std::string>> renamed_prefixes = {};
+  // Parts of such a checkpoint the decoder does not read (its vision tower), by name prefix.
+  std::vector<std::string> ignorable_prefixes = {};
 };
 
 // The family of config.model_type; throws rb::InputError(config.source, "model_type", ...).
 const FamilyDef& family_for(const ModelConfig& c);
 // Every family, for messages and docs.
 const std::vector<FamilyDef>& all_families();
+
+// `name` under the family's canonical names (FamilyDef::renamed_prefixes); unchanged when no rule applies.
+std::string canonical_tensor_name(const FamilyDef& f, const std::string& name);
 
 // The spec of `role` in the family (nullptr when the family has no such tensor).
 const TensorSpec* find_spec(const FamilyDef& f, TensorRole role);

@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/error.hpp"
 #include "model_core/backend.hpp"
 #include "model_core/config.hpp"
 #include "model_core/cpu/naive_forward.hpp"
@@ -30,7 +31,7 @@ namespace {
 struct Fixture {
   Model model;
   std::vector<int32_t> tokens;
-  rope::RopeSchedule schedule;
+  rope::RopeSchedules schedule{rope::RopeSchedule{}};  // one per layer type with its own RoPE (Gemma-3)
   std::vector<float> logprob;
   std::vector<int> is_argmax;
 };
@@ -47,9 +48,14 @@ Fixture load_fixture(const std::string& name) {
   BOOST_REQUIRE(in.good());
   const nlohmann::json e = nlohmann::json::parse(in);
   f.tokens = e.at("tokens").get<std::vector<int32_t>>();
-  f.schedule.inv_freq = e.at("inv_freq").get<std::vector<float>>();
-  f.schedule.attention_scaling = e.at("attention_scaling").get<float>();
-  for (size_t t = 0; t < f.tokens.size(); ++t) f.schedule.positions.push_back(static_cast<float>(t));
+  std::vector<rope::RopeSchedule> schedules;
+  for (const nlohmann::json& s : e.contains("schedules") ? e.at("schedules") : nlohmann::json::array({e})) {
+    rope::RopeSchedule& one = schedules.emplace_back();
+    one.inv_freq = s.at("inv_freq").get<std::vector<float>>();
+    one.attention_scaling = s.at("attention_scaling").get<float>();
+    for (size_t t = 0; t < f.tokens.size(); ++t) one.positions.push_back(static_cast<float>(t));
+  }
+  f.schedule = rope::RopeSchedules(std::move(schedules));
   f.logprob = e.at("logprob").get<std::vector<float>>();
   f.is_argmax = e.at("is_argmax").get<std::vector<int>>();
   BOOST_REQUIRE_EQUAL(f.logprob.size(), f.tokens.size() - 1);
@@ -92,7 +98,7 @@ BOOST_AUTO_TEST_CASE(llama_biases_untied_plain_rope) {
 BOOST_AUTO_TEST_CASE(qwen2_tied_yarn) {
   const Fixture f = load_fixture("qwen2");
   BOOST_TEST(f.model.config.tie_word_embeddings);
-  BOOST_TEST(f.schedule.attention_scaling > 1.0f);
+  BOOST_TEST(f.schedule.by_type.front().attention_scaling > 1.0f);
   check_against_torch("qwen2");
 }
 
@@ -143,4 +149,28 @@ BOOST_AUTO_TEST_CASE(phi3_fused_partial_rotary_longrope) {
                  "model.layers.0.self_attn.qkv_proj.weight") != nullptr);  // as stored
   BOOST_TEST(f.model.weights.find("model.layers.0.self_attn.k_proj.weight") != nullptr);  // as split
   check_against_torch("phi3");
+}
+
+// Gemma-3: embeddings times sqrt(hidden), (1 + w) norms, the attention and MLP outputs normed
+// before their residual adds, GeGLU (tanh), q/k norms, scores scaled by query_pre_attn_scalar^-0.5
+// (24, not head_dim 16), layers [sliding, sliding, full] with a window of 10, and one RoPE per layer
+// type (full: linear factor 2 at theta 1e4; sliding: plain at theta 100). Each of these changes the
+// log-probs by far more than the tolerance.
+BOOST_AUTO_TEST_CASE(gemma3_sandwich_norms_geglu_two_ropes) {
+  const Fixture f = load_fixture("gemma3");
+  const ModelConfig& c = f.model.config;
+  BOOST_TEST(c.sandwich_norms);
+  BOOST_TEST(c.norm_weight_offset == 1.0f);
+  BOOST_TEST(c.embedding_scale == std::sqrt(32.0));
+  BOOST_TEST(c.attention_scale() == 1.0 / std::sqrt(24.0));
+  BOOST_TEST(c.window_of(1) == 10);
+  BOOST_TEST(c.window_of(2) == 0);
+  BOOST_REQUIRE_EQUAL(f.schedule.by_type.size(), 2u);
+  BOOST_TEST(c.rope_index(0) == 1);  // sliding_attention, sorted after full_attention
+  BOOST_TEST(c.rope_index(2) == 0);
+  BOOST_TEST(f.schedule.by_type[0].inv_freq != f.schedule.by_type[1].inv_freq);
+  check_against_torch("gemma3");
+  // One schedule for a model with two RoPEs is refused, not applied to every layer.
+  auto backend = make_cpu_backend(f.model, {});
+  BOOST_CHECK_THROW(backend->score({std::span<const int32_t>(f.tokens)}, f.schedule.by_type[0]), Error);
 }
