@@ -58,13 +58,21 @@ double attention_pairs(double L, int64_t window) {
   return W * (W + 1) / 2 + (L - W) * W;
 }
 
-rb::rope::RopeSchedule default_schedule(const rb::ModelConfig& c, int64_t L) {
+rb::rope::RopeSchedule default_schedule(const rb::ModelConfig& c, double theta, int64_t L) {
   rb::rope::RopeSchedule s;
   const int64_t rd = c.rotary_dim();
   for (int64_t i = 0; i < rd / 2; ++i)
-    s.inv_freq.push_back(static_cast<float>(1.0 / std::pow(c.rope_theta, static_cast<double>(2 * i) / rd)));
+    s.inv_freq.push_back(static_cast<float>(1.0 / std::pow(theta, static_cast<double>(2 * i) / rd)));
   for (int64_t t = 0; t < L; ++t) s.positions.push_back(static_cast<float>(t));
   return s;
+}
+
+// Plain RoPE for every layer type with its own (Gemma-3: each type's rope_theta), else one schedule.
+rb::rope::RopeSchedules default_schedules(const rb::ModelConfig& c, int64_t L) {
+  if (c.rope_by_layer_type.empty()) return default_schedule(c, c.rope_theta, L);
+  std::vector<rb::rope::RopeSchedule> all;
+  for (const rb::LayerTypeRope& r : c.rope_by_layer_type) all.push_back(default_schedule(c, r.rope_theta, L));
+  return rb::rope::RopeSchedules(std::move(all));
 }
 
 double gemm_params(const rb::ModelConfig& c) {
@@ -258,7 +266,7 @@ int main(int argc, char** argv) {
             for (auto& t : w) t = static_cast<int32_t>(rng() % c.vocab_size);
           std::vector<std::span<const int32_t>> spans;
           for (const auto& w : windows) spans.emplace_back(w.data(), w.size());
-          const auto schedule = default_schedule(c, L);
+          const auto schedule = default_schedules(c, L);
           for (int i = 0; i < warmup; ++i) backend->score(spans, schedule);
           double best = 1e30, mean_lp = 0;
           for (int r = 0; r < std::max(repeats, 1); ++r) {

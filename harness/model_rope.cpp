@@ -89,9 +89,12 @@ ModelRope model_rope(const ModelConfig& c, const json& rope_arg, const std::stri
     } else {
       try {
         e.method = rope::make_rope_method(*override, e.info, source);
-      } catch (const InputError& err) {  // the field under its layer type: "full_attention.factor"
+      } catch (const InputError& err) {  // the field under its layer type: "rope.full_attention.factor"
         if (err.file() != source) throw;
-        throw InputError(source, r.layer_type + (err.field().empty() ? "" : "." + err.field()), err.problem());
+        const std::string& f = err.field();
+        const bool under_rope = f.rfind("rope.", 0) == 0;
+        throw InputError(source, std::string(under_rope ? "rope." : "") + r.layer_type +
+                                     (f.empty() ? "" : "." + (under_rope ? f.substr(5) : f)), err.problem());
       }
     }
     entries.push_back(std::move(e));

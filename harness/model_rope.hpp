@@ -5,8 +5,9 @@
 // method's rope); what the backends get is one schedule per type (rope::RopeSchedules).
 //
 // An override of a model with RoPE per layer type:
-//   null or {}                       every type keeps the checkpoint's RoPE
-//   {"rope_type": "yarn", ...}       replaces the full_attention layers' RoPE, as transformers
+//   null                             every type keeps the checkpoint's RoPE
+//   {"rope_type": "yarn", ...}       replaces the full_attention layers' RoPE ({} with plain RoPE,
+//                                    as for a model with one RoPE), as transformers
 //                                    applies rope_scaling to Gemma-3's global layers
 //   {"full_attention": {...},        replaces each type named; a type left out keeps the
 //    "sliding_attention": {...}}     checkpoint's

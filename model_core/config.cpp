@@ -222,8 +222,9 @@ void read_gemma3_rope(const Fields& f, const json& j, const std::string& source,
   } else if (f.has("rope_scaling")) {
     full = j.at("rope_scaling");
   }
-  const RopeFields g = parse_rope_object(full, full_key, f, source, c, global_theta, 1.0);
-  const RopeFields l = parse_rope_object(sliding, sliding_key, f, source, c, local_theta, 1.0);
+  const double partial = f.number_or("partial_rotary_factor", 1.0);
+  const RopeFields g = parse_rope_object(full, full_key, f, source, c, global_theta, partial);
+  const RopeFields l = parse_rope_object(sliding, sliding_key, f, source, c, local_theta, partial);
   if (g.partial != 1.0 || l.partial != 1.0)
     throw InputError(source, "partial_rotary_factor", "Gemma-3 rotates the whole head; a partial_rotary_factor is not read by Gemma3RotaryEmbedding");
   c.rope_theta = g.theta;

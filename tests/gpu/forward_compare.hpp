@@ -87,6 +87,18 @@ inline rb::rope::RopeSchedule default_schedule(const rb::ModelConfig& c, int64_t
   return s;
 }
 
+// default_schedule for each layer type with its own RoPE (Gemma-3: each type's rope_theta), else one.
+inline rb::rope::RopeSchedules default_schedules(const rb::ModelConfig& c, int64_t L) {
+  if (c.rope_by_layer_type.empty()) return default_schedule(c, L);
+  std::vector<rb::rope::RopeSchedule> all;
+  for (const rb::LayerTypeRope& r : c.rope_by_layer_type) {
+    rb::ModelConfig one = c;
+    one.rope_theta = r.rope_theta;
+    all.push_back(default_schedule(one, L));
+  }
+  return rb::rope::RopeSchedules(std::move(all));
+}
+
 inline std::vector<std::vector<int32_t>> random_windows(int64_t count, int64_t L, int64_t vocab, uint32_t seed) {
   std::mt19937 rng(seed);
   std::vector<std::vector<int32_t>> w(count, std::vector<int32_t>(L));

@@ -12,9 +12,11 @@ namespace rbtest {
 using RoundFn = float (*)(float);
 
 // residual += delta (rounded when round_residual); out = round(w * round(x * rsqrt(mean x^2 + eps))).
+// offset 0: LlamaRMSNorm (the normed value rounded, times w in T); offset 1: Gemma3RMSNorm
+// ((x * inv) * (1 + w) in fp32, rounded once).
 inline void rmsnorm_ref(std::vector<float>& residual, const std::vector<float>* delta, const std::vector<float>& w,
                         std::vector<float>& out, int64_t rows, int64_t hidden, float eps, bool round_residual,
-                        RoundFn round) {
+                        RoundFn round, float offset = 0.0f) {
   out.assign(rows * hidden, 0.0f);
   for (int64_t r = 0; r < rows; ++r) {
     float* x = residual.data() + r * hidden;
@@ -28,7 +30,8 @@ inline void rmsnorm_ref(std::vector<float>& residual, const std::vector<float>* 
     }
     const double inv = 1.0 / std::sqrt(ss / hidden + eps);
     for (int64_t i = 0; i < hidden; ++i)
-      out[r * hidden + i] = round(w[i] * round(static_cast<float>(x[i] * inv)));
+      out[r * hidden + i] = offset == 0.0f ? round(w[i] * round(static_cast<float>(x[i] * inv)))
+                                           : round(static_cast<float>(x[i] * inv * (offset + w[i])));
   }
 }
 
@@ -66,13 +69,15 @@ inline void rope_ref(std::vector<float>& qkv, const RopeRefArgs& a, RoundFn roun
   }
 }
 
+// silu, or (gelu_tanh) 0.5 g (1 + tanh(sqrt(2/pi) (g + 0.044715 g^3))), in double.
 inline void swiglu_ref(const std::vector<float>& gate_up, std::vector<float>& out, int64_t rows, int64_t ff,
-                       bool hf_rounding, RoundFn round) {
+                       bool hf_rounding, RoundFn round, bool gelu_tanh = false) {
   out.assign(rows * ff, 0.0f);
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t j = 0; j < ff; ++j) {
       const double g = gate_up[r * 2 * ff + j], u = gate_up[r * 2 * ff + ff + j];
-      float act = static_cast<float>(g / (1.0 + std::exp(-g)));
+      float act = static_cast<float>(gelu_tanh ? 0.5 * g * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (g + 0.044715 * g * g * g)))
+                                               : g / (1.0 + std::exp(-g)));
       if (hf_rounding) act = round(act);
       out[r * ff + j] = round(static_cast<float>(act * u));
     }

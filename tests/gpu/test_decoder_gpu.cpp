@@ -44,7 +44,7 @@ void add_bias_case(int64_t rows, int64_t cols, int64_t ld, uint32_t seed) {
 
 std::vector<rb::WindowScores> score(rb::Backend& b, const rb::Model& m, int64_t L, uint32_t seed) {
   const auto windows = random_windows(2, L, m.config.vocab_size, seed);
-  return b.score(spans(windows), default_schedule(m.config, L));
+  return b.score(spans(windows), default_schedules(m.config, L));
 }
 
 }  // namespace
@@ -122,12 +122,14 @@ BOOST_AUTO_TEST_CASE(biases_run_on_the_gpu_as_on_the_cpu) {
   }
 }
 
-// The families beyond Llama on the GPU (tests/fixtures/cpu/qwen3, mistral_sw, qwen2_sw, phi3 from
-// transformers): q/k norms, sliding windows, Phi-3's fused projections and partial rotary, the CUDA backend within the bf16 budget of the
+// The families beyond Llama on the GPU (tests/fixtures/cpu/qwen3, mistral_sw, qwen2_sw, phi3, gemma3
+// from transformers): q/k norms, sliding windows, Phi-3's fused projections and partial rotary,
+// Gemma-3's scaled embeddings, (1 + w) and sandwich norms, GeGLU, attention scale and two RoPEs; the
+// CUDA backend within the bf16 budget of the
 // CPU reference (which matches transformers within 1e-4, test_cpu_torch), while full attention
 // everywhere (the window ignored) moves the CPU scores far more.
 BOOST_AUTO_TEST_CASE(qk_norm_and_sliding_windows_run_on_the_gpu_as_on_the_cpu) {
-  for (const char* name : {"qwen3", "mistral_sw", "qwen2_sw", "phi3"}) {
+  for (const char* name : {"qwen3", "mistral_sw", "qwen2_sw", "phi3", "gemma3"}) {
     const std::string dir = std::string(RB_FIXTURES) + "/cpu/" + name;
     const rb::Model m = rb::load_model(dir, rb::LoadOptions{.load_tokenizer = false});
     rb::Model full = rb::load_model(dir, rb::LoadOptions{.load_tokenizer = false});

@@ -65,7 +65,8 @@ BOOST_AUTO_TEST_CASE(rmsnorm_with_and_without_residual_add) {
   for (int64_t rows : {1, 7, 129})
     for (int64_t hidden : {64, 1000, 4096})
       for (bool with_delta : {false, true})
-        for (bool round_residual : {true, false}) {
+        for (bool round_residual : {true, false})
+          for (float offset : {0.0f, 1.0f}) {  // LlamaRMSNorm, Gemma3RMSNorm
           std::vector<float> residual = random_t<bf16>(rows * hidden, rng, -3.0f, 3.0f);
           const std::vector<float> delta = random_t<bf16>(rows * hidden, rng);
           const std::vector<float> w = random_t<bf16>(hidden, rng, 0.5f, 1.5f);
@@ -74,16 +75,42 @@ BOOST_AUTO_TEST_CASE(rmsnorm_with_and_without_residual_add) {
           auto d_w = upload_t<bf16>(w);
           DeviceBuffer<bf16> d_out(rows * hidden);
           rb::cuda::add_rmsnorm<bf16>(d_res.get(), with_delta ? d_delta.get() : nullptr, d_w.get(), d_out.get(), rows,
-                                      hidden, 1e-5f, round_residual, nullptr);
+                                      hidden, 1e-5f, round_residual, nullptr, offset);
           std::vector<float> out_ref;
           rmsnorm_ref(residual, with_delta ? &delta : nullptr, w, out_ref, rows, hidden, 1e-5f, round_residual,
-                      round_t<bf16>);
-          const std::string t = tag({{"rows", rows}, {"hidden", hidden}, {"delta", with_delta}, {"round", round_residual}});
+                      round_t<bf16>, offset);
+          const std::string t = tag({{"rows", rows}, {"hidden", hidden}, {"delta", with_delta}, {"round", round_residual},
+                                     {"offset", offset}});
           // The residual add is one fp32 add (+ one rounding): exact up to that rounding.
           check_close(download(d_res.get(), rows * hidden), residual, 1e-6, 1e-6, "rmsnorm residual " + t);
-          // Output: two bf16 roundings after an fp32 normalization; 1 bf16 ulp (2^-8 relative) slack.
-          check_close(download_t(d_out.get(), rows * hidden), out_ref, 1e-6, 1.0 / 128, "rmsnorm out " + t);
+          // Output: two bf16 roundings after an fp32 normalization (rsqrtf vs a double sqrt). Where the
+          // first rounding flips by one ulp, the weight (up to 1.5) carries it into the product:
+          // 2 bf16 ulps (2^-7 relative) slack.
+          check_close(download_t(d_out.get(), rows * hidden), out_ref, 1e-6, 1.0 / 64, "rmsnorm out " + t);
         }
+}
+
+// Gemma-3's post-block norms and q/k norms: groups of a row normed in place, (1 + w) or w.
+BOOST_AUTO_TEST_CASE(group_rmsnorm_in_place) {
+  std::mt19937 rng(12);
+  struct Case { int64_t rows; int heads, dim; int64_t ld; };
+  for (const Case& c : {Case{7, 1, 2560, 2560}, Case{129, 4, 256, 1536}, Case{3, 2, 16, 40}})
+    for (float offset : {0.0f, 1.0f}) {
+      const std::vector<float> x = random_t<bf16>(c.rows * c.ld, rng, -3.0f, 3.0f);
+      const std::vector<float> w = random_t<bf16>(c.dim, rng, -0.5f, 0.5f);
+      auto d_x = upload_t<bf16>(x);
+      auto d_w = upload_t<bf16>(w);
+      rb::cuda::head_rmsnorm<bf16>(d_x.get(), c.rows, c.heads, c.dim, c.ld, d_w.get(), 1e-6f, nullptr, offset);
+      std::vector<float> ref = x;
+      for (int64_t r = 0; r < c.rows; ++r)
+        for (int h = 0; h < c.heads; ++h) {
+          std::vector<float> group(x.begin() + r * c.ld + h * c.dim, x.begin() + r * c.ld + (h + 1) * c.dim), out;
+          rmsnorm_ref(group, nullptr, w, out, 1, c.dim, 1e-6f, false, round_t<bf16>, offset);
+          std::copy(out.begin(), out.end(), ref.begin() + r * c.ld + h * c.dim);
+        }
+      check_close(download_t(d_x.get(), c.rows * c.ld), ref, 1e-6, 1.0 / 128,
+                  "group rmsnorm " + tag({{"rows", c.rows}, {"heads", c.heads}, {"dim", c.dim}, {"offset", offset}}));
+    }
 }
 
 BOOST_AUTO_TEST_CASE(embedding_gather) {
@@ -100,6 +127,15 @@ BOOST_AUTO_TEST_CASE(embedding_gather) {
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < hidden; ++c) ref[r * hidden + c] = table[tokens[r] * hidden + c];
   check_close(download(d_res.get(), rows * hidden), ref, 0.0, 0.0, "embedding");
+  // Gemma3TextScaledWordEmbedding: times sqrt(hidden) in fp32, or as transformers in bf16 (the
+  // scale and the product rounded to bf16).
+  const float scale = std::sqrt(static_cast<float>(hidden));
+  for (bool hf : {false, true}) {
+    rb::cuda::embed_rows<bf16>(d_tok.get(), rows, d_table.get(), hidden, vocab, d_res.get(), nullptr, scale, hf);
+    std::vector<float> scaled(ref.size());
+    for (size_t i = 0; i < ref.size(); ++i) scaled[i] = hf ? round_t<bf16>(ref[i] * round_t<bf16>(scale)) : ref[i] * scale;
+    check_close(download(d_res.get(), rows * hidden), scaled, 0.0, 0.0, hf ? "embedding scaled (hf)" : "embedding scaled");
+  }
 }
 
 BOOST_AUTO_TEST_CASE(rope_with_positions_scales_bias_partial_rotary) {
@@ -149,17 +185,19 @@ BOOST_AUTO_TEST_CASE(swiglu_matches_hf_rounding) {
   std::mt19937 rng(4);
   for (int64_t rows : {1, 7, 129})
     for (int64_t ff : {24, 1000})
-      for (bool hf : {true, false}) {
-        const std::vector<float> gu = random_t<bf16>(rows * 2 * ff, rng, -6.0f, 6.0f);
-        auto d_gu = upload_t<bf16>(gu);
-        DeviceBuffer<bf16> d_out(rows * ff);
-        rb::cuda::swiglu<bf16>(d_gu.get(), d_out.get(), rows, ff, hf, nullptr);
-        std::vector<float> ref;
-        swiglu_ref(gu, ref, rows, ff, hf, round_t<bf16>);
-        // expf vs exp: 1e-7 relative; bf16 roundings may flip by one ulp.
-        check_close(download_t(d_out.get(), rows * ff), ref, 1e-6, 1.0 / 64,
-                    "swiglu " + tag({{"rows", rows}, {"ff", ff}, {"hf", hf}}));
-      }
+      for (bool hf : {true, false})
+        for (bool gelu : {false, true}) {  // SwiGLU (Llama), GeGLU with tanh GELU (Gemma-3)
+          const std::vector<float> gu = random_t<bf16>(rows * 2 * ff, rng, -6.0f, 6.0f);
+          auto d_gu = upload_t<bf16>(gu);
+          DeviceBuffer<bf16> d_out(rows * ff);
+          rb::cuda::swiglu<bf16>(d_gu.get(), d_out.get(), rows, ff, hf, nullptr,
+                                 gelu ? rb::cuda::GluAct::GeluTanh : rb::cuda::GluAct::Silu);
+          std::vector<float> ref;
+          swiglu_ref(gu, ref, rows, ff, hf, round_t<bf16>, gelu);
+          // expf/tanhf vs exp/tanh: 1e-7 relative; bf16 roundings may flip by one ulp.
+          check_close(download_t(d_out.get(), rows * ff), ref, 1e-6, 1.0 / 64,
+                      "glu " + tag({{"rows", rows}, {"ff", ff}, {"hf", hf}, {"gelu", gelu}}));
+        }
 }
 
 BOOST_AUTO_TEST_CASE(linear_via_cublas) {

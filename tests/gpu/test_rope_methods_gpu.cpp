@@ -1,6 +1,7 @@
 // Every RoPE method runs on the CUDA backend and gives the CPU backend's perplexity on real
-// checkpoint files (the llama_gqa, qwen2_bias, qwen3_sw and mistral_sw fixtures, 512 tokens of
-// Genesis) at lengths at the sliding window (64) and below, at and beyond the trained context
+// checkpoint files (the llama_gqa, qwen2_bias, qwen3_sw, mistral_sw and gemma3_sw fixtures, 512 tokens of
+// Genesis; Gemma-3's full-attention layers take the method, its sliding layers keep their own RoPE,
+// as `--rope` without a layer type does) at lengths at the sliding window (64) and below, at and beyond the trained context
 // (128, 256, 512). Tolerance: 0.5% relative, the bf16
 // budget of the issue; measured bf16-vs-fp32 differences of the default method are 0.01-0.3%
 // (docs/PERFORMANCE.md).
@@ -19,8 +20,24 @@
 
 namespace {
 
-double perplexity(rb::Backend& backend, const rb::rope::RopeMethod& rope, const std::vector<int32_t>& ids, int64_t L) {
-  const auto schedule = rope.schedule(L);
+// The method's schedule, and for a model with RoPE per layer type its sliding layers' own beside it.
+rb::rope::RopeSchedules schedules_of(const rb::ModelConfig& c, const rb::rope::RopeMethod& rope, int64_t L) {
+  if (c.rope_by_layer_type.empty()) return rope.schedule(L);
+  std::vector<rb::rope::RopeSchedule> all;
+  for (const rb::LayerTypeRope& r : c.rope_by_layer_type) {
+    if (r.layer_type == "full_attention") {
+      all.push_back(rope.schedule(L));
+      continue;
+    }
+    const rb::rope::RopeModelInfo own{c.head_dim, c.partial_rotary_factor, r.rope_theta, c.max_position_embeddings};
+    all.push_back(rb::rope::make_rope_method(r.rope_scaling, own)->schedule(L));
+  }
+  return rb::rope::RopeSchedules(std::move(all));
+}
+
+double perplexity(rb::Backend& backend, const rb::ModelConfig& c, const rb::rope::RopeMethod& rope,
+                  const std::vector<int32_t>& ids, int64_t L) {
+  const auto schedule = schedules_of(c, rope, L);
   double nll = 0.0;
   int64_t n = 0;
   for (size_t w = 0; (w + 1) * L <= ids.size(); ++w) {
@@ -56,7 +73,7 @@ BOOST_AUTO_TEST_CASE(every_method_matches_the_cpu_backend) {
   std::stringstream text;
   text << in.rdbuf();
   // qwen3_sw and mistral_sw: q/k norms and sliding windows of 64 (make_family_fixtures.py).
-  for (const std::string name : {"llama_gqa", "qwen2_bias", "qwen3_sw", "mistral_sw"}) {
+  for (const std::string name : {"llama_gqa", "qwen2_bias", "qwen3_sw", "mistral_sw", "gemma3_sw"}) {
     const rb::Model model = rb::load_model(std::string(RB_FIXTURES) + "/models/" + name);
     std::vector<int32_t> ids = model.tokenizer->encode(text.str(), true);
     ids.resize(512);
@@ -67,7 +84,7 @@ BOOST_AUTO_TEST_CASE(every_method_matches_the_cpu_backend) {
     for (const auto& m : methods) {
       const auto rope = rb::rope::make_rope_method(nlohmann::json::parse(m), info);
       for (int64_t L : {64, 128, 256, 512}) {
-        const double a = perplexity(*cpu, *rope, ids, L), b = perplexity(*gpu, *rope, ids, L);
+        const double a = perplexity(*cpu, model.config, *rope, ids, L), b = perplexity(*gpu, model.config, *rope, ids, L);
         const double rel = std::abs(b / a - 1.0);
         BOOST_TEST_MESSAGE(name << " " << m << " L=" << L << ": cpu " << a << " cuda " << b << " rel " << rel);
         BOOST_CHECK_MESSAGE(std::isfinite(b) && rel <= 5e-3, name << " " << m << " L=" << L << ": cpu " << a << " cuda " << b);

@@ -68,6 +68,10 @@ BOOST_AUTO_TEST_CASE(one_group_of_two_equals_the_whole_model) {
 // gate_up_proj split on load, then each part sharded like Llama's; partial rotary, longrope).
 BOOST_AUTO_TEST_CASE(other_families_shard_as_llama_does) {
   for (const std::string model : {"qwen3_sw", "mistral_sw", "phi3_lr"}) check_same(model, "", 2, 2);
+  // Gemma-3: q/k norms, sandwich norms and both RoPEs per shard; overrides without and with layer types.
+  for (const std::string rope : {std::string(), std::string(R"({"rope_type":"yarn","factor":4})"),
+                                 std::string(R"({"full_attention":{"rope_type":"linear","factor":2},"sliding_attention":{"rope_type":"dynamic","factor":2}})")})
+    check_same("gemma3_sw", rope, 2, 2);
 }
 
 BOOST_AUTO_TEST_CASE(two_groups_share_the_windows) {

@@ -4,9 +4,11 @@
 #define BOOST_TEST_DYN_LINK
 #include <boost/test/unit_test.hpp>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include <unistd.h>
 
@@ -383,4 +385,269 @@ BOOST_AUTO_TEST_CASE(phi3_defaults_and_its_old_rope_names) {
   c = rb::parse_hf_config(j, kSource);
   BOOST_TEST(c.rope_scaling["rope_type"] == "longrope");  // "su" and "yarn" mean longrope for Phi-3
   BOOST_TEST(c.rope_scaling["original_max_position_embeddings"] == 64);
+}
+
+// ---- Gemma-3 --------------------------------------------------------------------------------
+
+namespace {
+
+// google/gemma-3-1b-it's config.json (transformers 4's spelling of the two RoPEs).
+json gemma3_1b() {
+  return json::parse(R"({
+    "architectures": ["Gemma3ForCausalLM"], "attn_logit_softcapping": null, "bos_token_id": 2,
+    "eos_token_id": [1, 106], "final_logit_softcapping": null, "head_dim": 256,
+    "hidden_activation": "gelu_pytorch_tanh", "hidden_size": 1152, "intermediate_size": 6912,
+    "max_position_embeddings": 32768, "model_type": "gemma3_text", "num_attention_heads": 4,
+    "num_hidden_layers": 26, "num_key_value_heads": 1, "pad_token_id": 0, "query_pre_attn_scalar": 256,
+    "rms_norm_eps": 1e-06, "rope_local_base_freq": 10000, "rope_scaling": null, "rope_theta": 1000000,
+    "sliding_window": 512, "sliding_window_pattern": 6, "vocab_size": 262144})");
+}
+
+// google/gemma-3-4b-it's config.json without vision_config: text_config holds only what differs
+// from Gemma3TextConfig's defaults.
+json gemma3_4b_it() {
+  return json::parse(R"({
+    "architectures": ["Gemma3ForConditionalGeneration"], "boi_token_index": 255999,
+    "eoi_token_index": 256000, "eos_token_id": [1, 106], "image_token_index": 262144,
+    "initializer_range": 0.02, "mm_tokens_per_image": 256, "model_type": "gemma3",
+    "text_config": {"hidden_size": 2560, "intermediate_size": 10240, "model_type": "gemma3_text",
+                    "num_hidden_layers": 34, "rope_scaling": {"factor": 8.0, "rope_type": "linear"},
+                    "sliding_window": 1024},
+    "torch_dtype": "bfloat16", "transformers_version": "4.50.0.dev0"})");
+}
+
+// A multimodal config around `text` (as Gemma3ForConditionalGeneration writes it).
+json multimodal(const json& text) {
+  return json{{"architectures", {"Gemma3ForConditionalGeneration"}}, {"model_type", "gemma3"}, {"text_config", text}};
+}
+
+// Gemma-3's two RoPEs: full_attention (theta, scaling; also in the single-RoPE fields), then a
+// plain sliding_attention RoPE at its own theta.
+void check_two_ropes(const rb::ModelConfig& c, double full_theta, const json& full_scaling, double sliding_theta) {
+  BOOST_REQUIRE_EQUAL(c.rope_by_layer_type.size(), 2u);
+  BOOST_TEST(c.rope_by_layer_type[0].layer_type == "full_attention");
+  BOOST_TEST(c.rope_by_layer_type[0].rope_theta == full_theta);
+  BOOST_TEST(c.rope_by_layer_type[0].rope_scaling == full_scaling);
+  BOOST_TEST(c.rope_by_layer_type[1].layer_type == "sliding_attention");
+  BOOST_TEST(c.rope_by_layer_type[1].rope_theta == sliding_theta);
+  BOOST_TEST(c.rope_by_layer_type[1].rope_scaling.is_null());
+  BOOST_TEST(c.rope_theta == full_theta);
+  BOOST_TEST(c.rope_scaling == full_scaling);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(gemma3_multimodal_text_config_takes_gemma3_text_defaults) {
+  const rb::ModelConfig c = rb::parse_hf_config(gemma3_4b_it(), kSource);
+  BOOST_TEST(c.architecture == "Gemma3ForConditionalGeneration");
+  BOOST_TEST(c.model_type == "gemma3_text");
+  BOOST_TEST(c.vocab_size == 262208);  // Gemma3TextConfig's defaults where text_config is silent
+  BOOST_TEST(c.hidden_size == 2560);
+  BOOST_TEST(c.intermediate_size == 10240);
+  BOOST_TEST(c.num_layers == 34);
+  BOOST_TEST(c.num_heads == 8);
+  BOOST_TEST(c.num_kv_heads == 4);
+  BOOST_TEST(c.head_dim == 256);  // not hidden_size / heads (320)
+  BOOST_TEST(c.query_pre_attn_scalar == 256.0);
+  BOOST_TEST(c.attention_scale() == 1.0 / 16.0);
+  BOOST_TEST(c.max_position_embeddings == 131072);
+  BOOST_TEST(c.rms_norm_eps == 1e-6);
+  BOOST_TEST(c.tie_word_embeddings);
+  BOOST_TEST(c.bos_token_id.value() == 2);
+  BOOST_TEST(c.eos_token_id.value() == 1);
+  BOOST_TEST((c.hidden_act == rb::Activation::GeluTanh));
+  BOOST_TEST(c.embedding_scale == std::sqrt(2560.0));
+  BOOST_TEST(c.norm_weight_offset == 1.0f);
+  BOOST_TEST(c.sandwich_norms);
+  BOOST_TEST(c.qk_norm);
+  BOOST_TEST(!c.attention_bias);
+  BOOST_TEST(c.sliding_window == 1024);
+  BOOST_TEST(c.sliding_layer_count() == 34 - 5);  // layers 5, 11, 17, 23, 29 are full
+  for (int64_t i = 0; i < 34; ++i) {
+    BOOST_TEST_CONTEXT("layer " << i) {
+      const bool full = i % 6 == 5;
+      BOOST_TEST(c.window_of(i) == (full ? 0 : 1024));
+      BOOST_TEST(c.layer_type(i) == std::string(full ? "full_attention" : "sliding_attention"));
+      BOOST_TEST(c.rope_index(i) == (full ? 0 : 1));
+    }
+  }
+  BOOST_TEST(c.rope_schedule_count() == 2);
+  check_two_ropes(c, 1e6, json{{"rope_type", "linear"}, {"factor", 8.0}}, 1e4);
+  BOOST_TEST(c.rope_scaling == c.rope_by_layer_type[0].rope_scaling);
+}
+
+BOOST_AUTO_TEST_CASE(gemma3_causal_lm_and_transformers4_rope_names) {
+  json j = gemma3_1b();
+  rb::ModelConfig c = rb::parse_hf_config(j, kSource);
+  BOOST_TEST(c.architecture == "Gemma3ForCausalLM");
+  BOOST_TEST(c.model_type == "gemma3_text");
+  BOOST_TEST(c.vocab_size == 262144);
+  BOOST_TEST(c.num_kv_heads == 1);
+  BOOST_TEST(c.eos_token_id.value() == 1);
+  BOOST_TEST(c.embedding_scale == std::sqrt(1152.0));
+  BOOST_TEST(c.window_of(0) == 512);
+  BOOST_TEST(c.window_of(5) == 0);
+  BOOST_TEST(c.window_of(25) == 512);
+  BOOST_TEST(c.rope_by_layer_type[0].rope_theta == 1e6);
+  BOOST_TEST(c.rope_by_layer_type[1].rope_theta == 1e4);
+  BOOST_TEST(c.rope_by_layer_type[0].rope_scaling.is_null());
+
+  // rope_theta is the full layers' base, rope_local_base_freq the sliding layers'; rope_scaling
+  // applies to the full layers only.
+  j["rope_theta"] = 500000.0;
+  j["rope_local_base_freq"] = 20000.0;
+  j["rope_scaling"] = {{"rope_type", "yarn"}, {"factor", 4.0}};
+  c = rb::parse_hf_config(j, kSource);
+  BOOST_TEST(c.rope_by_layer_type[0].rope_theta == 500000.0);
+  BOOST_TEST(c.rope_by_layer_type[0].rope_scaling["rope_type"] == "yarn");
+  BOOST_TEST(c.rope_by_layer_type[0].rope_scaling["original_max_position_embeddings"] == 32768);
+  BOOST_TEST(c.rope_by_layer_type[1].rope_theta == 20000.0);
+  BOOST_TEST(c.rope_by_layer_type[1].rope_scaling.is_null());
+
+  // Defaults of the two bases when absent: 1e6 and 1e4 (not Llama's 1e4 for both).
+  j.erase("rope_theta");
+  j.erase("rope_local_base_freq");
+  j.erase("rope_scaling");
+  c = rb::parse_hf_config(j, kSource);
+  BOOST_TEST(c.rope_by_layer_type[0].rope_theta == 1e6);
+  BOOST_TEST(c.rope_by_layer_type[1].rope_theta == 1e4);
+
+  // sliding_window_pattern: every N-th layer full; 1: every layer full (a null window is then fine).
+  j["sliding_window_pattern"] = 2;
+  c = rb::parse_hf_config(j, kSource);
+  BOOST_TEST(c.window_of(0) == 512);
+  BOOST_TEST(c.window_of(1) == 0);
+  BOOST_TEST(c.window_of(2) == 512);
+  j["sliding_window_pattern"] = 1;
+  j["sliding_window"] = nullptr;
+  c = rb::parse_hf_config(j, kSource);
+  BOOST_TEST(c.sliding_layer_count() == 0);
+  BOOST_TEST(c.layer_type(0) == std::string("full_attention"));
+
+  // layer_types win over the pattern.
+  j = gemma3_1b();
+  j["num_hidden_layers"] = 3;
+  j["layer_types"] = {"full_attention", "sliding_attention", "full_attention"};
+  c = rb::parse_hf_config(j, kSource);
+  BOOST_TEST(c.window_of(0) == 0);
+  BOOST_TEST(c.window_of(1) == 512);
+  BOOST_TEST(c.window_of(2) == 0);
+  BOOST_TEST(c.rope_index(0) == 0);
+  BOOST_TEST(c.rope_index(1) == 1);
+}
+
+BOOST_AUTO_TEST_CASE(gemma3_transformers5_rope_parameters_keyed_by_layer_type) {
+  json j = gemma3_1b();
+  for (const char* k : {"rope_theta", "rope_local_base_freq", "rope_scaling"}) j.erase(k);
+  j["rope_parameters"] = {{"full_attention", {{"rope_type", "linear"}, {"factor", 8.0}, {"rope_theta", 2e6}}},
+                          {"sliding_attention", {{"rope_type", "default"}, {"rope_theta", 5e4}}}};
+  rb::ModelConfig c = rb::parse_hf_config(j, kSource);
+  check_two_ropes(c, 2e6, json{{"rope_type", "linear"}, {"factor", 8.0}}, 5e4);
+
+  // A type left out gets its default base; scaling may sit on the sliding layers too.
+  j["rope_parameters"] = {{"sliding_attention", {{"rope_type", "linear"}, {"factor", 2.0}}}};
+  c = rb::parse_hf_config(j, kSource);
+  BOOST_TEST(c.rope_by_layer_type[0].rope_theta == 1e6);
+  BOOST_TEST(c.rope_by_layer_type[0].rope_scaling.is_null());
+  BOOST_TEST(c.rope_by_layer_type[1].rope_theta == 1e4);
+  BOOST_TEST(c.rope_by_layer_type[1].rope_scaling == (json{{"rope_type", "linear"}, {"factor", 2.0}}));
+
+  // Not keyed by layer type: the full layers'.
+  j["rope_parameters"] = {{"rope_type", "yarn"}, {"factor", 4.0}, {"rope_theta", 3e6}};
+  c = rb::parse_hf_config(j, kSource);
+  BOOST_TEST(c.rope_by_layer_type[0].rope_theta == 3e6);
+  BOOST_TEST(c.rope_by_layer_type[0].rope_scaling["rope_type"] == "yarn");
+  BOOST_TEST(c.rope_by_layer_type[1].rope_theta == 1e4);
+  BOOST_TEST(c.rope_by_layer_type[1].rope_scaling.is_null());
+
+  // Errors inside a type's object name its path.
+  j["rope_parameters"] = {{"full_attention", {{"rope_type", "default"}, {"rope_theta", "big"}}}};
+  expect_error(j, "rope_parameters.full_attention.rope_theta", "number");
+  j["rope_parameters"] = {{"sliding_attention", {{"rope_type", "default"}, {"rope_theta", -1.0}}}};
+  expect_error(j, "rope_parameters.sliding_attention.rope_theta", "positive");
+  j["rope_parameters"] = {{"sliding_attention", "linear"}};
+  expect_error(j, "rope_parameters.sliding_attention", "object");
+  j["rope_parameters"] = "default";
+  expect_error(j, "rope_parameters", "object");
+}
+
+// Each Gemma-3 setting ropebatch does not compute is refused, naming its key (under text_config in
+// a multimodal config).
+BOOST_AUTO_TEST_CASE(gemma3_refusals_name_the_key) {
+  struct Case {
+    const char* key;
+    json value;
+    std::string field, also;
+  };
+  const json two_types = {{"rope_type", "default"}};
+  const std::vector<Case> cases = {
+      {"attn_logit_softcapping", 50.0, "attn_logit_softcapping", "soft-capping"},
+      {"final_logit_softcapping", 30.0, "final_logit_softcapping", "soft-capping"},
+      {"use_bidirectional_attention", true, "use_bidirectional_attention", "bidirectional"},
+      {"hidden_activation", "gelu", "hidden_activation", "gelu_pytorch_tanh"},
+      {"rope_parameters", {{"full_attention", two_types}, {"chunked_attention", two_types}},
+       "rope_parameters.chunked_attention", "is not a layer type"},
+      {"rope_parameters", {{"full_attention", {{"rope_type", "default"}, {"partial_rotary_factor", 0.5}}}},
+       "partial_rotary_factor", "whole head"},
+      {"rope_parameters", {{"sliding_attention", {{"rope_type", "default"}, {"partial_rotary_factor", 0.25}}}},
+       "partial_rotary_factor", "whole head"},
+      {"sliding_window", nullptr, "sliding_window", "is null"},
+      {"sliding_window_pattern", 0, "sliding_window_pattern", "at least 1"},
+      {"sliding_window_pattern", -6, "sliding_window_pattern", "at least 1"},
+      {"query_pre_attn_scalar", 0, "query_pre_attn_scalar", "positive"},
+  };
+  for (const Case& k : cases) {
+    BOOST_TEST_CONTEXT(k.key << " = " << k.value.dump()) {
+      json text = gemma3_1b();
+      text[k.key] = k.value;
+      expect_error(text, k.field, k.also);
+      expect_error(multimodal(text), "text_config." + k.field, k.also);
+    }
+  }
+  // The values Gemma-3 checkpoints write are accepted.
+  json text = gemma3_1b();
+  text["use_bidirectional_attention"] = false;
+  text["partial_rotary_factor"] = 1.0;
+  BOOST_TEST(rb::parse_hf_config(text, kSource).num_layers == 26);
+  BOOST_TEST(rb::parse_hf_config(multimodal(text), kSource).num_layers == 26);
+
+  // A multimodal config needs its text model; a wrong type inside it names the path.
+  json mm = gemma3_4b_it();
+  mm.erase("text_config");
+  expect_error(mm, "text_config", "text model");
+  mm["text_config"] = "gemma3_text";
+  expect_error(mm, "text_config", "text model");
+  mm = gemma3_4b_it();
+  mm["text_config"]["hidden_size"] = "2560";
+  expect_error(mm, "text_config.hidden_size", "integer");
+  mm = gemma3_4b_it();
+  mm["text_config"]["rope_scaling"] = "linear";
+  expect_error(mm, "text_config.rope_scaling", "object");
+}
+
+// Gemma3RotaryEmbedding rotates the whole head: a partial_rotary_factor at the top level is refused
+// as one inside rope_parameters is, not dropped.
+BOOST_AUTO_TEST_CASE(gemma3_top_level_partial_rotary_factor_is_refused) {
+  json j = gemma3_1b();
+  j["partial_rotary_factor"] = 0.5;
+  expect_error(j, "partial_rotary_factor", "whole head");
+  expect_error(multimodal(j), "text_config.partial_rotary_factor", "whole head");
+}
+
+BOOST_AUTO_TEST_CASE(gemma3_layer_types_must_match_the_layer_count) {
+  json j = gemma3_1b();
+  j["num_hidden_layers"] = 4;
+  j["layer_types"] = {"sliding_attention", "full_attention", "sliding_attention"};
+  expect_error(j, "layer_types", "has 3 entries for num_hidden_layers 4");
+  expect_error(multimodal(j), "text_config.layer_types", "has 3 entries for num_hidden_layers 4");
+  j["layer_types"] = {"sliding_attention", "full_attention", "sliding_attention", "full_attention", "full_attention"};
+  expect_error(j, "layer_types", "has 5 entries for num_hidden_layers 4");
+  j["layer_types"] = {"sliding_attention", "full_attention", "chunked_attention", "full_attention"};
+  expect_error(j, "layer_types[2]", "is not a layer type");
+  expect_error(multimodal(j), "text_config.layer_types[2]", "is not a layer type");
+  j["layer_types"] = {"sliding_attention", "full_attention", "sliding_attention", "full_attention"};
+  j["sliding_window"] = nullptr;
+  expect_error(j, "layer_types[0]", "needs a window");
+  j["layer_types"] = "sliding_attention";
+  expect_error(j, "layer_types", "list");
 }
