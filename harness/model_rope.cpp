@@ -68,10 +68,12 @@ ModelRope model_rope(const ModelConfig& c, const json& rope_arg, const std::stri
     return ModelRope(std::move(entries));
   }
   if (keyed)
-    for (const auto& [k, v] : rope_arg.items())
+    for (const auto& item : rope_arg.items()) {
+      const std::string type = item.key();
       if (std::none_of(c.rope_by_layer_type.begin(), c.rope_by_layer_type.end(),
-                       [&](const LayerTypeRope& r) { return r.layer_type == k; }))
-        throw InputError(source, k, "the model (" + c.source + ") has no layer of this type");
+                       [&](const LayerTypeRope& r) { return r.layer_type == type; }))
+        throw InputError(source, type, "the model (" + c.source + ") has no layer of this type");
+    }
   for (const LayerTypeRope& r : c.rope_by_layer_type) {
     ModelRope::Entry e;
     e.layer_type = r.layer_type;
