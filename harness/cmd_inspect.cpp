@@ -52,6 +52,7 @@ int64_t parameter_count(const ModelConfig& c) {
   int64_t per_layer = h * q + 2 * h * kv + q * h + 3 * h * c.intermediate_size + 2 * h;
   if (c.attention_bias) per_layer += q + 2 * kv;
   if (c.qk_norm) per_layer += 2 * c.head_dim;
+  if (c.sandwich_norms) per_layer += 2 * h;  // Gemma-3's post-attention and post-MLP norms
   int64_t total = c.num_layers * per_layer + c.vocab_size * h + h;
   if (!c.tie_word_embeddings) total += c.vocab_size * h;
   return total;

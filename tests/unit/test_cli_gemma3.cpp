@@ -110,6 +110,7 @@ BOOST_AUTO_TEST_CASE(inspect_the_multimodal_checkpoint_shows_its_text_model) {
   BOOST_TEST(j["num_layers"] == 4);
   BOOST_TEST(j["sandwich_norms"] == true);
   BOOST_TEST(j["qk_norm"] == true);
+  BOOST_TEST(j["parameters"] == 276864);  // the numel of gemma3_sw's model.safetensors: the text model alone
   BOOST_TEST(j["hidden_act"] == "gelu_pytorch_tanh");
   BOOST_TEST(j["embedding_scale"] == 8.0);  // sqrt(64)
   BOOST_TEST(j["norm_weight_offset"] == 1.0);
