@@ -73,7 +73,7 @@ int cmd_inspect(const Args& args) {
   const ModelConfig& c = m.config;
   nlohmann::json layer_types = nlohmann::json::array();  // transformers 5's spelling, per layer
   for (int64_t i = 0; i < c.num_layers && i < 100000; ++i)
-    layer_types.push_back(c.window_of(i) > 0 ? "sliding_attention" : "full_attention");
+    layer_types.push_back(c.layer_type(i));
   const ModelRope rope = model_rope(c, nullptr);
   nlohmann::json by_type = nlohmann::json::array();  // RoPE per layer type (Gemma-3), else empty
   for (const LayerTypeRope& r : c.rope_by_layer_type)

@@ -1,8 +1,10 @@
 #include "harness/grid_resolve.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "common/error.hpp"
+#include "harness/model_rope.hpp"
 
 namespace rb::grid_detail {
 
@@ -67,11 +69,13 @@ json generate_factors(const json& rope, const json& gen, const rope::RopeModelIn
 
 }  // namespace
 
-// A rope keyed by layer type ({"full_attention": {...}}, harness/model_rope.hpp) resolves each entry.
+// A rope keyed by layer type ({"full_attention": {...}}, harness/model_rope.hpp) resolves each
+// entry; a mix of layer types and parameters is model_rope's error at validation.
 static bool keyed(const json& rope) {
   if (!rope.is_object() || rope.empty()) return false;
+  const auto& types = cli::rope_layer_types();
   for (const auto& [k, v] : rope.items())
-    if (k != "full_attention" && k != "sliding_attention") return false;
+    if (std::find(types.begin(), types.end(), k) == types.end()) return false;
   return true;
 }
 

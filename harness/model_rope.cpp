@@ -86,13 +86,11 @@ ModelRope model_rope(const ModelConfig& c, const json& rope_arg, const std::stri
     if (!keyed && !rope_arg.is_null() && r.layer_type == "full_attention") override = &rope_arg;
     if (!override) {
       e.method = rope::make_rope_method(r.rope_scaling, e.info, c.source + ": rope_parameters." + r.layer_type);
-    } else if (!keyed) {
-      e.method = rope::make_rope_method(*override, e.info, source);
     } else {
       try {
         e.method = rope::make_rope_method(*override, e.info, source);
-      } catch (const InputError& err) {  // the field under its layer type: "rope.full_attention.factor"
-        if (err.file() != source) throw;
+      } catch (const InputError& err) {  // keyed: the field under its layer type, "rope.full_attention.factor"
+        if (!keyed || err.file() != source) throw;
         const std::string& f = err.field();
         const bool under_rope = f.rfind("rope.", 0) == 0;
         throw InputError(source, std::string(under_rope ? "rope." : "") + r.layer_type +

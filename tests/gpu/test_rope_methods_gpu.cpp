@@ -14,30 +14,16 @@
 #include <span>
 #include <sstream>
 
+#include "harness/model_rope.hpp"
 #include "model_core/backend.hpp"
 #include "model_core/cuda/cuda_backend.hpp"
 #include "model_core/model.hpp"
 
 namespace {
 
-// The method's schedule, and for a model with RoPE per layer type its sliding layers' own beside it.
-rb::rope::RopeSchedules schedules_of(const rb::ModelConfig& c, const rb::rope::RopeMethod& rope, int64_t L) {
-  if (c.rope_by_layer_type.empty()) return rope.schedule(L);
-  std::vector<rb::rope::RopeSchedule> all;
-  for (const rb::LayerTypeRope& r : c.rope_by_layer_type) {
-    if (r.layer_type == "full_attention") {
-      all.push_back(rope.schedule(L));
-      continue;
-    }
-    const rb::rope::RopeModelInfo own{c.head_dim, c.partial_rotary_factor, r.rope_theta, c.max_position_embeddings};
-    all.push_back(rb::rope::make_rope_method(r.rope_scaling, own)->schedule(L));
-  }
-  return rb::rope::RopeSchedules(std::move(all));
-}
-
-double perplexity(rb::Backend& backend, const rb::ModelConfig& c, const rb::rope::RopeMethod& rope,
-                  const std::vector<int32_t>& ids, int64_t L) {
-  const auto schedule = schedules_of(c, rope, L);
+// `rope` as `--rope` applies it (harness/model_rope.hpp: Gemma-3's sliding layers keep their own).
+double perplexity(rb::Backend& backend, const rb::cli::ModelRope& rope, const std::vector<int32_t>& ids, int64_t L) {
+  const auto schedule = rope.schedules(L);
   double nll = 0.0;
   int64_t n = 0;
   for (size_t w = 0; (w + 1) * L <= ids.size(); ++w) {
@@ -79,12 +65,10 @@ BOOST_AUTO_TEST_CASE(every_method_matches_the_cpu_backend) {
     ids.resize(512);
     auto cpu = rb::make_cpu_backend(model, rb::BackendOptions{});
     auto gpu = rb::make_cuda_backend(model, rb::BackendOptions{"cuda", 0, -1});
-    const rb::rope::RopeModelInfo info{model.config.head_dim, model.config.partial_rotary_factor,
-                                       model.config.rope_theta, model.config.max_position_embeddings};
     for (const auto& m : methods) {
-      const auto rope = rb::rope::make_rope_method(nlohmann::json::parse(m), info);
+      const rb::cli::ModelRope rope = rb::cli::model_rope(model.config, nlohmann::json::parse(m));
       for (int64_t L : {64, 128, 256, 512}) {
-        const double a = perplexity(*cpu, model.config, *rope, ids, L), b = perplexity(*gpu, model.config, *rope, ids, L);
+        const double a = perplexity(*cpu, rope, ids, L), b = perplexity(*gpu, rope, ids, L);
         const double rel = std::abs(b / a - 1.0);
         BOOST_TEST_MESSAGE(name << " " << m << " L=" << L << ": cpu " << a << " cuda " << b << " rel " << rel);
         BOOST_CHECK_MESSAGE(std::isfinite(b) && rel <= 5e-3, name << " " << m << " L=" << L << ": cpu " << a << " cuda " << b);
