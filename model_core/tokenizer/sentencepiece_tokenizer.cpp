@@ -2,9 +2,13 @@
 
 #include <sentencepiece_processor.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "common/error.hpp"
 #include "model_core/tokenizer/json_file.hpp"
 #include "common/utf8.hpp"
+#include "model_core/tokenizer/sentencepiece_proto.hpp"
 
 namespace rb::tok {
 
@@ -14,7 +18,11 @@ SentencePieceTokenizer::SentencePieceTokenizer(const std::filesystem::path& mode
       add_bos_(add_bos),
       add_eos_(add_eos) {
   if (!std::filesystem::is_regular_file(model_file)) throw InputError(file_, "", "no such file");
-  const auto status = sp_->Load(file_);
+  std::ifstream in(model_file, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) throw InputError(file_, "", "cannot read it");
+  if (const auto bad = unloadable_piece(bytes)) throw InputError(file_, bad->field, bad->problem);
+  const auto status = sp_->LoadFromSerializedProto(bytes);
   if (!status.ok()) throw InputError(file_, "", std::string("sentencepiece cannot load it: ") + status.ToString());
   by_words_ = words_are_independent();
 }

@@ -164,6 +164,23 @@ BOOST_AUTO_TEST_CASE(truncated_sentencepiece_model) {
   });
 }
 
+// A NUL byte inside a piece makes libsentencepiece's trie builder throw where nothing can catch
+// it (found by fuzz_tokenizer_model); it must be refused before sentencepiece sees the model.
+BOOST_AUTO_TEST_CASE(sentencepiece_piece_with_nul_byte) {
+  std::ifstream in(kTokenizers / "sp_llama" / "tokenizer.model", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string piece = "\xE2\x96\x81the";
+  const size_t at = bytes.find(piece);
+  BOOST_REQUIRE(at != std::string::npos);
+  bytes[at + 3] = '\0';
+  TempDir dir;
+  dir.write("tokenizer.model", bytes);
+  BOOST_CHECK_EXCEPTION(rb::load_tokenizer_from_dir(dir.path), rb::InputError, [&](const rb::InputError& e) {
+    return e.file() == (dir.path / "tokenizer.model").string() && e.field().rfind("pieces[", 0) == 0 &&
+           std::string(e.what()).find("NUL") != std::string::npos;
+  });
+}
+
 BOOST_AUTO_TEST_CASE(invalid_utf8_text) {
   for (const char* name : {"sp_llama", "gpt2_bpe"}) {
     const auto tok = rb::load_tokenizer_from_dir(kTokenizers / name);
