@@ -27,11 +27,12 @@ std::string format_fixed(double value, int decimals) {
 
 int cmd_eval(const Args& args) {
   po::options_description desc("eval options");
-  std::string model_path, data, lengths_text, rope_text, format, backend_kind, bos, quant_name;
+  std::string model_path, tokenizer_dir, data, lengths_text, rope_text, format, backend_kind, bos, quant_name;
   int64_t max_tokens = 0, stride = 0, max_windows = 0, group_size = 0;
   int threads = 0, tp = 1;
   desc.add_options()
       ("model", po::value(&model_path)->required(), "Hugging Face model directory or .gguf file")
+      ("tokenizer", po::value(&tokenizer_dir)->default_value(""), "a Hugging Face tokenizer directory to use instead of the model's own (for GGUF files whose tokenizer is not rebuilt: phi3, gemma3)")
       ("data", po::value(&data)->required(), "text to score: a file, bible-kjv (Debian's King James Bible), or text:/dir:/jsonl:/wikitext:PATH")
       ("lengths", po::value(&lengths_text)->required(), "window lengths, e.g. 2048,4096 or 2k,4k")
       ("rope", po::value(&rope_text)->default_value(""), "RoPE method: Hugging Face JSON, @FILE or FILE.json (default: the model's own)")
@@ -47,7 +48,7 @@ int cmd_eval(const Args& args) {
       ("format", po::value(&format)->default_value("text"), "text or json");
   po::variables_map vm;
   if (!parse_or_help(args, desc, vm,
-                     "usage: ropebatch eval --model PATH --data FILE --lengths L1,L2,... [--rope JSON] "
+                     "usage: ropebatch eval --model PATH [--tokenizer DIR] --data FILE --lengths L1,L2,... [--rope JSON] "
                      "[--max-tokens N] [--stride S] [--quant none|nf4|nf4-dq|int4|int4-asym [--group-size G]] "
                      "[--tp N under mpirun] [--format text|json]"))
     return kExitOk;
@@ -72,7 +73,9 @@ int cmd_eval(const Args& args) {
   const auto since_start = [&] {
     return format_duration(std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count());
   };
-  Model model = load_model(model_path, LoadOptions{.load_tokenizer = true, .load_weights = false});
+  LoadOptions tokenizer_options{.load_tokenizer = true, .load_weights = false};
+  if (!tokenizer_dir.empty()) tokenizer_options.tokenizer_dir = tokenizer_dir;
+  Model model = load_model(model_path, tokenizer_options);
   verbose_note("eval: " + model_path + ": configuration and tokenizer read (" + since_start() + ")");
   const nlohmann::json rope_arg = parse_rope_argument(rope_text);
   const ModelRope rope = model_rope(model.config, rope_arg);

@@ -47,7 +47,7 @@ Model load_hf_directory(const fs::path& dir, const LoadOptions& opts) {
     quantize_projections(m.weights, m.config, opts.quant);
   }
   if (opts.quant.enabled()) m.quant = opts.quant.label();
-  if (opts.load_tokenizer) m.tokenizer = load_tokenizer_from_dir(dir);
+  if (opts.load_tokenizer) m.tokenizer = load_tokenizer_from_dir(opts.tokenizer_dir.value_or(dir));
   return m;
 }
 
@@ -87,11 +87,13 @@ Model load_gguf(const fs::path& file, const LoadOptions& opts) {
   if (opts.load_weights) {
     // Re-quantizing (--quant) starts from ggml's dequantized values, so nothing stays packed then.
     m.weights = load_gguf_weights(gguf, m.config, /*keep_q4_packed=*/!opts.quant.enabled());
+    split_fused_tensors(m.config, m.weights);  // Phi-3's attn_qkv / ffn_up into their parts
     m.weights.validate_against(m.config);
     quantize_projections(m.weights, m.config, opts.quant);
   }
   if (opts.quant.enabled()) m.quant = opts.quant.label();
-  if (opts.load_tokenizer) m.tokenizer = load_tokenizer_from_gguf(gguf);
+  if (opts.load_tokenizer)
+    m.tokenizer = opts.tokenizer_dir ? load_tokenizer_from_dir(*opts.tokenizer_dir) : load_tokenizer_from_gguf(gguf);
   return m;
 }
 

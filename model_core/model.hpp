@@ -1,6 +1,7 @@
 #pragma once
 // A loaded model: configuration, weights and tokenizer, from a Hugging Face directory or a GGUF file.
 #include <filesystem>
+#include <optional>
 #include <memory>
 
 #include "model_core/config.hpp"
@@ -28,6 +29,9 @@ struct LoadOptions {
   // Quantize-at-load of a full-precision checkpoint (or of a GGUF file's dequantized values).
   // Pre-quantized checkpoints (GPTQ, AWQ) refuse it.
   quant::QuantOptions quant;
+  // A Hugging Face tokenizer directory to use instead of the model's own (a GGUF file whose
+  // architecture's tokenizer ropebatch does not rebuild, e.g. phi3 or gemma3).
+  std::optional<std::filesystem::path> tokenizer_dir;
 };
 
 // PATH is a directory with config.json and *.safetensors, or a .gguf file.

@@ -1,7 +1,7 @@
-// GGUF metadata -> ModelConfig and GGUF tensors -> Hugging Face names. The key names follow
-// llama.cpp's gguf-py/gguf/constants.py (Keys.LLM, Keys.Attention, Keys.Rope) and the tensor
-// names its MODEL_TENSORS table; the Q/K un-permutation inverts convert_hf_to_gguf.py's
-// LlamaModel.permute (as transformers' modeling_gguf_pytorch_utils.LlamaConverter does).
+// GGUF metadata -> ModelConfig and GGUF tensors -> Hugging Face names: the keys every
+// architecture shares (llama.cpp's gguf-py/gguf/constants.py: Keys.LLM, Keys.Attention,
+// Keys.Rope) here, each architecture's own in gguf_arch.cpp; the Q/K un-permutation inverts
+// convert_hf_to_gguf.py's LlamaModel.permute (as transformers' modeling_gguf_pytorch_utils does).
 #include "model_core/loaders/gguf_model.hpp"
 
 #include <cstring>
@@ -10,81 +10,15 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "model_core/loaders/gguf_arch.hpp"
 #include "model_core/loaders/gguf_dequant.hpp"
 #include "quant/checkpoint_formats.hpp"
 
 namespace rb {
 namespace {
 
-struct GgufArch {
-  const char* gguf_name;     // general.architecture
-  const char* hf_class;
-  const char* model_type;
-  bool permuted_qk;          // convert_hf_to_gguf.py permutes q/k rows for this architecture
-  bool attention_bias;
-};
-constexpr GgufArch kArchs[] = {
-    {"llama", "LlamaForCausalLM", "llama", true, false},
-    {"qwen2", "Qwen2ForCausalLM", "qwen2", false, true},
-    {"qwen3", "Qwen3ForCausalLM", "qwen3", false, false},  // q_norm / k_norm: attn_q_norm, attn_k_norm
-};
-
-const GgufArch& find_arch(const GgufFile& f) {
-  const std::string arch = f.get_string("general.architecture");
-  for (const GgufArch& a : kArchs)
-    if (arch == a.gguf_name) return a;
-  throw InputError(f.path().string(), "general.architecture",
-                   "unsupported architecture '" + arch + "'; supported: llama, qwen2, qwen3");
-}
-
 std::optional<int64_t> optional_int(const GgufFile& f, const std::string& key) {
   return f.has(key) ? std::optional<int64_t>(f.get_int(key)) : std::nullopt;
-}
-
-// {arch}.rope.scaling.* -> Hugging Face's rope_scaling object (rope_type spelling), or null.
-nlohmann::json rope_scaling(const GgufFile& f, const std::string& a, int64_t context_length) {
-  const std::string file = f.path().string();
-  std::string type = f.has(a + ".rope.scaling.type") ? f.get_string(a + ".rope.scaling.type") : "";
-  std::optional<double> factor;
-  if (f.has(a + ".rope.scaling.factor")) factor = f.get_float(a + ".rope.scaling.factor");
-  if (type.empty() && f.has(a + ".rope.scale_linear")) {  // older llama.cpp files
-    type = "linear";
-    factor = f.get_float(a + ".rope.scale_linear");
-  }
-  if (type.empty() || type == "none") return nullptr;
-  if (type != "linear" && type != "yarn")
-    throw InputError(file, a + ".rope.scaling.type", "unsupported RoPE scaling type '" + type + "' (linear, yarn)");
-  if (!factor) throw InputError(file, a + ".rope.scaling.factor", "missing for RoPE scaling type '" + type + "'");
-  nlohmann::json j = {{"rope_type", type}, {"factor", *factor}};
-  if (type == "yarn") {
-    // Absent, transformers' standardize_rope_params falls back to max_position_embeddings.
-    const auto n = optional_int(f, a + ".rope.scaling.original_context_length");
-    j["original_max_position_embeddings"] = n ? *n : context_length;
-    if (f.has(a + ".rope.scaling.yarn_beta_fast")) j["beta_fast"] = f.get_float(a + ".rope.scaling.yarn_beta_fast");
-    if (f.has(a + ".rope.scaling.yarn_beta_slow")) j["beta_slow"] = f.get_float(a + ".rope.scaling.yarn_beta_slow");
-  }
-  return j;
-}
-
-// GGUF tensor name -> Hugging Face name; empty when ropebatch does not use the tensor.
-std::string hf_name(const std::string& name) {
-  if (name == "token_embd.weight") return "model.embed_tokens.weight";
-  if (name == "output_norm.weight") return "model.norm.weight";
-  if (name == "output.weight") return "lm_head.weight";
-  static const std::regex block(R"(blk\.(\d+)\.([a-z_]+)\.(weight|bias))");
-  std::smatch m;
-  if (!std::regex_match(name, m, block)) return "";
-  static const std::pair<const char*, const char*> parts[] = {
-      {"attn_norm", "input_layernorm"},          {"attn_q", "self_attn.q_proj"},
-      {"attn_k", "self_attn.k_proj"},            {"attn_v", "self_attn.v_proj"},
-      {"attn_output", "self_attn.o_proj"},       {"ffn_norm", "post_attention_layernorm"},
-      {"ffn_gate", "mlp.gate_proj"},             {"ffn_up", "mlp.up_proj"},
-      {"ffn_down", "mlp.down_proj"},           {"attn_q_norm", "self_attn.q_norm"},
-      {"attn_k_norm", "self_attn.k_norm"},
-  };
-  for (const auto& [gguf_part, hf_part] : parts)
-    if (m[2] == gguf_part) return "model.layers." + m[1].str() + "." + hf_part + "." + m[3].str();
-  return "";
 }
 
 // GGUF row index of each Hugging Face row, inverting convert_hf_to_gguf.py LlamaModel.permute:
@@ -116,7 +50,8 @@ void unpermute_rows(HostTensor& t, int64_t n_head, const std::string& file, cons
 }
 
 bool is_projection(const std::string& hf) {
-  static const std::regex projection(R"(model\.layers\.\d+\.(self_attn\.(q|k|v|o)_proj|mlp\.(gate|up|down)_proj)\.weight)");
+  static const std::regex projection(
+      R"(model\.layers\.\d+\.(self_attn\.(q|k|v|o|qkv)_proj|mlp\.(gate|up|down|gate_up)_proj)\.weight)");
   return std::regex_match(hf, projection);
 }
 
@@ -144,7 +79,7 @@ HostTensor read_packed(const GgufFile& f, const GgufTensorInfo& info, quant::Sch
 }  // namespace
 
 ModelConfig gguf_model_config(const GgufFile& f) {
-  const GgufArch& arch = find_arch(f);
+  const GgufArch& arch = gguf_arch(f);
   const std::string a = arch.gguf_name;
   const std::string file = f.path().string();
   ModelConfig c;
@@ -182,20 +117,21 @@ ModelConfig gguf_model_config(const GgufFile& f) {
   c.bos_token_id = optional_int(f, "tokenizer.ggml.bos_token_id");
   c.eos_token_id = optional_int(f, "tokenizer.ggml.eos_token_id");
   c.tie_word_embeddings = f.find_tensor("output.weight") == nullptr;
-  c.attention_bias = arch.attention_bias || f.find_tensor("blk.0.attn_q.bias") != nullptr;
-  c.qk_norm = c.model_type == "qwen3";
-  c.rope_scaling = rope_scaling(f, a, c.max_position_embeddings);
+  c.attention_bias = f.find_tensor("blk.0.attn_q.bias") != nullptr;
+  c.rope_scaling = gguf_rope_scaling(f, a, c.max_position_embeddings);
+  arch.configure(f, a, c);
   validate_config(c);
   return c;
 }
 
 ModelWeights load_gguf_weights(const GgufFile& f, const ModelConfig& c, bool keep_q4_packed) {
   const std::string file = f.path().string();
-  const bool permuted = find_arch(f).permuted_qk;
+  const GgufArch& arch = gguf_arch(f);
+  const bool permuted = arch.permuted_qk;
   ModelWeights w;
   w.source = file;
   for (const GgufTensorInfo& info : f.tensors()) {
-    const std::string name = hf_name(info.name);
+    const std::string name = gguf_hf_tensor_name(arch, info.name);
     if (name.empty()) continue;  // tensors ropebatch does not use (rope_freqs, ...)
     const auto scheme = packable(info.ggml_type);
     HostTensor t = keep_q4_packed && scheme && is_projection(name) ? read_packed(f, info, *scheme) : f.read_tensor(info.name);

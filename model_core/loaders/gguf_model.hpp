@@ -1,5 +1,5 @@
 #pragma once
-// A GGUF file as a ropebatch model: config from llama.* metadata, weights renamed to Hugging
+// A GGUF file as a ropebatch model: config from its {arch}.* metadata (gguf_arch.hpp), weights renamed to Hugging
 // Face's names and Q/K rows un-permuted (llama.cpp's convert_hf_to_gguf.py permutes them for the
 // llama architecture).
 #include "model_core/config.hpp"

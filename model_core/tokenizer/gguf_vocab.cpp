@@ -323,7 +323,8 @@ std::unique_ptr<Tokenizer> load_tokenizer_from_gguf(const GgufFile& gguf) {
     throw InputError(v.file, "general.architecture",
                      "no tokenizer conversion for architecture \"" + architecture +
                          "\" (supported: llama, deci, decilm, gpt2, bloom, falcon, stablelm, starcoder2, mamba, "
-                         "nemotron, qwen2, qwen2moe, qwen3, qwen3moe)");
+                         "nemotron, qwen2, qwen2moe, qwen3, qwen3moe); give the checkpoint's Hugging Face "
+                         "tokenizer instead (ropebatch eval --tokenizer DIR)");
   }
   if (*family != Family::Llama && v.model != "gpt2") {
     throw InputError(v.file, "tokenizer.ggml.model",
