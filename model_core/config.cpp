@@ -56,7 +56,6 @@ std::string supported_list() {
 
 // A bound on num_hidden_layers for configs that list per-layer settings (no released model has
 // more than a few hundred layers; a huge count is an error, not an allocation).
-constexpr int64_t kMaxLayers = 100000;
 
 std::string type_name(const json& v) { return v.is_number_float() ? "a float" : std::string("a ") + v.type_name(); }
 

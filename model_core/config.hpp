@@ -28,6 +28,10 @@ struct LayerTypeRope {
   nlohmann::json rope_scaling;  // as ModelConfig::rope_scaling: null for plain RoPE
 };
 
+// The most layers a configuration may declare: a bound on what is allocated per layer before any
+// tensor is read (a corrupt num_hidden_layers or block_count of 2^40 is an error, not a hang).
+inline constexpr int64_t kMaxLayers = 100000;
+
 struct ModelConfig {
   std::string architecture;       // "LlamaForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM", "MistralForCausalLM"
   std::string model_type;         // "llama", "qwen2", "qwen3", "mistral"

@@ -9,10 +9,6 @@
 namespace rb {
 namespace {
 
-std::optional<int64_t> optional_int(const GgufFile& f, const std::string& key) {
-  return f.has(key) ? std::optional<int64_t>(f.get_int(key)) : std::nullopt;
-}
-
 // gguf-py MODEL_TENSORS names -> transformers' (tensor_mapping.py), as most architectures store them.
 constexpr GgufTensorPart kSharedParts[] = {
     {"attn_norm", "input_layernorm"},      {"attn_q", "self_attn.q_proj"},  {"attn_k", "self_attn.k_proj"},
@@ -47,7 +43,7 @@ std::vector<double> factor_values(const GgufFile& f, const char* name) {
 //    sqrt(1 + ln(s) / ln(N)), which transformers computes alike.
 void configure_phi3(const GgufFile& f, const std::string& a, ModelConfig& c) {
   const std::string file = f.path().string();
-  if (auto w = optional_int(f, a + ".attention.sliding_window")) {
+  if (auto w = gguf_optional_int(f, a + ".attention.sliding_window")) {
     if (*w < 0) throw InputError(file, a + ".attention.sliding_window", "must be 0 (none) or a positive number of tokens");
     c.sliding_window = *w;
   }
@@ -91,6 +87,9 @@ void configure_gemma3(const GgufFile& f, const std::string& a, ModelConfig& c) {
   if (c.partial_rotary_factor != 1.0)
     throw InputError(file, a + ".rope.dimension_count", "Gemma-3 rotates the whole head (key_length)");
 
+  if (c.num_layers < 1 || c.num_layers > kMaxLayers)
+    throw InputError(file, a + ".block_count", "must be between 1 and " + std::to_string(kMaxLayers) + " but is " +
+                                                  std::to_string(c.num_layers));
   const std::string window_key = a + ".attention.sliding_window";
   c.sliding_window = f.get_int(window_key);
   if (c.sliding_window < 1) throw InputError(file, window_key, "must be a positive number of tokens");
@@ -123,6 +122,10 @@ constexpr GgufArch kArchs[] = {
 };
 
 }  // namespace
+
+std::optional<int64_t> gguf_optional_int(const GgufFile& f, const std::string& key) {
+  return f.has(key) ? std::optional<int64_t>(f.get_int(key)) : std::nullopt;
+}
 
 const GgufArch& gguf_arch(const GgufFile& f) {
   const std::string arch = f.get_string("general.architecture");
@@ -165,7 +168,7 @@ nlohmann::json gguf_rope_scaling(const GgufFile& f, const std::string& a, int64_
   nlohmann::json j = {{"rope_type", type}, {"factor", *factor}};
   if (type == "yarn") {
     // Absent, transformers' standardize_rope_params falls back to max_position_embeddings.
-    const auto n = optional_int(f, a + ".rope.scaling.original_context_length");
+    const auto n = gguf_optional_int(f, a + ".rope.scaling.original_context_length");
     j["original_max_position_embeddings"] = n ? *n : context_length;
     if (f.has(a + ".rope.scaling.yarn_beta_fast")) j["beta_fast"] = f.get_float(a + ".rope.scaling.yarn_beta_fast");
     if (f.has(a + ".rope.scaling.yarn_beta_slow")) j["beta_slow"] = f.get_float(a + ".rope.scaling.yarn_beta_slow");

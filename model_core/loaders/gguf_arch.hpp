@@ -4,6 +4,7 @@
 // implies beyond the keys every architecture shares. Key and tensor names follow llama.cpp's
 // gguf-py (gguf/constants.py: Keys, MODEL_TENSORS; gguf/tensor_mapping.py for the transformers
 // names), the values what convert_hf_to_gguf.py writes and llama-model.cpp reads.
+#include <optional>
 #include <span>
 #include <string>
 
@@ -33,6 +34,9 @@ const GgufArch& gguf_arch(const GgufFile& f);
 // GGUF tensor name -> transformers' name; empty for tensors ropebatch does not load as weights
 // (rope_freqs, rope_factors_*, which become configuration).
 std::string gguf_hf_tensor_name(const GgufArch& arch, const std::string& name);
+
+// The integer under `key`, or nothing when the file has no such key.
+std::optional<int64_t> gguf_optional_int(const GgufFile& f, const std::string& key);
 
 // {arch}.rope.scaling.* as transformers' rope_scaling object (linear, yarn), or null.
 nlohmann::json gguf_rope_scaling(const GgufFile& f, const std::string& arch, int64_t context_length);

@@ -17,10 +17,6 @@
 namespace rb {
 namespace {
 
-std::optional<int64_t> optional_int(const GgufFile& f, const std::string& key) {
-  return f.has(key) ? std::optional<int64_t>(f.get_int(key)) : std::nullopt;
-}
-
 // GGUF row index of each Hugging Face row, inverting convert_hf_to_gguf.py LlamaModel.permute:
 //   w.reshape(n_head, 2, rows // n_head // 2, *rest).swapaxes(1, 2).reshape(w.shape)
 // Within each head of hd = rows / n_head rows, HF row j * hd/2 + i became GGUF row 2 * i + j.
@@ -97,14 +93,14 @@ ModelConfig gguf_model_config(const GgufFile& f) {
   if (c.num_heads <= 0) throw InputError(file, a + ".attention.head_count", "must be positive");
   c.head_dim = f.has(a + ".attention.key_length") ? f.get_int(a + ".attention.key_length")
                                                   : c.hidden_size / c.num_heads;
-  if (auto v = optional_int(f, a + ".attention.value_length"); v && *v != c.head_dim)
+  if (auto v = gguf_optional_int(f, a + ".attention.value_length"); v && *v != c.head_dim)
     throw InputError(file, a + ".attention.value_length",
                      std::to_string(*v) + " differs from the key length " + std::to_string(c.head_dim) +
                          " (not supported)");
-  if (auto rot = optional_int(f, a + ".rope.dimension_count"); rot && c.head_dim > 0)
+  if (auto rot = gguf_optional_int(f, a + ".rope.dimension_count"); rot && c.head_dim > 0)
     c.partial_rotary_factor = static_cast<double>(*rot) / static_cast<double>(c.head_dim);
 
-  if (auto v = optional_int(f, a + ".vocab_size")) {
+  if (auto v = gguf_optional_int(f, a + ".vocab_size")) {
     c.vocab_size = *v;
   } else if (f.has("tokenizer.ggml.tokens") && f.metadata().at("tokenizer.ggml.tokens").is_array()) {
     c.vocab_size = static_cast<int64_t>(f.metadata().at("tokenizer.ggml.tokens").size());
@@ -114,8 +110,8 @@ ModelConfig gguf_model_config(const GgufFile& f) {
     throw InputError(file, a + ".vocab_size", "missing, and neither tokenizer.ggml.tokens nor token_embd.weight "
                                               "gives the vocabulary size");
   }
-  c.bos_token_id = optional_int(f, "tokenizer.ggml.bos_token_id");
-  c.eos_token_id = optional_int(f, "tokenizer.ggml.eos_token_id");
+  c.bos_token_id = gguf_optional_int(f, "tokenizer.ggml.bos_token_id");
+  c.eos_token_id = gguf_optional_int(f, "tokenizer.ggml.eos_token_id");
   c.tie_word_embeddings = f.find_tensor("output.weight") == nullptr;
   c.attention_bias = f.find_tensor("blk.0.attn_q.bias") != nullptr;
   c.rope_scaling = gguf_rope_scaling(f, a, c.max_position_embeddings);
