@@ -1,4 +1,6 @@
 #pragma once
+#include <functional>
+#include <span>
 // The seam between the harness and compute. A backend scores whole windows: given token ids and
 // the RoPE schedule(s) for this window length, it returns for each position t < L-1 the log-prob of
 // token t+1 and whether that token is the argmax (the greedy choice). Every backend is built from a
@@ -44,6 +46,10 @@ struct BackendOptions {
   // The group's collectives when shard.size > 1 (not owned; outlives the backend). The CPU backend
   // takes an MPI one (model_core/parallel); the CUDA backend runs a whole model only, for now.
   Communicator* tensor_parallel = nullptr;
+  // CPU backend only: called in every layer of every window with Q [L, heads * head_dim] and
+  // K [L, kv_heads * head_dim] as the projections (and q/k norms) left them, before RoPE
+  // (Q-ROAR's tail diagnostics, harness/qroar_diagnostics.hpp).
+  std::function<void(int64_t layer, std::span<const float> q, std::span<const float> k)> qk_probe;
 };
 
 // The Model must outlive the backend (its weights may be views into the model's mapped files).

@@ -441,6 +441,7 @@ double ModelConfig::attention_scale() const {
 }
 
 int64_t ModelConfig::rope_index(int64_t layer) const {
+  if (rope_schedule_per_layer) return layer;
   if (rope_by_layer_type.empty()) return 0;
   const std::string type = layer_type(layer);
   for (size_t i = 0; i < rope_by_layer_type.size(); ++i)

@@ -72,6 +72,9 @@ struct ModelConfig {
   // with one RoPE for every layer (rope_theta and rope_scaling above). When set, rope_theta and
   // rope_scaling are the full_attention entry's (what --rope without a layer type replaces).
   std::vector<LayerTypeRope> rope_by_layer_type;
+  // Every layer takes its own schedule (schedule i for layer i): what a probe of one layer's RoPE
+  // needs (Q-ROAR's interpolation pressure, harness/qroar_diagnostics.hpp). Never set by a config file.
+  bool rope_schedule_per_layer = false;
   std::optional<int64_t> bos_token_id;
   std::optional<int64_t> eos_token_id;
   // The checkpoint's own RoPE settings, normalized to one JSON object in Hugging Face's spelling
@@ -88,9 +91,14 @@ struct ModelConfig {
   double attention_scale() const;
   // "sliding_attention" or "full_attention".
   const char* layer_type(int64_t layer) const { return window_of(layer) > 0 ? "sliding_attention" : "full_attention"; }
-  // How many RoPE schedules a window needs: one per entry of rope_by_layer_type, else one.
-  int64_t rope_schedule_count() const { return rope_by_layer_type.empty() ? 1 : static_cast<int64_t>(rope_by_layer_type.size()); }
-  // The schedule a layer applies: the index of its type in rope_by_layer_type (0 with one RoPE).
+  // How many RoPE schedules a window needs: one per layer with rope_schedule_per_layer, else one
+  // per entry of rope_by_layer_type, else one.
+  int64_t rope_schedule_count() const {
+    if (rope_schedule_per_layer) return num_layers;
+    return rope_by_layer_type.empty() ? 1 : static_cast<int64_t>(rope_by_layer_type.size());
+  }
+  // The schedule a layer applies: the layer itself with rope_schedule_per_layer, else the index of
+  // its type in rope_by_layer_type (0 with one RoPE).
   int64_t rope_index(int64_t layer) const;
   // How many layers slide (without walking num_layers, which a bad config may make huge).
   int64_t sliding_layer_count() const {

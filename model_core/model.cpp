@@ -44,7 +44,8 @@ Model load_hf_directory(const fs::path& dir, const LoadOptions& opts) {
     }
     split_fused_tensors(m.config, m.weights);  // Phi-3's qkv_proj / gate_up_proj into their parts
     m.weights.validate_against(m.config);
-    quantize_projections(m.weights, m.config, opts.quant);
+    if (opts.qroar) apply_qroar_scales(m.weights, m.config, *opts.qroar);
+    if (!opts.defer_quantization) quantize_projections(m.weights, m.config, opts.quant);
   }
   if (opts.quant.enabled()) m.quant = opts.quant.label();
   if (opts.load_tokenizer) m.tokenizer = load_tokenizer_from_dir(opts.tokenizer_dir.value_or(dir));
@@ -89,7 +90,8 @@ Model load_gguf(const fs::path& file, const LoadOptions& opts) {
     m.weights = load_gguf_weights(gguf, m.config, /*keep_q4_packed=*/!opts.quant.enabled());
     split_fused_tensors(m.config, m.weights);  // Phi-3's attn_qkv / ffn_up into their parts
     m.weights.validate_against(m.config);
-    quantize_projections(m.weights, m.config, opts.quant);
+    if (opts.qroar) apply_qroar_scales(m.weights, m.config, *opts.qroar);
+    if (!opts.defer_quantization) quantize_projections(m.weights, m.config, opts.quant);
   }
   if (opts.quant.enabled()) m.quant = opts.quant.label();
   if (opts.load_tokenizer)

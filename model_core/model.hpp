@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "model_core/config.hpp"
+#include "model_core/loaders/qroar_at_load.hpp"
 #include "model_core/tokenizer/tokenizer.hpp"
 #include "model_core/weights.hpp"
 #include "quant/quant_options.hpp"
@@ -32,6 +33,12 @@ struct LoadOptions {
   // A Hugging Face tokenizer directory to use instead of the model's own (a GGUF file whose
   // architecture's tokenizer ropebatch does not rebuild, e.g. phi3 or gemma3).
   std::optional<std::filesystem::path> tokenizer_dir;
+  // Q-ROAR band scales on the rows of W_Q and W_K (loaders/qroar_at_load.hpp), applied to the
+  // stored weights before `quant` quantizes them; not owned.
+  const QroarScales* qroar = nullptr;
+  // Prepare the weights for `quant` (a GGUF file's 4-bit projections expanded to fp32) but leave
+  // the quantizing to the caller (Q-ROAR's search quantizes W_Q and W_K once per trial).
+  bool defer_quantization = false;
 };
 
 // PATH is a directory with config.json and *.safetensors, or a .gguf file.

@@ -33,8 +33,8 @@ using R = TensorRole;
 // The ops for one window of L tokens.
 class CpuOps final : public DecoderOps {
  public:
-  CpuOps(const ModelDef& def, const cpu::HostWeights& w, int threads, Communicator* tp)
-      : def_(def), w_(w), nt_(threads), tp_(tp) {}
+  CpuOps(const ModelDef& def, const cpu::HostWeights& w, int threads, Communicator* tp, const BackendOptions& opts)
+      : def_(def), w_(w), nt_(threads), tp_(tp), probe_(opts.qk_probe) {}
 
   void bind(std::span<const int32_t> tokens, const rope::RopeSchedules& s, const std::vector<cpu::RopeTables>& rope,
             WindowScores& out) {
@@ -94,6 +94,7 @@ class CpuOps final : public DecoderOps {
     const int64_t QW = def_.dims().heads * def_.config().head_dim;
     switch (p) {
       case Proj::QKV:
+        layer_ = i;
         cpu::linear(xn_.data(), L_, H, *w_.at(i, R::Q), w_.at(i, R::QBias), q_.data(), nt_);
         cpu::linear(xn_.data(), L_, H, *w_.at(i, R::K), w_.at(i, R::KBias), k_.data(), nt_);
         cpu::linear(xn_.data(), L_, H, *w_.at(i, R::V), w_.at(i, R::VBias), v_.data(), nt_);
@@ -127,6 +128,7 @@ class CpuOps final : public DecoderOps {
   }
 
   void rope(int64_t schedule) override {
+    if (probe_) probe_(layer_, q_, k_);
     const auto i = static_cast<size_t>(schedule);
     const rope::RopeSchedule& s = schedules_->by_type.at(i);
     const int64_t D = def_.config().head_dim;
@@ -196,6 +198,8 @@ class CpuOps final : public DecoderOps {
   const cpu::HostWeights& w_;
   int nt_;
   Communicator* tp_;  // the tensor-parallel group, or nullptr for the whole model
+  const std::function<void(int64_t, std::span<const float>, std::span<const float>)>& probe_;
+  int64_t layer_ = 0;  // the layer whose Q and K are computed (for the probe)
   std::span<const int32_t> tokens_;
   const rope::RopeSchedules* schedules_ = nullptr;
   const std::vector<cpu::RopeTables>* rope_ = nullptr;
@@ -208,7 +212,7 @@ class CpuBackend final : public Backend {
  public:
   CpuBackend(const Model& model, const BackendOptions& opts)
       : def_(model, opts.shard), weights_(def_), threads_(opts.threads > 0 ? opts.threads : omp_get_max_threads()),
-        tp_(opts.shard.size > 1 ? opts.tensor_parallel : nullptr) {
+        tp_(opts.shard.size > 1 ? opts.tensor_parallel : nullptr), opts_(opts) {
     if (opts.shard.size > 1 && (tp_ == nullptr || tp_->size() != opts.shard.size || tp_->rank() != opts.shard.rank))
       throw InputError(def_.source(), "--tp", "CPU backend: shard " + std::to_string(opts.shard.rank) + " of " +
                        std::to_string(opts.shard.size) + " needs a tensor-parallel group of that size (mpirun -n N ropebatch eval --tp N)");
@@ -226,7 +230,7 @@ class CpuBackend final : public Backend {
     for (const rope::RopeSchedule& s : schedules.by_type) rope.push_back(cpu::make_rope_tables(s));
     std::vector<WindowScores> out;
     out.reserve(windows.size());
-    CpuOps ops(def_, weights_, threads_, tp_);
+    CpuOps ops(def_, weights_, threads_, tp_, opts_);
     for (const auto& tokens : windows) {
       WindowScores& result = out.emplace_back();
       const int64_t L = static_cast<int64_t>(tokens.size());
@@ -244,6 +248,7 @@ class CpuBackend final : public Backend {
   cpu::HostWeights weights_;
   int threads_;
   Communicator* tp_;
+  BackendOptions opts_;
 };
 
 }  // namespace

@@ -16,11 +16,13 @@ std::vector<std::string> projection_names(const ModelConfig& c, int64_t layer) {
   return names;
 }
 
-void quantize_projections(ModelWeights& w, const ModelConfig& c, const quant::QuantOptions& q) {
+void quantize_projections(ModelWeights& w, const ModelConfig& c, const quant::QuantOptions& q,
+                          const std::function<bool(const std::string&)>& only) {
   if (!q.enabled()) return;
   const quant::Scheme scheme = q.scheme();
   for (int64_t layer = 0; layer < c.num_layers; ++layer) {
     for (const std::string& name : projection_names(c, layer)) {
+      if (only && !only(name)) continue;
       const auto it = w.tensors.find(name);
       if (it == w.tensors.end()) throw InputError(w.source, name, "tensor is missing");
       HostTensor& t = it->second;
