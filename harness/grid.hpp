@@ -31,6 +31,7 @@ struct GridMethod {
   std::vector<GridAxis> zip;     // one axis whose i-th value sets every zip key to its i-th value
   std::vector<int64_t> lengths;  // empty: the grid's lengths
   bool baseline = false;
+  std::string qroar;             // a Q-ROAR scales file (absolute) applied to every run; empty: none
   std::string where;             // "methods[3]", for messages
   int64_t line = 0;              // line of the entry in the grid file (0: unknown)
 };

@@ -6,6 +6,7 @@
 #include "harness/grid_models.hpp"
 #include "harness/grid_resolve.hpp"
 #include "harness/options.hpp"
+#include "model_core/loaders/qroar_at_load.hpp"
 
 namespace rb {
 
@@ -104,11 +105,21 @@ int64_t count_runs(const Grid& g) {
   return static_cast<int64_t>(g.models.size() * g.datasets.size()) * runs_per_model_dataset(g);
 }
 
+// What a run records of its Q-ROAR scales file: enough to tell two files apart.
+json qroar_of(const GridMethod& m) {
+  if (m.qroar.empty()) return nullptr;
+  const QroarScales s = load_qroar_scales(m.qroar);
+  return {{"file", m.qroar}, {"variant", qroar_variant_name(s.variant)}, {"band_of_pair", s.band_of_pair}, {"scales", s.scales}};
+}
+
 std::vector<RunSpec> expand_grid(const Grid& g) {
   std::vector<RunSpec> runs;
+  std::vector<json> qroar;
+  for (const auto& m : g.methods) qroar.push_back(qroar_of(m));
   for (const auto& model : g.models) {
     for (const auto& dataset : g.datasets) {
-      for (const auto& m : g.methods) {
+      for (size_t mi = 0; mi < g.methods.size(); ++mi) {
+        const GridMethod& m = g.methods[mi];
         const std::string file = m.line > 0 ? g.source + ":" + std::to_string(m.line) : g.source;
         for (const auto& config : method_configs(m)) {
           json rope = config.rope;
@@ -131,6 +142,7 @@ std::vector<RunSpec> expand_grid(const Grid& g) {
               r.windows = g.windows;
               r.passkey = g.passkey;
               r.longppl = g.longppl;
+              r.qroar = qroar[mi];
               runs.push_back(std::move(r));
             }
           }

@@ -75,7 +75,8 @@ json grid_to_json(const Grid& g) {
     for (const auto& a : m.zip) zip[a.key] = a.values;
     methods.push_back({{"entry", m.where},       {"name", m.name},       {"description", m.description},
                        {"rope", m.rope},         {"sweep", sweep},       {"zip", zip},
-                       {"lengths", lengths_of(g, m)}, {"baseline", m.baseline}, {"configurations", configs}});
+                       {"lengths", lengths_of(g, m)}, {"baseline", m.baseline},
+                       {"qroar", m.qroar.empty() ? json(nullptr) : json(m.qroar)}, {"configurations", configs}});
   }
   return {{"name", g.name},
           {"description", g.description},

@@ -26,7 +26,8 @@ using nlohmann::json;
 
 const std::vector<std::string> kTopKeys = {"name",    "description", "models",  "datasets", "lengths", "metrics",
                                            "quant",   "windows",     "passkey", "longppl",  "methods"};
-const std::vector<std::string> kMethodKeys = {"name", "description", "rope", "sweep", "zip", "lengths", "baseline"};
+const std::vector<std::string> kMethodKeys = {"name",    "description", "rope",    "sweep",
+                                              "zip",     "lengths",     "baseline", "qroar"};
 const std::vector<std::string> kWindowKeys = {"stride", "max_windows", "max_tokens", "mode"};
 const std::vector<std::string> kPasskeyKeys = {"depths", "trials", "seed"};
 const std::vector<std::string> kLongPplKeys = {"short_length", "alpha", "beta"};
@@ -323,6 +324,13 @@ GridMethod parse_method(const Reader& r, const toml::node& node, std::size_t ind
   if (auto* n = t.get("description")) m.description = r.string(*n, m.where + ".description");
   if (auto* n = t.get("lengths")) m.lengths = r.lengths(*n, m.where + ".lengths");
   if (auto* n = t.get("baseline")) m.baseline = r.boolean(*n, m.where + ".baseline");
+  if (auto* n = t.get("qroar")) {
+    m.qroar = r.string(*n, m.where + ".qroar");
+    if (m.qroar == "search")
+      r.fail(n, m.where + ".qroar", "\"search\" inside a grid is not supported yet; search once with `ropebatch qroar "
+                                     "--out scales.json` and give the file here");
+    if (m.qroar.empty()) r.fail(n, m.where + ".qroar", "is empty; give a scales file made by `ropebatch qroar`");
+  }
   return m;
 }
 
@@ -419,6 +427,9 @@ Grid parse_grid(const std::string& toml_text, const std::string& source, const s
     r.fail(methods, "methods", "must be a non-empty array of tables ([[methods]] entries)");
   const auto& array = *methods->as_array();
   for (std::size_t i = 0; i < array.size(); ++i) g.methods.push_back(parse_method(r, array[i], i));
+  for (auto& m : g.methods)  // a scales file relative to the grid file, as models and datasets
+    if (!m.qroar.empty() && std::filesystem::path(m.qroar).is_relative() && !base_dir.empty())
+      m.qroar = (std::filesystem::path(base_dir) / m.qroar).lexically_normal().string();
 
   // Lengths: the grid's, or every method's own.
   for (const auto& m : g.methods)

@@ -10,6 +10,7 @@
 #include "harness/grid_models.hpp"
 #include "harness/grid_resolve.hpp"
 #include "harness/model_rope.hpp"
+#include "model_core/loaders/qroar_at_load.hpp"
 #include "harness/options.hpp"
 
 namespace rb {
@@ -96,6 +97,26 @@ void check_ropes(const Grid& g) {
   }
 }
 
+// Each method's scales file fits every model (before any weight is read).
+void check_qroar(const Grid& g) {
+  for (const auto& m : g.methods) {
+    if (m.qroar.empty()) continue;
+    QroarScales scales;
+    try {
+      scales = load_qroar_scales(m.qroar);
+    } catch (const InputError& e) {
+      throw InputError(at_line(g, m.line), m.where + ".qroar", std::string(e.what()).substr(2));
+    }
+    for (const auto& model : g.models) {
+      try {
+        check_qroar_model(scales, grid_detail::grid_model_config(model));
+      } catch (const InputError& e) {
+        throw InputError(at_line(g, m.line), m.where + ".qroar", std::string(e.what()).substr(2) + " (model " + model + ")");
+      }
+    }
+  }
+}
+
 void check_windows(const Grid& g) {
   for (const auto& m : g.methods) {
     for (int64_t length : m.lengths.empty() ? g.lengths : m.lengths) {
@@ -136,6 +157,7 @@ void validate_grid(const Grid& g, const std::vector<RunSpec>& runs) {
   check_models(g);
   check_datasets(g);
   check_ropes(g);
+  check_qroar(g);
   check_windows(g);
   check_runs(g, runs);
 }
@@ -143,6 +165,7 @@ void validate_grid(const Grid& g, const std::vector<RunSpec>& runs) {
 void validate_grid(const Grid& g) {
   if (g.models.empty()) throw InputError(g.source, "models", "no models: give models = [...] or --model");
   check_models(g);
+  check_qroar(g);  // before expansion reads the scales files
   validate_grid(g, expand_grid(g));
 }
 

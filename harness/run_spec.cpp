@@ -26,7 +26,7 @@ nlohmann::json normalize_rope(const nlohmann::json& rope) {
 nlohmann::json RunSpec::canonical() const {
   std::vector<std::string> sorted_metrics = metrics;  // a set: the order they were listed in is no part of the run
   std::sort(sorted_metrics.begin(), sorted_metrics.end());
-  return {
+  nlohmann::json c = {
       {"model", model},
       {"dataset", dataset},
       {"rope", normalize_rope(rope)},
@@ -45,6 +45,8 @@ nlohmann::json RunSpec::canonical() const {
       {"longppl",
        {{"short_length", longppl.short_length}, {"alpha", longppl.alpha}, {"beta", longppl.beta}}},
   };
+  if (!qroar.is_null()) c["qroar"] = qroar;  // absent otherwise: the ids of earlier runs stay as they were
+  return c;
 }
 
 }  // namespace rb

@@ -41,6 +41,9 @@ struct RunSpec {
   WindowSettings windows;
   PasskeySettings passkey;
   LongPplSettings longppl;
+  // Q-ROAR scales applied before quantization (docs/QROAR.md): null, or {"file", "variant", "bands",
+  // "scales"} as read from the scales file at expansion (so a changed file is another run).
+  nlohmann::json qroar;
 
   // Every field, defaults included, in a fixed key order (nlohmann::json sorts keys).
   nlohmann::json canonical() const;

@@ -1,6 +1,7 @@
 #include "harness/sweep_work.hpp"
 #include "harness/quant_label.hpp"
 
+#include <optional>
 #include <algorithm>
 #include <cmath>
 #include <chrono>
@@ -112,7 +113,8 @@ std::string model_identity(const std::string& model_path) {
 // ---- worker ---------------------------------------------------------------------------------
 
 struct Worker::Loaded {
-  std::string key;  // path | quant
+  std::string key;  // path | quant | Q-ROAR scales
+  std::optional<QroarScales> qroar;
   Model model;
   std::unique_ptr<Backend> backend;
 };
@@ -122,13 +124,19 @@ Worker::Worker(const SweepPlan& plan, int rank, ShardSpec shard, Communicator* g
 Worker::~Worker() = default;
 
 Worker::Loaded& Worker::model_for(const RunSpec& spec) {
-  const std::string key = spec.model + "|" + spec.quant;
+  const std::string key = spec.model + "|" + spec.quant + "|" + (spec.qroar.is_null() ? "" : spec.qroar.dump());
   if (loaded_ && loaded_->key == key) return *loaded_;
   loaded_.reset();  // free the previous model first
   auto l = std::make_unique<Loaded>();
   l->key = key;
   LoadOptions lopts;
   lopts.quant = quant_from_label(spec.quant, spec.model, "quant");
+  if (!spec.qroar.is_null()) {
+    l->qroar = load_qroar_scales(spec.qroar.at("file").get<std::string>());
+    if (l->qroar->scales != spec.qroar.at("scales").get<std::vector<std::vector<double>>>())
+      throw InputError(l->qroar->file, "scales", "changed since the grid was planned; plan the run again");
+    lopts.qroar = &*l->qroar;
+  }
   l->model = load_model(spec.model, lopts);
   BackendOptions opts;
   opts.kind = plan_.backend;
