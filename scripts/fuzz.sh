@@ -7,7 +7,7 @@
 # sanitizer report, uncaught exception, leak, timeout (RB_FUZZ_TIMEOUT seconds per input, default
 # 20) or out-of-memory (2 GB). New inputs are at most as long as the longest seed (reproducers of
 # findings excepted), and at least 4096 bytes. The inputs that fail are kept in RB_FUZZ_BUILD/artifacts/.
-# Usage: scripts/fuzz.sh [TARGET...]   (default: all nine; TARGET as in tests/fuzz/fuzz_TARGET.cpp)
+# Usage: scripts/fuzz.sh [TARGET...]   (default: all ten; TARGET as in tests/fuzz/fuzz_TARGET.cpp)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build="${RB_FUZZ_BUILD:-$root/build-fuzz}"
@@ -15,7 +15,7 @@ seconds="${RB_FUZZ_SECONDS:-60}"
 timeout="${RB_FUZZ_TIMEOUT:-20}"
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(safetensors config_json tokenizer_json tokenizer_model gguf grid_toml rope_json
-                                     results_h5 journal)
+                                     results_h5 journal qroar_json)
 
 eval "$("$root/scripts/setup.sh")"
 if ! command -v clang++ >/dev/null 2>&1; then

@@ -108,6 +108,14 @@ def main():
     for method in ["linear", "yarn", "ntk", "dynamic"]:  # finding 8
         out("rope_json", "finding_factor_1e308_" + method, json.dumps({"rope_type": method, "factor": 1e308}))
 
+    # Q-ROAR scales files: the plain per-layer fixture, a global symmetric and a wavelength one.
+    plain = json.load(open(os.path.join(FIX, "qroar", "plain_scales.json")))
+    copy("qroar_json", "plain_per_layer", os.path.join("qroar", "plain_scales.json"))
+    out("qroar_json", "symmetric_global", json.dumps(dict(plain, variant="symmetric", scope="global", scales=[[0.794, 1.26]])))
+    out("qroar_json", "wavelength", json.dumps(dict(plain, bands={"mode": "wavelength", "count": 3, "wavelength_margin": 2.0,
+                                                                  "band_of_pair": [0, 0, 0, 1, 1, 2, 2, 2]},
+                                                    scales=[[1, 0.5, 2]])))
+
     # Journal reproducers (finding 1 and 4): records with valid checksums around bad CBOR.
     import zlib
 
