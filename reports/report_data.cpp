@@ -289,8 +289,9 @@ ReportData build_report_data(ReportInput input, const ReportOptions& options) {
   std::unordered_map<std::string, std::size_t> setting_index;
   for (const RunRecord& r : input.records) {
     const json& config = r.config;
-    // `weights` (how the weights were held) follows `quant`: both vary within a setting.
-    json setting_key = without(config, {"length", "rope", "rope_label", "family", "baseline", "quant", "weights"});
+    // `weights` (how the weights were held) follows `quant`, and `qroar` (Q-ROAR scales on W_Q / W_K)
+    // is a method entry's: all vary within a setting.
+    json setting_key = without(config, {"length", "rope", "rope_label", "family", "baseline", "quant", "weights", "qroar"});
     const std::string setting_dump = setting_key.dump();
     auto [sit, new_setting] = setting_index.try_emplace(setting_dump, settings.size());
     if (new_setting) {

@@ -200,6 +200,7 @@ std::string report_markdown(const ReportData& data) {
   text += per_setting(data, "Loss by position", "", position_section);
   text += per_setting(data, "Passkey retrieval", "", passkey_table);
   text += per_setting(data, "LongPPL", "", longppl_table);
+  text += per_setting(data, "Q-ROAR scales", "", qroar_table);
   text += per_setting(data, "Correlations", "", correlation_table);
   text += failures(data);
   text += files_section();

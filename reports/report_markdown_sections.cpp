@@ -327,6 +327,49 @@ std::string longppl_table(const ReportData& data, std::size_t index) {
          ": no key token, so no LongPPL.\n\n" + t.str() + "\n";
 }
 
+// Runs with Q-ROAR scales (docs/QROAR.md), each beside the run of the same RoPE configuration,
+// length and quantization without them when the results hold one.
+std::string qroar_table(const ReportData& data, std::size_t index) {
+  const Setting& s = data.settings[index];
+  const auto has_scales = [](const RunRecord* r) { return r != nullptr && r->config.contains("qroar"); };
+  MarkdownTable t;
+  name_columns(t, s);
+  t.column("length", Align::right);
+  t.column("variant");
+  t.column("band scales");
+  t.column("PPL", Align::right);
+  t.column("without scales", Align::right);
+  t.column("change", Align::right);
+  for (const ConfigurationRow& row : s.rows)
+    for (const auto& [length, run] : row.runs) {
+      if (!has_scales(run)) continue;
+      const nlohmann::json& q = run->config.at("qroar");
+      const RunRecord* plain = nullptr;
+      for (const ConfigurationRow& other : s.rows) {
+        const RunRecord* o = other.run_at(length);
+        if (o == nullptr || has_scales(o) || other.quant != row.quant) continue;
+        if (o->config.value("rope", nlohmann::json()) == run->config.value("rope", nlohmann::json())) plain = o;
+      }
+      std::string scales;
+      const nlohmann::json& rows = q.at("scales");
+      for (const auto& v : rows.at(0)) scales += (scales.empty() ? "" : " ") + format_significant(v.get<double>(), 3);
+      if (rows.size() > 1) scales += " (layer 0 of " + std::to_string(rows.size()) + ")";
+      std::vector<std::string> cells = name_cells(s, row);
+      cells.push_back(format_length(length));
+      cells.push_back(markdown_text(q.value("variant", "")));
+      cells.push_back(scales);
+      cells.push_back(ppl_cell(run));
+      const bool both = plain && cell_state(run) == CellState::completed && cell_state(plain) == CellState::completed;
+      cells.push_back(plain ? ppl_cell(plain) : std::string(kNotRun));
+      cells.push_back(both ? format_percent(*run->ppl / *plain->ppl - 1.0) : std::string(kNotRun));
+      t.row(std::move(cells));
+    }
+  if (t.empty()) return "";
+  return "Runs whose W_Q / W_K rows carry Q-ROAR band scales (a method entry's `qroar` file; docs/QROAR.md), beside "
+         "the run of the same RoPE configuration, length and quantization without them. " + std::string(kNotRun) +
+         ": no such run in the results.\n\n" + t.str() + "\n";
+}
+
 std::string correlation_table(const ReportData& data, std::size_t index) {
   const Setting& s = data.settings[index];
   const std::vector<CorrelationRow> rows = metric_correlations(s);

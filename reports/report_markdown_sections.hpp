@@ -14,6 +14,7 @@ std::string family_ranking(const ReportData& data, std::size_t setting);
 std::string top_configurations(const ReportData& data, std::size_t setting);
 // Sections of metrics a setting did not measure say so in one line.
 std::string position_section(const ReportData& data, std::size_t setting);  // loss by position
+std::string qroar_table(const ReportData& data, std::size_t setting);        // runs with Q-ROAR scales; "" when none
 std::string passkey_table(const ReportData& data, std::size_t setting);
 std::string longppl_table(const ReportData& data, std::size_t setting);
 std::string correlation_table(const ReportData& data, std::size_t setting);

@@ -311,6 +311,21 @@ BOOST_AUTO_TEST_CASE(grid_entries_apply_and_record_their_scales) {
   BOOST_REQUIRE_MESSAGE(e.status == 0, e.err);
   BOOST_TEST(std::abs(nlohmann::json::parse(e.out)["results"][0]["ppl"].get<double>() / *with.ppl - 1.0) <= 1e-12);
 
+  // The report keeps both runs in one setting and shows the scaled run beside the plain one.
+  const auto report = rbtest::run_ropebatch("report " + (dir / "r.h5").string() + " --out " + (dir / "rep").string() + " --no-png");
+  BOOST_REQUIRE_MESSAGE(report.status == 0, report.err);
+  std::ifstream md(dir / "rep" / "report.md");
+  const std::string text((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
+  const size_t section = text.find("## Q-ROAR scales");
+  BOOST_REQUIRE(section != std::string::npos);
+  const std::string table = text.substr(section, text.find("\n## ", section + 1) - section);
+  BOOST_TEST(table.find("| linear-qroar |") != std::string::npos, table);
+  BOOST_TEST(table.find("1.50 0.750 (layer 0 of 2)") != std::string::npos, table);
+  const double change = 100.0 * (*with.ppl / *without.ppl - 1.0);
+  char expected[32];
+  std::snprintf(expected, sizeof expected, "%.1f%%", change);
+  BOOST_TEST(table.find(expected) != std::string::npos, table << " (expected " << expected << ")");
+
   const auto other = rbtest::run_ropebatch("plan --grid " + grid + " --model " + rbtest::fixture("models/qwen2_bias"));
   BOOST_TEST(other.status == 2);
   BOOST_TEST(other.err.find("methods[2].qroar") != std::string::npos, other.err);
