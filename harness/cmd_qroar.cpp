@@ -33,7 +33,7 @@ quant::BandSpec parse_bands(const std::string& text, double margin) {
   return spec;
 }
 
-std::vector<double> parse_grid(const std::string& text) {
+std::vector<double> parse_scale_grid(const std::string& text) {
   if (text.empty()) return default_qroar_grid();
   std::vector<double> grid;
   std::stringstream in(text);
@@ -112,7 +112,7 @@ int cmd_qroar(const Args& args) {
   search.variant = parse_qroar_variant(variant_text, "command line", "--variant");
   if (scope != "global" && scope != "layer") throw InputError("command line", "--scope", "expected global or layer, got '" + scope + "'");
   search.per_layer = scope == "layer";
-  search.grid = parse_grid(grid_text);
+  search.grid = parse_scale_grid(grid_text);
   search.short_tolerance = tolerance;
   search.passes = passes;
   if (diagnostics != "none" && diagnostics != "pressure" && diagnostics != "all")

@@ -9,8 +9,6 @@
 namespace rb::cli {
 namespace {
 
-double mean_nll(const LengthResult& r) { return r.nll_sum / static_cast<double>(std::max<int64_t>(1, r.predictions)); }
-
 // The q (or k) quantile of |x| per (layer, band) for one window.
 class BandQuantiles {
  public:

@@ -20,8 +20,6 @@ std::vector<std::string> qk_names(const ModelConfig& c) {
   return names;
 }
 
-double mean_nll(const LengthResult& r) { return r.nll_sum / static_cast<double>(std::max<int64_t>(1, r.predictions)); }
-
 }  // namespace
 
 std::vector<double> default_qroar_grid() {

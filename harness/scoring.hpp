@@ -26,6 +26,11 @@ struct LengthResult {
 // Called after each batch with what is summed so far (for progress lines).
 using ScoringProgress = std::function<void(const LengthResult& so_far)>;
 
+// Mean NLL per scored prediction (0 predictions count as 1).
+inline double mean_nll(const LengthResult& r) {
+  return r.nll_sum / static_cast<double>(r.predictions > 0 ? r.predictions : 1);
+}
+
 // `windows` (all of `length` tokens) index into `tokens`, one stream (document 0), scored under
 // `schedules` (one per RoPE schedule of the model, all of `length` positions).
 LengthResult score_windows(Backend& backend, const rope::RopeSchedules& schedules, const std::vector<int32_t>& tokens,
