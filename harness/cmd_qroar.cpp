@@ -47,26 +47,6 @@ std::vector<double> parse_scale_grid(const std::string& text) {
   return grid;
 }
 
-// The dev windows: the first `windows` non-overlapping windows of `long_length` tokens, and the
-// short windows over the same tokens.
-QroarDevSet dev_set(std::vector<int32_t> tokens, int64_t long_length, int64_t short_length, int64_t windows,
-                    const std::string& source) {
-  QroarDevSet dev;
-  dev.long_length = long_length;
-  dev.short_length = short_length;
-  const int64_t span = long_length * windows;
-  if (static_cast<int64_t>(tokens.size()) < span)
-    throw InputError(source, "--dev-windows", "the dev text has " + std::to_string(tokens.size()) + " tokens, fewer than " +
-                                                  std::to_string(windows) + " windows of " + std::to_string(long_length));
-  tokens.resize(static_cast<size_t>(span));
-  dev.tokens = std::move(tokens);
-  for (int64_t w = 0; w < windows; ++w)
-    dev.long_windows.push_back({0, static_cast<size_t>(w * long_length), static_cast<size_t>(long_length), 0});
-  for (int64_t start = 0; start + short_length <= span; start += short_length)
-    dev.short_windows.push_back({0, static_cast<size_t>(start), static_cast<size_t>(short_length), 0});
-  return dev;
-}
-
 }  // namespace
 
 int cmd_qroar(const Args& args) {
@@ -129,7 +109,7 @@ int cmd_qroar(const Args& args) {
   if (short_length < 2 || short_length > length)
     throw InputError("command line", "--short-length", "must be between 2 and --length (" + std::to_string(length) + ")");
   const TokenizedText text = tokenize_source(data, *model.tokenizer, BosPolicy::Auto);
-  QroarDevSet dev = dev_set(text.tokens, length, short_length, dev_windows, text.id);
+  QroarDevSet dev = make_qroar_dev_set(text.tokens, length, short_length, dev_windows, text.id);
 
   LoadOptions weights{.load_tokenizer = false, .load_weights = true, .quant = quant};
   weights.defer_quantization = true;

@@ -87,7 +87,6 @@ QroarPressure interpolation_pressure(Model& model, const ModelRope& rope, const 
   } restore{model};
   model.config.rope_schedule_per_layer = true;
   auto backend = make_backend(model, backend_options);
-  model.config.rope_schedule_per_layer = false;
 
   const auto nll_with = [&](int64_t layer, int band, double factor) {
     std::vector<rope::RopeSchedule> schedules = per_layer;

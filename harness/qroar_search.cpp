@@ -22,6 +22,28 @@ std::vector<std::string> qk_names(const ModelConfig& c) {
 
 }  // namespace
 
+QroarDevSet make_qroar_dev_set(std::vector<int32_t> tokens, int64_t long_length, int64_t short_length, int64_t windows,
+                               const std::string& source) {
+  const size_t span = static_cast<size_t>(long_length * windows);
+  if (windows < 1 || tokens.size() < span)
+    throw InputError(source, "--dev-windows", "the dev text has " + std::to_string(tokens.size()) + " tokens, fewer than " +
+                                                  std::to_string(windows) + " windows of " + std::to_string(long_length));
+  tokens.resize(span);
+  const auto plan = [&](int64_t length, std::optional<size_t> max_windows) {
+    data::WindowOptions o;
+    o.length = static_cast<size_t>(length);
+    o.max_windows = max_windows;
+    return data::plan_windows(std::span<const size_t>(&span, 1), o).windows;
+  };
+  QroarDevSet dev;
+  dev.long_length = long_length;
+  dev.short_length = short_length;
+  dev.long_windows = plan(long_length, static_cast<size_t>(windows));
+  dev.short_windows = plan(short_length, std::nullopt);
+  dev.tokens = std::move(tokens);
+  return dev;
+}
+
 std::vector<double> default_qroar_grid() {
   std::vector<double> grid;
   for (int k = -3; k <= 3; ++k) grid.push_back(std::exp2(k / 3.0));

@@ -7,6 +7,7 @@
 // every evaluation deterministic, so a rerun gives the same scales bit for bit.
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -26,6 +27,12 @@ struct QroarDevSet {
   int64_t long_length = 0, short_length = 0;
   std::vector<data::Window> long_windows, short_windows;
 };
+
+// `windows` non-overlapping long windows from the start of `tokens` (data::plan_windows), and the
+// short windows that tile the same tokens. Throws InputError(source, "--dev-windows") when the text
+// is too short for them.
+QroarDevSet make_qroar_dev_set(std::vector<int32_t> tokens, int64_t long_length, int64_t short_length, int64_t windows,
+                               const std::string& source);
 
 // Mean NLL per prediction at each length.
 struct QroarObjective {

@@ -49,14 +49,9 @@ std::vector<float> logprobs(const std::string& model_path, const QroarScales* sc
 }
 
 cli::QroarDevSet tiny_dev(int64_t long_length, int64_t short_length) {
-  cli::QroarDevSet dev;
-  dev.long_length = long_length;
-  dev.short_length = short_length;
-  for (int64_t t = 0; t < 2 * long_length; ++t) dev.tokens.push_back(static_cast<int32_t>((t * 53 + 7) % 1000));
-  for (int64_t w = 0; w < 2; ++w) dev.long_windows.push_back({0, static_cast<size_t>(w * long_length), static_cast<size_t>(long_length), 0});
-  for (int64_t s = 0; s + short_length <= 2 * long_length; s += short_length)
-    dev.short_windows.push_back({0, static_cast<size_t>(s), static_cast<size_t>(short_length), 0});
-  return dev;
+  std::vector<int32_t> tokens;
+  for (int64_t t = 0; t < 2 * long_length; ++t) tokens.push_back(static_cast<int32_t>((t * 53 + 7) % 1000));
+  return cli::make_qroar_dev_set(std::move(tokens), long_length, short_length, 2, "tiny dev");
 }
 
 }  // namespace
