@@ -14,6 +14,7 @@
 #include "harness/scoring.hpp"
 #include "harness/text_input.hpp"
 #include "model_core/backend.hpp"
+#include "model_core/cpu/blas_core.hpp"
 #include "model_core/model.hpp"
 #include "reports/statistics.hpp"
 
@@ -111,7 +112,8 @@ int cmd_eval(const Args& args) {
     bopts.tensor_parallel = parallel->communicator();  // ModelDef refuses widths that do not split
   }
   auto backend = make_backend(model, bopts);
-  verbose_note("eval: weights loaded, backend " + backend->name() + " ready (" + since_start() + ")");
+  verbose_note("eval: weights loaded, backend " + backend->name() + " ready (" + since_start() + "; OpenBLAS kernels " +
+               cpu::openblas_core() + ")");
 
   // Every length's windows are planned first, so the progress line knows the whole job.
   std::vector<data::WindowPlan> plans;

@@ -9,6 +9,7 @@
 #include <omp.h>
 
 #include "common/error.hpp"
+#include "model_core/cpu/softmax_row.hpp"
 
 extern "C" void openblas_set_num_threads(int num_threads);
 
@@ -125,49 +126,55 @@ void apply_rope(float* x, int64_t heads, int64_t head_dim, const RopeTables& rt,
 
 void causal_attention(const float* q, const float* k, const float* v, int64_t L, int64_t heads, int64_t kv_heads,
                       int64_t head_dim, float scale, float* out, int threads, int64_t window) {
-  constexpr int64_t kBlock = 64;  // query rows per task: a 64 x (64 + window) score buffer per thread
-  const int64_t group = heads / kv_heads;
-  const int64_t ldq = heads * head_dim, ldkv = kv_heads * head_dim;
+  constexpr int64_t kBlock = 128;  // query rows per head and task
+  const int64_t group = heads / kv_heads, D = head_dim;
+  const int64_t ldq = heads * D, ldkv = kv_heads * D;
   const int64_t nblocks = (L + kBlock - 1) / kBlock;
-  const int64_t tasks = heads * nblocks;
+  const int64_t tasks = kv_heads * nblocks;
+  const int64_t block_rows = std::min(kBlock, L);
   const int64_t span = window > 0 ? std::min(L, kBlock + window) : L;  // keys a block can see
-  // Parallel over (head, query block); each task's two GEMMs run on the calling thread.
+  // Parallel over (KV head, query block). The `group` query heads that share a KV head are stacked
+  // into one [group * rows, D] matrix, so K and V are read (and packed by the GEMM) once per group;
+  // each task's two GEMMs run on the calling thread. The softmax's 1 / sum is applied to the
+  // output rows, after P V.
 #pragma omp parallel num_threads(threads)
   {
-    std::vector<float> scores(static_cast<size_t>(std::min(kBlock, L) * span));
+    std::vector<float> scores(static_cast<size_t>(group * block_rows * span));
+    std::vector<float> q_stack(static_cast<size_t>(group * block_rows * D)), o_stack(q_stack.size());
+    std::vector<float> inv_sum(static_cast<size_t>(group * block_rows));
 #pragma omp for schedule(dynamic, 1)
     for (int64_t task = 0; task < tasks; ++task) {
-      const int64_t b = nblocks - 1 - task / heads;  // the longest (last) blocks first
-      const int64_t h = task % heads, g = h / group;
+      const int64_t b = nblocks - 1 - task / kv_heads;  // the longest (last) blocks first
+      const int64_t g = task % kv_heads;
       const int64_t t0 = b * kBlock, rows = std::min(kBlock, L - t0), keys = t0 + rows;
       // Keys [k0, keys): with a sliding window the block's first query sees t0 - window + 1 on.
       const int64_t k0 = window > 0 ? std::max<int64_t>(0, t0 - window + 1) : 0, n_keys = keys - k0;
+      const int64_t m = group * rows;  // stacked row i * rows + r: head g * group + i, query t0 + r
+      for (int64_t i = 0; i < group; ++i)
+        for (int64_t r = 0; r < rows; ++r)
+          std::copy_n(q + (t0 + r) * ldq + (g * group + i) * D, D, q_stack.data() + (i * rows + r) * D);
       float* S = scores.data();
       // S = (Q_blk K[k0:keys]^T) * scale  (torch.matmul(query, key^T) * scaling)
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(n_keys),
-                  static_cast<int>(head_dim), scale, q + t0 * ldq + h * head_dim, static_cast<int>(ldq),
-                  k + k0 * ldkv + g * head_dim, static_cast<int>(ldkv), 0.0f, S, static_cast<int>(n_keys));
-      for (int64_t r = 0; r < rows; ++r) {
-        float* row = S + r * n_keys;
-        const int64_t t = t0 + r;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(n_keys),
+                  static_cast<int>(D), scale, q_stack.data(), static_cast<int>(D), k + k0 * ldkv + g * D,
+                  static_cast<int>(ldkv), 0.0f, S, static_cast<int>(n_keys));
+      for (int64_t row = 0; row < m; ++row) {
+        const int64_t t = t0 + row % rows;
         // causal: keys j <= t; sliding window W (transformers' sliding_window_overlay): j > t - W
         const int64_t lo = (window > 0 ? std::max<int64_t>(k0, t - window + 1) : 0) - k0, hi = t + 1 - k0;
-        float mx = -std::numeric_limits<float>::infinity();
-        for (int64_t j = lo; j < hi; ++j) mx = std::max(mx, row[j]);
-        double sum = 0.0;
-        for (int64_t j = lo; j < hi; ++j) {
-          row[j] = std::exp(row[j] - mx);
-          sum += row[j];
-        }
-        const float inv = static_cast<float>(1.0 / sum);
-        for (int64_t j = lo; j < hi; ++j) row[j] *= inv;
-        std::fill(row, row + lo, 0.0f);
-        std::fill(row + hi, row + n_keys, 0.0f);
+        inv_sum[static_cast<size_t>(row)] = 1.0f / exp_row_unnormalized(S + row * n_keys, lo, hi, n_keys);
       }
-      // O_blk = P V[k0:keys]
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), static_cast<int>(head_dim),
-                  static_cast<int>(n_keys), 1.0f, S, static_cast<int>(n_keys), v + k0 * ldkv + g * head_dim,
-                  static_cast<int>(ldkv), 0.0f, out + t0 * ldq + h * head_dim, static_cast<int>(ldq));
+      // O_blk = exp(S) V[k0:keys], then each row / its sum
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(m), static_cast<int>(D),
+                  static_cast<int>(n_keys), 1.0f, S, static_cast<int>(n_keys), v + k0 * ldkv + g * D,
+                  static_cast<int>(ldkv), 0.0f, o_stack.data(), static_cast<int>(D));
+      for (int64_t i = 0; i < group; ++i)
+        for (int64_t r = 0; r < rows; ++r) {
+          const float* src = o_stack.data() + (i * rows + r) * D;
+          float* dst = out + (t0 + r) * ldq + (g * group + i) * D;
+          const float inv = inv_sum[static_cast<size_t>(i * rows + r)];
+          for (int64_t d = 0; d < D; ++d) dst[d] = src[d] * inv;
+        }
     }
   }
 }

@@ -45,8 +45,8 @@ void apply_rope(float* x, int64_t heads, int64_t head_dim, const RopeTables& rt,
 // Causal softmax attention with grouped KV heads (eager_attention_forward): out[t, h] =
 // softmax_j((q[t,h] . k[j,g]) * scale) v[j,g] over keys j <= t (and j > t - window when window > 0:
 // a sliding window, transformers' sliding_window_overlay), g = h / (heads/kv_heads). Works on one
-// head and a block of query rows at a time with an O(block * min(L, block + window)) score buffer
-// per thread; a sliding layer costs O(L * window).
+// KV head (its query heads stacked) and a block of query rows at a time with an
+// O(group * block * min(L, block + window)) score buffer per thread; a sliding layer costs O(L * window).
 void causal_attention(const float* q, const float* k, const float* v, int64_t L, int64_t heads, int64_t kv_heads,
                       int64_t head_dim, float scale, float* out, int threads, int64_t window = 0);
 
