@@ -2,8 +2,8 @@
 # The CPU backend against transformers on the same machine, in one call: SmolLM2-135M (the shipped
 # Q4_1 GGUF, dequantized to fp32 by both), the same text and tokens, non-overlapping windows of each
 # length over the first --max-tokens tokens, all threads of the machine (2 here). ropebatch runs
-# twice: with OpenBLAS' kernels as the environment leaves them (OPENBLAS_CORETYPE, if set) and with
-# the variable unset, so that ropebatch picks them (model_core/cpu/blas_core.hpp).
+# twice: with OpenBLAS' kernels as the environment sets them (OPENBLAS_CORETYPE, if set) and with
+# the variable unset, so that OpenBLAS detects them from the CPU; each line names the kernels.
 #
 #   bench/cpu_vs_hf.sh BUILD_DIR PYTHON [LENGTHS] [MAX_TOKENS] > results.jsonl
 # PYTHON: an interpreter with torch 2.11, transformers 5.17, gguf 0.19 and accelerate.
@@ -19,16 +19,19 @@ threads=$(nproc)
 echo "{\"host_cpu\": \"$(lscpu | sed -n 's/^Model name: *//p' | head -1)\", \"threads\": $threads, \"openblas_coretype_env\": \"${OPENBLAS_CORETYPE:-}\"}"
 run_rb() {
   local label=$1; shift
+  local kernels
+  kernels=$("$@" "$build/harness/ropebatch" --verbose eval --backend cpu --model "$gguf" --data "$text" \
+    --lengths 2 --max-tokens 4 2>&1 | sed -n 's/.*OpenBLAS kernels \([A-Za-z0-9]*\).*/\1/p' | head -1)
   "$@" "$build/harness/ropebatch" --quiet eval --backend cpu --threads "$threads" --model "$gguf" --data "$text" \
     --lengths "$lengths" --max-tokens "$max_tokens" --format json |
     python3 -c "
 import json, sys
 d = json.load(sys.stdin)
 for r in d['results']:
-    print(json.dumps({'impl': 'ropebatch', 'blas': '$label', 'length': r['length'], 'windows': r['windows'],
+    print(json.dumps({'impl': 'ropebatch', 'blas': '$label', 'kernels': '$kernels', 'length': r['length'], 'windows': r['windows'],
                       'ppl': r['ppl'], 'tokens_per_s': r['tokens_per_second'], 'seconds': r['seconds']}))"
 }
 run_rb "env" env
-run_rb "chosen" env -u OPENBLAS_CORETYPE
+run_rb "detected" env -u OPENBLAS_CORETYPE
 "$python" "$here/bench/compare_hf.py" --model "$gguf" --data "$text" --lengths "$lengths" --max-tokens "$max_tokens" \
   --device cpu --threads "$threads" --dtypes float32 2>/dev/null | grep '^{'

@@ -1,9 +1,6 @@
 // ropebatch: exact, fast RoPE context-extension sweeps. Dispatches to the subcommands, takes the
 // options every command shares (--quiet, --verbose, --version), and turns every error into a
 // clear message and a distinct exit code.
-#include <unistd.h>
-
-#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -15,7 +12,6 @@
 #include "harness/merge_command.hpp"
 #include "harness/progress.hpp"
 #include "harness/version.hpp"
-#include "model_core/cpu/blas_core.hpp"
 
 namespace {
 
@@ -68,20 +64,9 @@ void print_usage(std::ostream& out) {
 
 bool is_help(const std::string& a) { return a == "--help" || a == "-h"; }
 
-// OpenBLAS chooses its kernels when it is loaded, before main: where it chose AVX2 kernels for an
-// AVX-512 CPU, start again once with OPENBLAS_CORETYPE set (model_core/cpu/blas_core.hpp). The
-// restarted process finds the variable set and goes on; if exec fails, so does this one.
-void restart_with_better_blas_kernels(char** argv) {
-  const auto core = rb::cpu::better_openblas_core();
-  if (!core) return;
-  setenv("OPENBLAS_CORETYPE", core->c_str(), 1);
-  execv("/proc/self/exe", argv);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  restart_with_better_blas_kernels(argv);
   // The shared options may stand anywhere on the line; the rest goes to the subcommand.
   std::vector<std::string> words;
   for (int i = 1; i < argc; ++i) {
