@@ -94,6 +94,56 @@ struct Stream {
   Stream& operator=(const Stream&) = delete;
 };
 
+// OpTimer over CUDA events recorded on one stream: the interval between consecutive events goes
+// to the class of the later mark. Events are pooled and read back once per group of windows.
+class EventOpTimer final : public OpTimer {
+ public:
+  explicit EventOpTimer(cudaStream_t s) : stream_(s) {}
+  ~EventOpTimer() override {
+    for (cudaEvent_t e : pool_) cudaEventDestroy(e);
+  }
+  EventOpTimer(const EventOpTimer&) = delete;
+  EventOpTimer& operator=(const EventOpTimer&) = delete;
+
+  void start() {
+    used_ = 0;
+    classes_.clear();
+    record();
+  }
+  void mark(OpClass c) override {
+    record();
+    classes_.push_back(c);
+  }
+  // Adds the marked intervals to `into` and starts again from now.
+  void collect(OpTimes& into) {
+    if (used_ > 1) {
+      CUDA_CHECK(cudaEventSynchronize(pool_[used_ - 1]));
+      for (std::size_t i = 1; i < used_; ++i) {
+        float ms = 0;
+        CUDA_CHECK(cudaEventElapsedTime(&ms, pool_[i - 1], pool_[i]));
+        const auto c = static_cast<std::size_t>(classes_[i - 1]);
+        into.ms[c] += ms;
+        ++into.calls[c];
+      }
+    }
+    start();
+  }
+
+ private:
+  void record() {
+    if (used_ == pool_.size()) {
+      cudaEvent_t e = nullptr;
+      CUDA_CHECK(cudaEventCreate(&e));
+      pool_.push_back(e);
+    }
+    CUDA_CHECK(cudaEventRecord(pool_[used_++], stream_));
+  }
+  cudaStream_t stream_;
+  std::vector<cudaEvent_t> pool_;
+  std::size_t used_ = 0;
+  std::vector<OpClass> classes_;
+};
+
 template <typename T>
 class CudaModelBackend final : public CudaBackend {
  public:
@@ -163,6 +213,13 @@ class CudaModelBackend final : public CudaBackend {
 
   void synchronize() override { CUDA_CHECK(cudaStreamSynchronize(stream_->s)); }
 
+  void set_op_timing(bool on) override {
+    if (on && !timer_) timer_ = std::make_unique<EventOpTimer>(stream_->s);
+    if (!on) timer_.reset();
+  }
+  OpTimes op_times() const override { return op_times_; }
+  void reset_op_times() override { op_times_ = OpTimes{}; }
+
   CudaMemoryStats memory_stats() const override {
     CudaMemoryStats m;
     m.weights_gib = static_cast<double>(weights_.bytes()) / kGiB;
@@ -190,12 +247,14 @@ class CudaModelBackend final : public CudaBackend {
     std::vector<WindowScores> out(windows.size());
     if (windows.empty() || L < 2) return out;
     CUDA_CHECK(cudaSetDevice(device_));
+    if (timer_) timer_->start();
 
     const int64_t W = static_cast<int64_t>(windows.size());
     int64_t group = W;
     while (group > 1 && !fits(group, L)) group = (group + 1) / 2;
     ensure_buffers(make_forward_plan(shard_config_, sizeof(T), group, L));
     for (size_t i = 0; i < schedules.by_type.size(); ++i) upload_schedule(schedules.by_type[i], L, ropes_[i]);
+    mark(OpClass::Setup);
     for (int64_t start = 0; start < W; start += group) {
       const int64_t n = std::min(group, W - start);
       run_group(windows, start, n, L, out);
@@ -397,18 +456,26 @@ class CudaModelBackend final : public CudaBackend {
     cudaStream_t st = stream_->s;
     CUDA_CHECK(cudaMemcpyAsync(tokens_.get(), host_tokens_.data(), rows * sizeof(int32_t), cudaMemcpyHostToDevice, st));
     CUDA_CHECK(cudaMemcpyAsync(targets_.get(), host_targets_.data(), rows * sizeof(int32_t), cudaMemcpyHostToDevice, st));
+    mark(OpClass::Copies);
     prepare_cudnn_attention(p);
+    mark(OpClass::Setup);
     forward(p);
     host_logprob_.resize(rows);
     host_argmax_.resize(rows);
     CUDA_CHECK(cudaMemcpyAsync(host_logprob_.data(), logprob_.get(), rows * sizeof(float), cudaMemcpyDeviceToHost, st));
     CUDA_CHECK(cudaMemcpyAsync(host_argmax_.data(), argmax_.get(), rows * sizeof(uint8_t), cudaMemcpyDeviceToHost, st));
     CUDA_CHECK(cudaStreamSynchronize(st));
+    mark(OpClass::Copies);
+    if (timer_) timer_->collect(op_times_);
     for (int64_t b = 0; b < n; ++b) {
       WindowScores& ws = out[start + b];
       ws.logprob.assign(host_logprob_.begin() + b * L, host_logprob_.begin() + b * L + (L - 1));
       ws.is_argmax.assign(host_argmax_.begin() + b * L, host_argmax_.begin() + b * L + (L - 1));
     }
+  }
+
+  void mark(OpClass c) {
+    if (timer_) timer_->mark(c);
   }
 
   // ---- the forward pass: the decoder loop over this backend's ops ----
@@ -551,6 +618,7 @@ class CudaModelBackend final : public CudaBackend {
       auto& held = buffer == b_.dequant_down_.get() ? held_down_ : held_;
       if (held.first != layer || held.second != proj) {
         b_.weight(m, buffer);
+        b_.mark(OpClass::Dequant);
         held = {layer, proj};
       }
       return buffer;
@@ -566,7 +634,12 @@ class CudaModelBackend final : public CudaBackend {
 
   void forward(const ForwardPlan& p) {
     Ops ops(*this, p);
-    run_decoder(config_, shard_, ops);
+    if (timer_) {
+      TimedDecoderOps timed(ops, *timer_);
+      run_decoder(config_, shard_, timed);
+    } else {
+      run_decoder(config_, shard_, ops);
+    }
   }
 
   // ---- attention selection (RB_CUDA_ATTN, cuda_options.hpp) ----
@@ -673,6 +746,8 @@ class CudaModelBackend final : public CudaBackend {
   AttnKernel attn_ = AttnKernel::Simple;
   std::unique_ptr<Stream> stream_;
   std::unique_ptr<Blas> blas_;
+  std::unique_ptr<EventOpTimer> timer_;  // set_op_timing(true)
+  OpTimes op_times_;
   DeviceWeights<T> weights_;
   DeviceBuffer<T> dequant_, dequant_down_;
   DeviceBuffer<float> residual_;

@@ -9,6 +9,7 @@
 
 #include "model_core/backend.hpp"
 #include "model_core/config.hpp"
+#include "model_core/decoder/op_profile.hpp"
 
 namespace rb {
 
@@ -27,6 +28,12 @@ class CudaBackend : public Backend {
   virtual std::string describe() const = 0;
   // Waits for all queued device work (score() already returns synchronized results).
   virtual void synchronize() = 0;
+  // Per-op timing (model_core/decoder/op_profile.hpp): while on, every score() adds the time of
+  // each op class to op_times(), measured by CUDA events on the backend's stream (a few
+  // microseconds per op; off by default).
+  virtual void set_op_timing(bool on) = 0;
+  virtual OpTimes op_times() const = 0;
+  virtual void reset_op_times() = 0;
 };
 
 // Uploads the model's fp32 host weights (RB_CUDA_DTYPE: bf16 default, or fp16). Device:
