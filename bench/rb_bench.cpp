@@ -8,8 +8,15 @@
 //
 //   rb_bench [--models a,b] [--lengths 2048,8192] [--repeats N] [--warmup N] [--no-gemm]
 //            [--quant none|nf4|int4|int4-gN] [--dequant-split TOKENS] [--models-json FILE] [--out FILE]
+//            [--batch N] [--op-breakdown]
 // --quant: every projection 4-bit (random codes), dequantized into a bf16 buffer before its GEMM.
+// first_seconds: the first score() of each length (a fresh shape: buffers, RoPE tables, cuDNN
+// plans; for the first length also first-use kernel loads), beside the best of the repeats.
+// --op-breakdown: the first call and one more steady call are timed per op class with CUDA
+// events (op_profile.hpp); each class beside its roofline: GEMMs and attention at the measured
+// 8192^3 GEMM peak, elementwise ops at the measured device-to-device copy bandwidth.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -101,6 +108,27 @@ void emit(const json& j, std::ofstream* out) {
   if (out && *out) *out << line << std::endl;
 }
 
+// The best over `repeats` of the mean time of `iters` back-to-back calls of fn on `stream` (CUDA events).
+template <typename F>
+double best_seconds(cudaStream_t stream, int repeats, int iters, F&& fn) {
+  cudaEvent_t e0, e1;
+  CUDA_CHECK(cudaEventCreate(&e0));
+  CUDA_CHECK(cudaEventCreate(&e1));
+  double best = 1e30;
+  for (int r = 0; r < std::max(repeats, 1); ++r) {
+    CUDA_CHECK(cudaEventRecord(e0, stream));
+    for (int i = 0; i < iters; ++i) fn();
+    CUDA_CHECK(cudaEventRecord(e1, stream));
+    CUDA_CHECK(cudaEventSynchronize(e1));
+    float ms = 0;
+    CUDA_CHECK(cudaEventElapsedTime(&ms, e0, e1));
+    best = std::min(best, ms / 1000.0 / iters);
+  }
+  CUDA_CHECK(cudaEventDestroy(e0));
+  CUDA_CHECK(cudaEventDestroy(e1));
+  return best;
+}
+
 json gemm_peak(int n, int repeats) {
   using bf16 = __nv_bfloat16;
   const size_t elems = static_cast<size_t>(n) * n;
@@ -112,26 +140,91 @@ json gemm_peak(int n, int repeats) {
   double best = 1e30;
   {
     rb::cuda::Blas blas(stream);
-    for (int i = 0; i < 3; ++i) blas.linear<bf16, bf16>(a.get(), n, b.get(), n, c.get(), n, n, n, n);
-    cudaEvent_t e0, e1;
-    CUDA_CHECK(cudaEventCreate(&e0));
-    CUDA_CHECK(cudaEventCreate(&e1));
-    for (int r = 0; r < repeats; ++r) {
-      CUDA_CHECK(cudaEventRecord(e0, stream));
-      for (int i = 0; i < 10; ++i) blas.linear<bf16, bf16>(a.get(), n, b.get(), n, c.get(), n, n, n, n);
-      CUDA_CHECK(cudaEventRecord(e1, stream));
-      CUDA_CHECK(cudaEventSynchronize(e1));
-      float ms = 0;
-      CUDA_CHECK(cudaEventElapsedTime(&ms, e0, e1));
-      best = std::min(best, ms / 1000.0 / 10.0);
-    }
-    CUDA_CHECK(cudaEventDestroy(e0));
-    CUDA_CHECK(cudaEventDestroy(e1));
+    auto gemm = [&] { blas.linear<bf16, bf16>(a.get(), n, b.get(), n, c.get(), n, n, n, n); };
+    for (int i = 0; i < 3; ++i) gemm();
+    best = best_seconds(stream, repeats, 10, gemm);
   }
   CUDA_CHECK(cudaStreamDestroy(stream));
   const double flops = 2.0 * n * static_cast<double>(n) * n;
   return json{{"impl", "cublas-gemm-bf16"}, {"m", n}, {"n", n}, {"k", n}, {"seconds", best},
               {"tflops", flops / best / 1e12}, {"device", device_name()}};
+}
+
+// Device memory bandwidth as a large device-to-device copy reaches it (bytes read + written).
+json copy_bandwidth(int repeats) {
+  const size_t bytes = size_t{1} << 30;
+  rb::cuda::DeviceBuffer<uint8_t> a(bytes), b(bytes);
+  cudaStream_t stream = nullptr;
+  CUDA_CHECK(cudaStreamCreate(&stream));
+  auto copy = [&] { CUDA_CHECK(cudaMemcpyAsync(b.get(), a.get(), bytes, cudaMemcpyDeviceToDevice, stream)); };
+  copy();
+  const double best = best_seconds(stream, repeats, 5, copy);
+  CUDA_CHECK(cudaStreamDestroy(stream));
+  return json{{"impl", "cuda-memcpy-d2d"}, {"bytes", bytes}, {"seconds", best},
+              {"gbps", 2.0 * static_cast<double>(bytes) / best / 1e9}, {"device", device_name()}};
+}
+
+// What each op class of one score() call of B windows of L tokens must do: FLOPs for the GEMM
+// classes and attention, bytes moved for the elementwise ones (bf16 activations, fp32 residual),
+// and its roofline time at the measured peaks. Copies and setup have none.
+struct OpWork {
+  double flops = 0, bytes = 0;
+};
+
+std::array<OpWork, rb::kOpClassCount> op_work(const rb::ModelConfig& c, int64_t B, int64_t L, const std::string& quant) {
+  using rb::OpClass;
+  std::array<OpWork, rb::kOpClassCount> w{};
+  auto at = [&](OpClass k) -> OpWork& { return w[static_cast<size_t>(k)]; };
+  const double T = static_cast<double>(B * L), layers = static_cast<double>(c.num_layers);
+  const double H = c.num_heads, KV = c.num_kv_heads, D = c.head_dim, h = c.hidden_size, ff = c.intermediate_size;
+  const double qkv = (H + 2 * KV) * D, attn = H * D;
+  at(OpClass::QkvProj).flops = 2 * T * h * qkv * layers;
+  at(OpClass::OProj).flops = 2 * T * attn * h * layers;
+  at(OpClass::GateUpProj).flops = 2 * T * h * 2 * ff * layers;
+  at(OpClass::DownProj).flops = 2 * T * ff * h * layers;
+  at(OpClass::LmHead).flops = 2 * T * h * static_cast<double>(c.vocab_size);
+  double pairs = 0;
+  for (int64_t i = 0; i < c.num_layers; ++i) pairs += attention_pairs(static_cast<double>(L), c.window_of(i));
+  at(OpClass::Attention).flops = 4 * pairs * H * D * static_cast<double>(B);
+  at(OpClass::Embedding).bytes = T * h * (2 + 4);
+  // One plain norm (read fp32 residual, write bf16) and 2 per layer fused with the residual add
+  // (read residual and delta, write both); Gemma-3's sandwich norms read and write bf16 rows.
+  at(OpClass::Norm).bytes = T * h * (6 + 12 * 2 * layers + (c.sandwich_norms ? 4 * 2 * layers : 0));
+  at(OpClass::Rope).bytes = T * (H + KV) * D * 4 * layers;
+  if (c.qk_norm) at(OpClass::QkNorm).bytes = T * (H + KV) * D * 4 * layers;
+  at(OpClass::GatedAct).bytes = T * ff * 6 * layers;
+  if (quant != "none")  // read ~0.5 byte per weight (codes; scales are small), write 2
+    at(OpClass::Dequant).bytes = (h * qkv + attn * h + 3 * h * ff) * 2.5 * layers;
+  return w;
+}
+
+json breakdown(const rb::OpTimes& t, const std::array<OpWork, rb::kOpClassCount>& work, double peak_flops,
+               double peak_bytes) {
+  json rows = json::array();
+  double total = 0, roof_total = 0;
+  for (int i = 0; i < rb::kOpClassCount; ++i) {
+    const auto k = static_cast<size_t>(i);
+    if (t.calls[k] == 0) continue;
+    json r{{"op", std::string(rb::op_class_name(static_cast<rb::OpClass>(i)))}, {"ms", t.ms[k]}, {"calls", t.calls[k]}};
+    double roof = -1;
+    if (work[k].flops > 0) {
+      roof = work[k].flops / peak_flops * 1e3;
+      r["gflop"] = work[k].flops / 1e9;
+      r["tflops"] = work[k].flops / (t.ms[k] * 1e-3) / 1e12;
+    } else if (work[k].bytes > 0) {
+      roof = work[k].bytes / peak_bytes * 1e3;
+      r["gbytes"] = work[k].bytes / 1e9;
+      r["gbps"] = work[k].bytes / (t.ms[k] * 1e-3) / 1e9;
+    }
+    if (roof >= 0) {
+      r["roofline_ms"] = roof;
+      r["efficiency"] = t.ms[k] > 0 ? roof / t.ms[k] : 0.0;
+      roof_total += roof;
+    }
+    total += t.ms[k];
+    rows.push_back(r);
+  }
+  return json{{"total_ms", total}, {"roofline_ms", roof_total}, {"ops", rows}};
 }
 
 // W4A16 as the backend runs it, split in its two steps for each projection shape of a model:
@@ -213,6 +306,8 @@ int main(int argc, char** argv) {
   bool gemm = true;
   std::string models_json = RB_BENCH_MODELS, out_path, quant = "none";
   int64_t dequant_split = 0;  // tokens: time dequantization vs GEMM per projection, then exit
+  int64_t batch = 0;          // windows per call (0: the backend's preferred batch)
+  bool op_breakdown = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -230,6 +325,8 @@ int main(int argc, char** argv) {
     else if (a == "--out") out_path = next();
     else if (a == "--quant") quant = next();
     else if (a == "--dequant-split") dequant_split = std::stoll(next());
+    else if (a == "--batch") batch = std::stoll(next());
+    else if (a == "--op-breakdown") op_breakdown = true;
     else {
       std::cerr << "rb_bench: unknown argument " << a << "\n";
       return 2;
@@ -241,7 +338,17 @@ int main(int argc, char** argv) {
     std::ifstream in(models_json);
     if (!in) throw std::runtime_error("cannot open " + models_json);
     const json presets = json::parse(in);
-    if (gemm) emit(gemm_peak(8192, 3), &out);
+    double peak_flops = 0, peak_bytes = 0;
+    if (gemm || op_breakdown) {
+      const json g = gemm_peak(8192, 3);
+      peak_flops = g["tflops"].get<double>() * 1e12;
+      emit(g, &out);
+    }
+    if (op_breakdown) {
+      const json bw = copy_bandwidth(5);
+      peak_bytes = bw["gbps"].get<double>() * 1e9;
+      emit(bw, &out);
+    }
     if (dequant_split > 0) {
       for (const std::string& name : models)
         emit(dequant_vs_gemm(config_from_hf(name, presets.at(name)), name, dequant_split, repeats), &out);
@@ -259,7 +366,7 @@ int main(int argc, char** argv) {
       for (const int64_t L : lengths) {
         json row{{"impl", "ropebatch-cuda"}, {"model", name}, {"seq_len", L}, {"quant", quant}};
         try {
-          const int64_t B = backend->preferred_batch(L);
+          const int64_t B = batch > 0 ? batch : backend->preferred_batch(L);
           std::mt19937 rng(static_cast<uint32_t>(L));
           std::vector<std::vector<int32_t>> windows(B, std::vector<int32_t>(L));
           for (auto& w : windows)
@@ -267,7 +374,18 @@ int main(int argc, char** argv) {
           std::vector<std::span<const int32_t>> spans;
           for (const auto& w : windows) spans.emplace_back(w.data(), w.size());
           const auto schedule = default_schedules(c, L);
-          for (int i = 0; i < warmup; ++i) backend->score(spans, schedule);
+          auto timed_call = [&] {
+            const auto t0 = std::chrono::steady_clock::now();
+            backend->score(spans, schedule);
+            return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+          };
+          const auto work = op_work(c, B, L, quant);
+          backend->reset_op_times();
+          backend->set_op_timing(op_breakdown);
+          const double first_s = timed_call();
+          if (op_breakdown) row["ops_first"] = breakdown(backend->op_times(), work, peak_flops, peak_bytes);
+          backend->set_op_timing(false);
+          for (int i = 1; i < warmup; ++i) backend->score(spans, schedule);
           double best = 1e30, mean_lp = 0;
           for (int r = 0; r < std::max(repeats, 1); ++r) {
             const auto t0 = std::chrono::steady_clock::now();
@@ -277,6 +395,13 @@ int main(int argc, char** argv) {
             for (float x : scores[0].logprob) s += x;
             mean_lp = s / static_cast<double>(scores[0].logprob.size());
           }
+          if (op_breakdown) {
+            backend->reset_op_times();
+            backend->set_op_timing(true);
+            row["timed_seconds"] = timed_call();
+            row["ops_steady"] = breakdown(backend->op_times(), work, peak_flops, peak_bytes);
+            backend->set_op_timing(false);
+          }
           const double tokens = static_cast<double>(B) * static_cast<double>(L);
           double pairs = 0.0;  // over the layers: causal, or banded on sliding layers
           for (int64_t i = 0; i < c.num_layers; ++i) pairs += attention_pairs(static_cast<double>(L), c.window_of(i));
@@ -285,6 +410,7 @@ int main(int argc, char** argv) {
           row.update(json{{"batch", B},
                           {"tokens", B * L},
                           {"seconds", best},
+                          {"first_seconds", first_s},
                           {"tokens_per_s", tokens / best},
                           {"tflops", flops / best / 1e12},
                           {"peak_gib", m.device_used_gib},

@@ -4,7 +4,9 @@
 # and a combined results.json. Builds nothing. Everything goes under $OUT; worst case ~9.5 minutes (per-step timeouts), typically ~5.
 #
 #   OUT=/path/to/results bench/run_gpu_suite.sh [BUILD_DIR]      (BUILD_DIR default: build)
-# Environment: PYTHON (default python3), RB_SUITE_MODELS, RB_SUITE_LENGTHS to narrow the bench.
+# Environment: PYTHON (default python3), RB_SUITE_MODELS, RB_SUITE_LENGTHS to narrow the bench;
+# RB_SUITE_BREAKDOWN (default "llama-3-8b,qwen2.5-7b"; "" skips it): the per-op breakdown of one
+# 32,768- and one 51,200-token window of these models (rb_bench --op-breakdown, ops.jsonl).
 set -u
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
@@ -30,6 +32,14 @@ stamp "rb_bench"
 timeout 170 "$BUILD/bench/rb_bench" --models "$MODELS" --lengths "$LENGTHS" --warmup 1 --repeats 1 \
   --out "$OUT/rb_bench.jsonl" > "$OUT/rb_bench.log" 2>&1
 echo "rb_bench exit $?" | tee -a "$OUT/suite.log"
+
+BREAKDOWN="${RB_SUITE_BREAKDOWN-llama-3-8b,qwen2.5-7b}"
+if [ -n "$BREAKDOWN" ]; then
+  stamp "per-op breakdown"
+  timeout 120 "$BUILD/bench/rb_bench" --models "$BREAKDOWN" --lengths 32768,51200 --batch 1 --op-breakdown \
+    --warmup 1 --repeats 2 --out "$OUT/ops.jsonl" > "$OUT/ops.log" 2>&1
+  echo "rb_bench --op-breakdown exit $?" | tee -a "$OUT/suite.log"
+fi
 
 stamp "transformers (sdpa)"
 timeout 230 "$PYTHON" "$HERE/bench_hf.py" --models "$MODELS" --lengths "$LENGTHS" --warmup 1 --repeats 1 \
