@@ -105,11 +105,19 @@ int64_t count_runs(const Grid& g) {
   return static_cast<int64_t>(g.models.size() * g.datasets.size()) * runs_per_model_dataset(g);
 }
 
-// What a run records of its Q-ROAR scales file: enough to tell two files apart.
+// What a run records of its Q-ROAR scales file: enough to tell two files apart, and the band
+// diagnostics and dev-set objective the file carries (stored with the run, drawn by the report).
 json qroar_of(const GridMethod& m) {
   if (m.qroar.empty()) return nullptr;
   const QroarScales s = load_qroar_scales(m.qroar);
-  return {{"file", m.qroar}, {"variant", qroar_variant_name(s.variant)}, {"band_of_pair", s.band_of_pair}, {"scales", s.scales}};
+  json q{{"file", m.qroar}, {"variant", qroar_variant_name(s.variant)}, {"band_of_pair", s.band_of_pair}, {"scales", s.scales}};
+  if (s.record.contains("diagnostics")) q["diagnostics"] = s.record["diagnostics"];
+  if (s.record.contains("search")) {
+    const json& search = s.record["search"];
+    for (const char* k : {"identity", "best"})
+      if (search.contains(k)) q["dev_objective"][k] = search[k];
+  }
+  return q;
 }
 
 std::vector<RunSpec> expand_grid(const Grid& g) {

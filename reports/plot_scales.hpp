@@ -35,6 +35,9 @@ std::string viridis(double t);
 // so the colour follows the swept value).
 std::string line_colour(std::size_t i, std::size_t n);
 
+// ColorBrewer's RdBu reversed, t in [0, 1]: blue below 0.5, white at 0.5, red above.
+std::string diverging(double t);
+
 // Black or white, whichever reads better on `background` ("#rrggbb").
 std::string text_colour_on(const std::string& background);
 

@@ -7,6 +7,7 @@
 
 #include "reports/figure_parts.hpp"
 #include "reports/plot_scales.hpp"
+#include "reports/qroar_figure.hpp"
 #include "reports/report_format.hpp"
 #include "reports/report_ranking.hpp"
 #include "reports/svg_document.hpp"
@@ -27,6 +28,7 @@ SettingFigures figure_names(const ReportData& data, std::size_t setting) {
     names.nll_by_position = "nll_by_position" + suffix + ".svg";
     if (compared) names.position_ratio = "position_ratio" + suffix + ".svg";
   }
+  if (!qroar_diagnostics_of(s).empty()) names.qroar_diagnostics = "qroar_diagnostics" + suffix + ".svg";
   return names;
 }
 

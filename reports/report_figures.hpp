@@ -18,6 +18,7 @@ struct SettingFigures {
   std::string collapse;         // "collapse.svg"; empty when no configuration has two completed lengths
   std::string nll_by_position;  // "nll_by_position.svg"; empty when no run stored loss by position
   std::string position_ratio;   // "position_ratio.svg"; empty without those or without a baseline
+  std::string qroar_diagnostics;  // "qroar_diagnostics.svg"; empty when no Q-ROAR run carries diagnostics
 };
 
 SettingFigures figure_names(const ReportData& data, std::size_t setting);

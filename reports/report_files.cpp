@@ -10,6 +10,7 @@
 #include "reports/report_figures.hpp"
 #include "reports/report_markdown.hpp"
 #include "reports/svg_rasterizer.hpp"
+#include "reports/qroar_figure.hpp"
 
 namespace rb::reports {
 
@@ -71,6 +72,7 @@ WrittenReport write_report(const std::string& folder, const ReportData& data) {
     if (!names.collapse.empty()) put_svg(names.collapse, collapse_svg(data.settings[i]));
     if (!names.nll_by_position.empty()) put_svg(names.nll_by_position, nll_by_position_svg(data.settings[i]));
     if (!names.position_ratio.empty()) put_svg(names.position_ratio, position_ratio_svg(data.settings[i]));
+    if (!names.qroar_diagnostics.empty()) put_svg(names.qroar_diagnostics, qroar_diagnostics_svg(data.settings[i]));
   }
 
   if (!data.options.png) {

@@ -86,22 +86,6 @@ LengthHeatmap start_length_heatmap(const Setting& s, double cell_width, std::siz
   return h;
 }
 
-// ColorBrewer's RdBu (11 classes, reversed: blue below 1, red above), linear between its stops:
-// a diverging scale centred on white, legible to colour-blind readers.
-std::string diverging(double t) {
-  static const int kStops[11][3] = {{5, 48, 97},    {33, 102, 172}, {67, 147, 195}, {146, 197, 222},
-                                    {209, 229, 240}, {247, 247, 247}, {253, 219, 199}, {244, 165, 130},
-                                    {214, 96, 77},   {178, 24, 43},  {103, 0, 31}};
-  const double x = std::clamp(t, 0.0, 1.0) * 10.0;
-  const int i = std::min(9, static_cast<int>(x));
-  const double f = x - i;
-  char text[8];
-  int rgb[3];
-  for (int c = 0; c < 3; ++c) rgb[c] = static_cast<int>(std::lround(kStops[i][c] + f * (kStops[i + 1][c] - kStops[i][c])));
-  std::snprintf(text, sizeof text, "#%02x%02x%02x", rgb[0], rgb[1], rgb[2]);
-  return text;
-}
-
 }  // namespace
 
 std::string ratio_heatmap_svg(const Setting& s) {

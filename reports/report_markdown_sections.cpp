@@ -365,9 +365,14 @@ std::string qroar_table(const ReportData& data, std::size_t index) {
       t.row(std::move(cells));
     }
   if (t.empty()) return "";
+  const SettingFigures figures = figure_names(data, index);
   return "Runs whose W_Q / W_K rows carry Q-ROAR band scales (a method entry's `qroar` file; docs/QROAR.md), beside "
          "the run of the same RoPE configuration, length and quantization without them. " + std::string(kNotRun) +
-         ": no such run in the results.\n\n" + t.str() + "\n";
+         ": no such run in the results.\n\n" + t.str() + "\n" +
+         (figures.qroar_diagnostics.empty()
+              ? std::string()
+              : "The band diagnostics the scales files carry (interpolation pressure; tail inflation of q and k), "
+                "as each run stored them:\n\n![Q-ROAR band diagnostics](" + figures.qroar_diagnostics + ")\n\n");
 }
 
 std::string correlation_table(const ReportData& data, std::size_t index) {

@@ -244,6 +244,40 @@ BOOST_AUTO_TEST_CASE(cli_qroar_then_eval) {
   const auto j = nlohmann::json::parse(e.out);
   BOOST_TEST(j["qroar"]["file"] == out);
   BOOST_TEST(j["qroar"]["scales"] == nlohmann::json(s.scales));
+  // The same file in a grid: each run stores the diagnostics with its scales, and the report draws them.
+  {
+    const fs::path grid = dir / "with_diagnostics.toml";
+    std::ofstream g(grid);
+    g << "name = \"qroar-diagnostics\"\nmodels = [\"" << kLlama << "\"]\ndatasets = [\"text:"
+      << rbtest::fixture("text/genesis.txt") << "\"]\nlengths = [64]\nquant = [\"int4-g32\"]\n[windows]\nmax_windows = 2\n"
+      << "[[methods]]\nname = \"original\"\nrope = {}\nbaseline = true\n"
+      << "[[methods]]\nname = \"linear-qroar\"\nrope = { rope_type = \"linear\", factor = 2.0 }\nqroar = \"" << out << "\"\n";
+    g.close();
+    const auto r = rbtest::run_ropebatch("run --grid " + grid.string() + " --out " + (dir / "g.h5").string() + " --cache-dir " +
+                                         (dir / "cache").string());
+    BOOST_REQUIRE_MESSAGE(r.status == 0, r.err);
+    std::map<std::string, reports::RunRecord> by_family;
+    for (auto& rec : reports::read_results((dir / "g.h5").string())) by_family[rec.config.at("family").get<std::string>()] = rec;
+    BOOST_REQUIRE_EQUAL(by_family.size(), 2u);
+    BOOST_TEST(!by_family.at("original").config.contains("qroar"));
+    const nlohmann::json& stored = by_family.at("linear-qroar").config.at("qroar");
+    BOOST_TEST(stored["diagnostics"] == s.record["diagnostics"]);
+    BOOST_TEST(stored["dev_objective"]["best"] == s.record["search"]["best"]);
+    const auto rep = rbtest::run_ropebatch("report " + (dir / "g.h5").string() + " --out " + (dir / "grep").string() + " --no-png");
+    BOOST_REQUIRE_MESSAGE(rep.status == 0, rep.err);
+    std::ifstream svg_in(dir / "grep" / "qroar_diagnostics.svg");
+    BOOST_REQUIRE(svg_in.good());
+    const std::string svg((std::istreambuf_iterator<char>(svg_in)), std::istreambuf_iterator<char>());
+    BOOST_TEST(svg.find("interpolation pressure") != std::string::npos);
+    // One cell per (layer, band): the fixture's 2 layers x 2 bands, each value printed in its cell.
+    const auto& per_layer = s.record["diagnostics"]["pressure"]["per_layer"];
+    BOOST_REQUIRE_EQUAL(per_layer.size(), 2u);
+    BOOST_TEST(svg.find(">layer 1<") != std::string::npos);
+    BOOST_TEST(svg.find(">band 1<") != std::string::npos);
+    std::ifstream md_in(dir / "grep" / "report.md");
+    const std::string md((std::istreambuf_iterator<char>(md_in)), std::istreambuf_iterator<char>());
+    BOOST_TEST(md.find("](qroar_diagnostics.svg)") != std::string::npos);
+  }
   // Bands that do not divide the rotary pairs: refused before any weight is read.
   const auto bad = rbtest::run_ropebatch("qroar --model " + kLlama + " --data " + rbtest::fixture("text/genesis.txt") +
                                          " --length 256 --bands 3 --out " + out);
