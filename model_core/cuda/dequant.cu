@@ -10,8 +10,10 @@
 namespace rb::cuda {
 namespace {
 
-__device__ __forceinline__ float dequant_value(const QuantView& q, unsigned code, int64_t g) {
-  const float t = q.table[code];
+// table: the 16 code values; the kernels read them from shared memory (indexing the parameter
+// copy by a per-thread code serializes the warp on the constant cache).
+__device__ __forceinline__ float dequant_value(const QuantView& q, const float* table, unsigned code, int64_t g) {
+  const float t = table[code];
   const float z = q.zero ? q.zero[g] : 0.0f;
   const float b = q.bias ? q.bias[g] : 0.0f;
   float v = __fadd_rn(__fmul_rn(__fsub_rn(t, z), q.scale[g]), b);
@@ -19,8 +21,17 @@ __device__ __forceinline__ float dequant_value(const QuantView& q, unsigned code
   return v;
 }
 
+// The code table in shared memory, for every thread of the block.
+__device__ __forceinline__ const float* shared_table(const QuantView& q, float* table) {
+  if (threadIdx.x < 16) table[threadIdx.x] = q.table[threadIdx.x];
+  __syncthreads();
+  return table;
+}
+
 template <typename T>
 __global__ void dequant_by8_kernel(QuantView q, T* __restrict__ out) {
+  __shared__ float table_storage[16];
+  const float* table = shared_table(q, table_storage);
   const int64_t chunks_per_row = q.cols / 8;
   const int64_t n = q.rows * chunks_per_row;
   const int64_t row_bytes = (q.cols + 1) / 2;
@@ -34,12 +45,12 @@ __global__ void dequant_by8_kernel(QuantView q, T* __restrict__ out) {
     if (q.g_idx == nullptr) {
       const int64_t g = r * q.groups_per_row + c0 / q.group_size;
 #pragma unroll
-      for (int j = 0; j < 8; ++j) o.elems[j] = Elem<T>::from_float(dequant_value(q, (packed >> (4 * j)) & 15u, g));
+      for (int j = 0; j < 8; ++j) o.elems[j] = Elem<T>::from_float(dequant_value(q, table, (packed >> (4 * j)) & 15u, g));
     } else {
 #pragma unroll
       for (int j = 0; j < 8; ++j) {
         const int64_t g = r * q.groups_per_row + q.g_idx[c0 + j];
-        o.elems[j] = Elem<T>::from_float(dequant_value(q, (packed >> (4 * j)) & 15u, g));
+        o.elems[j] = Elem<T>::from_float(dequant_value(q, table, (packed >> (4 * j)) & 15u, g));
       }
     }
     *reinterpret_cast<uint4*>(out + r * q.cols + c0) = o.vec;
@@ -48,6 +59,8 @@ __global__ void dequant_by8_kernel(QuantView q, T* __restrict__ out) {
 
 template <typename T>
 __global__ void dequant_plain_kernel(QuantView q, T* __restrict__ out) {
+  __shared__ float table_storage[16];
+  const float* table = shared_table(q, table_storage);
   const int64_t n = q.rows * q.cols;
   const int64_t row_bytes = (q.cols + 1) / 2;
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n; i += int64_t{gridDim.x} * blockDim.x) {
@@ -55,7 +68,7 @@ __global__ void dequant_plain_kernel(QuantView q, T* __restrict__ out) {
     const unsigned byte = q.codes[r * row_bytes + c / 2];
     const unsigned code = (c & 1) ? byte >> 4 : byte & 15u;
     const int64_t g = q.g_idx ? r * q.groups_per_row + q.g_idx[c] : i / q.group_size;
-    out[i] = Elem<T>::from_float(dequant_value(q, code, g));
+    out[i] = Elem<T>::from_float(dequant_value(q, table, code, g));
   }
 }
 

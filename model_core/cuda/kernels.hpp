@@ -122,6 +122,10 @@ void lm_state_init(LmState* state, int64_t rows, cudaStream_t stream);
 template <typename T>
 void lm_state_update(const float* logits, int64_t rows, int64_t cols, int64_t ld, int64_t col0, const int32_t* targets,
                      LmState* state, bool round_logits, cudaStream_t stream);
+// The same fold over logits already in T (a GEMM with a T output: rounded once, in its epilogue).
+template <typename T>
+void lm_state_update(const T* logits, int64_t rows, int64_t cols, int64_t ld, int64_t col0, const int32_t* targets,
+                     LmState* state, cudaStream_t stream);
 // A vocabulary-parallel LM head's fold over the group (lm_head_driver.cpp; buf: 5 * rows floats):
 //  pack_maxima: buf[0, r) = max, buf[r, 2r) = target (-inf off this rank's slice), buf[2r, 3r) = best;
 //  (all-reduce max of buf[0, 3r))

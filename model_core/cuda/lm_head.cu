@@ -4,6 +4,7 @@
 // is the caller's (cuBLAS).
 #include <cfloat>
 #include <climits>
+#include <type_traits>
 
 #include "model_core/cuda/cuda_check.hpp"
 #include "model_core/cuda/dtype.cuh"
@@ -42,18 +43,23 @@ __global__ void init_kernel(LmState* state, int64_t rows) {
     state[i] = LmState{-INFINITY, 0.0f, -INFINITY, -INFINITY, INT_MAX};  // target -inf: not in this slice
 }
 
-// One block (256 threads) per row.
-template <typename T>
-__global__ void update_kernel(const float* __restrict__ logits, int64_t cols, int64_t ld, int64_t col0,
+// One block (256 threads) per row. Logits L: fp32 (rounded to T when round_logits), or T.
+template <typename T, typename L>
+__global__ void update_kernel(const L* __restrict__ logits, int64_t cols, int64_t ld, int64_t col0,
                               const int32_t* __restrict__ targets, LmState* __restrict__ state, bool round_logits) {
   __shared__ Partial warp_partials[32];
   const int64_t row = blockIdx.x;
-  const float* x = logits + row * ld;
+  const L* x = logits + row * ld;
   const int32_t target = targets[row];
   Partial p{-INFINITY, 0.0f, -INFINITY, INT_MAX};
   for (int64_t c = threadIdx.x; c < cols; c += blockDim.x) {
-    float v = x[c];
-    if (round_logits) v = round_to<T>(v);
+    float v;
+    if constexpr (std::is_same_v<L, float>) {
+      v = x[c];
+      if (round_logits) v = round_to<T>(v);
+    } else {
+      v = Elem<T>::to_float(x[c]);
+    }
     if (v > p.max) {
       p.sum = p.sum * expf(p.max - v) + 1.0f;  // exp(-inf) = 0 on the first element
       p.max = v;
@@ -155,8 +161,16 @@ template <typename T>
 void lm_state_update(const float* logits, int64_t rows, int64_t cols, int64_t ld, int64_t col0, const int32_t* targets,
                      LmState* state, bool round_logits, cudaStream_t stream) {
   if (rows <= 0 || cols <= 0) return;
-  update_kernel<T><<<static_cast<unsigned>(rows), 256, 0, stream>>>(logits, cols, ld, col0, targets, state,
-                                                                    round_logits);
+  update_kernel<T, float><<<static_cast<unsigned>(rows), 256, 0, stream>>>(logits, cols, ld, col0, targets, state,
+                                                                           round_logits);
+  CUDA_CHECK_LAUNCH();
+}
+
+template <typename T>
+void lm_state_update(const T* logits, int64_t rows, int64_t cols, int64_t ld, int64_t col0, const int32_t* targets,
+                     LmState* state, cudaStream_t stream) {
+  if (rows <= 0 || cols <= 0) return;
+  update_kernel<T, T><<<static_cast<unsigned>(rows), 256, 0, stream>>>(logits, cols, ld, col0, targets, state, true);
   CUDA_CHECK_LAUNCH();
 }
 
@@ -169,7 +183,8 @@ void lm_state_finish(const LmState* state, const int32_t* targets, int64_t rows,
 
 #define RB_INST(T)                                                                                             \
   template void lm_state_update<T>(const float*, int64_t, int64_t, int64_t, int64_t, const int32_t*, LmState*, \
-                                   bool, cudaStream_t);
+                                   bool, cudaStream_t);                                                          \
+  template void lm_state_update<T>(const T*, int64_t, int64_t, int64_t, int64_t, const int32_t*, LmState*, cudaStream_t);
 RB_INSTANTIATE_BOTH(RB_INST)
 #undef RB_INST
 

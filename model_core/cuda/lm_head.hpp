@@ -1,6 +1,6 @@
 #pragma once
 // The fused LM head: for chunks of token rows and chunks of the vocabulary, one cuBLAS GEMM
-// writes fp32 logits into a scratch tile and lm_state_update folds them into running
+// writes the logits into a scratch tile (in T with round_logits, else fp32) and lm_state_update folds them into running
 // (max, sum-exp, target logit, argmax) per row. Memory: rows_chunk x vocab_chunk floats.
 #include <cstdint>
 

@@ -16,8 +16,16 @@ void lm_head_logprobs(const Blas& blas, const T* x, const T* w, const int32_t* t
     const int64_t nr = std::min(a.row_chunk, a.rows - r0);
     for (int64_t v0 = 0; v0 < a.vocab; v0 += a.vocab_chunk) {
       const int64_t nv = std::min(a.vocab_chunk, a.vocab - v0);
-      blas.linear<T, float>(x + r0 * a.hidden, a.hidden, w + v0 * a.hidden, a.hidden, scratch, nv, nr, a.hidden, nv);
-      lm_state_update<T>(scratch, nr, nv, nv, a.vocab_begin + v0, targets + r0, state + r0, a.round_logits, stream);
+      if (a.round_logits) {
+        // Logits in T, as a model returning T logits has them: cuBLAS rounds the fp32 accumulator
+        // to T once, in its epilogue, and the tile moves half the bytes of fp32.
+        T* tile = reinterpret_cast<T*>(scratch);
+        blas.linear<T, T>(x + r0 * a.hidden, a.hidden, w + v0 * a.hidden, a.hidden, tile, nv, nr, a.hidden, nv);
+        lm_state_update<T>(tile, nr, nv, nv, a.vocab_begin + v0, targets + r0, state + r0, stream);
+      } else {
+        blas.linear<T, float>(x + r0 * a.hidden, a.hidden, w + v0 * a.hidden, a.hidden, scratch, nv, nr, a.hidden, nv);
+        lm_state_update<T>(scratch, nr, nv, nv, a.vocab_begin + v0, targets + r0, state + r0, false, stream);
+      }
     }
   }
   if (group) {  // the scratch tile is free again: it holds the fold's 5 floats per row

@@ -1,5 +1,8 @@
 // Token embedding and the fused residual add + RMSNorm (Zhang & Sennrich 2019, as
 // transformers' LlamaRMSNorm evaluates it).
+#include <cstddef>
+#include <cstdint>
+
 #include "model_core/cuda/cuda_check.hpp"
 #include "model_core/cuda/dtype.cuh"
 #include "model_core/cuda/kernels.hpp"
@@ -28,9 +31,16 @@ __device__ __forceinline__ T apply_norm_weight(float v, T w, float offset) {
   return Elem<T>::from_float(v * (offset + Elem<T>::to_float(w)));                        // Gemma3RMSNorm
 }
 
+// kW values side by side for one load or store (float4 of the residual, 8 bytes of T).
+template <typename U, int kW>
+struct alignas(sizeof(U) * kW) Pack {
+  U v[kW];
+};
+
 // One block per row. Phase 1 adds delta and accumulates the sum of squares; phase 2 normalizes.
 // Each element is read and written by the same thread in both phases, so out may alias delta.
-template <typename T>
+// kW consecutive elements per thread step (kW = 4: vector loads; hidden % 4 == 0, rows aligned).
+template <typename T, int kW>
 __global__ void add_rmsnorm_kernel(float* __restrict__ residual, const T* delta, const T* __restrict__ weight, T* out,
                                    int64_t hidden, float eps, bool round_residual, float offset) {
   __shared__ float scratch[32];
@@ -38,20 +48,34 @@ __global__ void add_rmsnorm_kernel(float* __restrict__ residual, const T* delta,
   float* x = residual + row * hidden;
   const T* d = delta ? delta + row * hidden : nullptr;
   float ss = 0.0f;
-  for (int64_t i = threadIdx.x; i < hidden; i += blockDim.x) {
-    float v = x[i];
+  for (int64_t i = int64_t{threadIdx.x} * kW; i < hidden; i += int64_t{blockDim.x} * kW) {
+    Pack<float, kW> v = *reinterpret_cast<const Pack<float, kW>*>(x + i);
     if (d) {
-      v += Elem<T>::to_float(d[i]);
-      if (round_residual) v = round_to<T>(v);
-      x[i] = v;
+      const Pack<T, kW> dv = *reinterpret_cast<const Pack<T, kW>*>(d + i);
+#pragma unroll
+      for (int k = 0; k < kW; ++k) {
+        v.v[k] += Elem<T>::to_float(dv.v[k]);
+        if (round_residual) v.v[k] = round_to<T>(v.v[k]);
+      }
+      *reinterpret_cast<Pack<float, kW>*>(x + i) = v;
     }
-    ss += v * v;
+#pragma unroll
+    for (int k = 0; k < kW; ++k) ss += v.v[k] * v.v[k];
   }
   const float total = block_sum(ss, scratch);
   const float inv = rsqrtf(total / static_cast<float>(hidden) + eps);
   T* y = out + row * hidden;
-  for (int64_t i = threadIdx.x; i < hidden; i += blockDim.x) y[i] = apply_norm_weight<T>(x[i] * inv, weight[i], offset);
+  for (int64_t i = int64_t{threadIdx.x} * kW; i < hidden; i += int64_t{blockDim.x} * kW) {
+    const Pack<float, kW> v = *reinterpret_cast<const Pack<float, kW>*>(x + i);
+    const Pack<T, kW> w = *reinterpret_cast<const Pack<T, kW>*>(weight + i);
+    Pack<T, kW> o;
+#pragma unroll
+    for (int k = 0; k < kW; ++k) o.v[k] = apply_norm_weight<T>(v.v[k] * inv, w.v[k], offset);
+    *reinterpret_cast<Pack<T, kW>*>(y + i) = o;
+  }
 }
+
+bool aligned_to(const void* p, std::size_t bytes) { return reinterpret_cast<uintptr_t>(p) % bytes == 0; }
 
 // Qwen3RMSNorm / Gemma3RMSNorm per head, in place: one warp per (row, head) of x[rows, ld], head h
 // at h * head_dim (heads of the q or k part of the fused qkv rows; or one "head" of a whole row).
@@ -98,9 +122,17 @@ template <typename T>
 void add_rmsnorm(float* residual, const T* delta, const T* weight, T* out, int64_t rows, int64_t hidden, float eps,
                  bool round_residual, cudaStream_t stream, float weight_offset) {
   if (rows <= 0) return;
-  const int threads = hidden >= 4096 ? 512 : 256;
-  add_rmsnorm_kernel<T><<<static_cast<unsigned>(rows), threads, 0, stream>>>(residual, delta, weight, out, hidden, eps,
-                                                                            round_residual, weight_offset);
+  const bool vec = hidden % 4 == 0 && aligned_to(residual, 16) && aligned_to(weight, 4 * sizeof(T)) &&
+                   aligned_to(out, 4 * sizeof(T)) && (!delta || aligned_to(delta, 4 * sizeof(T)));
+  if (vec) {
+    const int threads = hidden >= 4096 ? 256 : 128;
+    add_rmsnorm_kernel<T, 4><<<static_cast<unsigned>(rows), threads, 0, stream>>>(residual, delta, weight, out, hidden, eps,
+                                                                                 round_residual, weight_offset);
+  } else {
+    const int threads = hidden >= 4096 ? 512 : 256;
+    add_rmsnorm_kernel<T, 1><<<static_cast<unsigned>(rows), threads, 0, stream>>>(residual, delta, weight, out, hidden, eps,
+                                                                                 round_residual, weight_offset);
+  }
   CUDA_CHECK_LAUNCH();
 }
 

@@ -2,6 +2,9 @@
 // comment in rope_methods/rope_method.hpp states: fp32 angles inv_freq * position, cos/sin times
 // attention_scaling, rotate-half pairs, then query scale and per-band scales. The bias of
 // q/k/v (Qwen2) is added in the same pass.
+#include <cstddef>
+#include <cstdint>
+
 #include "model_core/cuda/cuda_check.hpp"
 #include "model_core/cuda/dtype.cuh"
 #include "model_core/cuda/kernels.hpp"
@@ -22,15 +25,23 @@ __global__ void rope_table_kernel(const float* __restrict__ inv_freq, const floa
   }
 }
 
-// One block per token row. Rotated pairs are owned by one thread each (in-place update).
-template <typename T>
+// kW values of T side by side: one 2- or 4-byte load or store.
+template <typename T, int kW>
+struct alignas(sizeof(T) * kW) Pack {
+  T v[kW];
+};
+
+// One block per token row. Each thread owns kW consecutive rotated pairs (i .. i+kW-1 with their
+// partners at + half) and updates them in place; kW = 2 or 4 loads and stores that many values at
+// a time (half a multiple of kW, rows aligned), with the same arithmetic per element as kW = 1.
+template <typename T, int kW>
 __global__ void qkv_bias_rope_kernel(T* __restrict__ qkv, const T* __restrict__ bias, const float* __restrict__ cos_t,
                                      const float* __restrict__ sin_t, const float* __restrict__ query_scale,
                                      const float* __restrict__ q_band, const float* __restrict__ k_band,
                                      QkvShape s) {
   const int64_t row = blockIdx.x;
   const int64_t t = row % s.seq_len;
-  const int64_t D = s.head_dim, half = s.rotary_dim / 2;
+  const int D = static_cast<int>(s.head_dim), half = static_cast<int>(s.rotary_dim / 2);
   const int64_t width = (s.heads + 2 * s.kv_heads) * D;
   T* x = qkv + row * width;
   const float qs = query_scale ? query_scale[t] : 1.0f;
@@ -39,39 +50,54 @@ __global__ void qkv_bias_rope_kernel(T* __restrict__ qkv, const T* __restrict__ 
     if (bias) v = round_to<T>(v + Elem<T>::to_float(bias[idx]));
     return v;
   };
+  auto load_pack = [&](int idx, float (&out)[kW]) {
+    const Pack<T, kW> p = *reinterpret_cast<const Pack<T, kW>*>(x + idx);
+#pragma unroll
+    for (int k = 0; k < kW; ++k) {
+      float v = Elem<T>::to_float(p.v[k]);
+      if (bias) v = round_to<T>(v + Elem<T>::to_float(bias[idx + k]));
+      out[k] = v;
+    }
+  };
+  const float* cos_row = cos_t + t * half;
+  const float* sin_row = sin_t + t * half;
 
   // Rotated pairs of q and k heads.
-  const int64_t rot_heads = s.heads + s.kv_heads;
-  for (int64_t item = threadIdx.x; item < rot_heads * half; item += blockDim.x) {
-    const int64_t h = item / half, i = item - h * half;
-    const int64_t i1 = h * D + i, i2 = i1 + half;
-    const float x1 = load(i1), x2 = load(i2);
-    const float c = cos_t[t * half + i], sn = sin_t[t * half + i];
-    float scale;
-    if (h < s.heads)
-      scale = qs * (q_band ? q_band[i] : 1.0f);
-    else
-      scale = k_band ? k_band[i] : 1.0f;
-    const float y1 = (x1 * c - x2 * sn) * scale;
-    const float y2 = (x2 * c + x1 * sn) * scale;
-    x[i1] = Elem<T>::from_float(y1);
-    x[i2] = Elem<T>::from_float(y2);
+  const int rot_heads = static_cast<int>(s.heads + s.kv_heads), groups = half / kW;
+  for (int item = threadIdx.x; item < rot_heads * groups; item += blockDim.x) {
+    const int h = item / groups, i = (item - h * groups) * kW;
+    const int i1 = h * D + i, i2 = i1 + half;
+    float x1[kW], x2[kW];
+    load_pack(i1, x1);
+    load_pack(i2, x2);
+    Pack<T, kW> y1, y2;
+#pragma unroll
+    for (int k = 0; k < kW; ++k) {
+      const float c = cos_row[i + k], sn = sin_row[i + k];
+      const float scale = h < s.heads ? qs * (q_band ? q_band[i + k] : 1.0f) : (k_band ? k_band[i + k] : 1.0f);
+      y1.v[k] = Elem<T>::from_float((x1[k] * c - x2[k] * sn) * scale);
+      y2.v[k] = Elem<T>::from_float((x2[k] * c + x1[k] * sn) * scale);
+    }
+    *reinterpret_cast<Pack<T, kW>*>(x + i1) = y1;
+    *reinterpret_cast<Pack<T, kW>*>(x + i2) = y2;
   }
   // Dimensions past rotary_dim (partial rotary): bias and query scale only.
-  const int64_t pass = D - s.rotary_dim;
+  const int pass = D - static_cast<int>(s.rotary_dim);
   if (pass > 0 && (bias || query_scale)) {
-    for (int64_t item = threadIdx.x; item < rot_heads * pass; item += blockDim.x) {
-      const int64_t h = item / pass, idx = h * D + s.rotary_dim + (item - h * pass);
+    for (int item = threadIdx.x; item < rot_heads * pass; item += blockDim.x) {
+      const int h = item / pass, idx = h * D + static_cast<int>(s.rotary_dim) + (item - h * pass);
       const float v = load(idx) * (h < s.heads ? qs : 1.0f);
       x[idx] = Elem<T>::from_float(v);
     }
   }
   // v heads: bias only.
   if (bias) {
-    const int64_t v0 = rot_heads * D;
+    const int64_t v0 = int64_t{rot_heads} * D;
     for (int64_t j = threadIdx.x; j < s.kv_heads * D; j += blockDim.x) x[v0 + j] = Elem<T>::from_float(load(v0 + j));
   }
 }
+
+bool aligned_to(const void* p, std::size_t bytes) { return reinterpret_cast<uintptr_t>(p) % bytes == 0; }
 
 }  // namespace
 
@@ -87,8 +113,19 @@ template <typename T>
 void qkv_bias_rope(T* qkv, const T* bias, const float* cos_table, const float* sin_table, const float* query_scale,
                    const float* q_band, const float* k_band, const QkvShape& shape, cudaStream_t stream) {
   if (shape.rows <= 0) return;
-  qkv_bias_rope_kernel<T><<<static_cast<unsigned>(shape.rows), 256, 0, stream>>>(
-      qkv, bias, cos_table, sin_table, query_scale, q_band, k_band, shape);
+  const int64_t width = (shape.heads + 2 * shape.kv_heads) * shape.head_dim;
+  // The widest pack of consecutive pairs the shape and the pointers allow.
+  auto fits = [&](int w) {
+    return shape.rotary_dim % (2 * w) == 0 && shape.head_dim % w == 0 && width % w == 0 && aligned_to(qkv, w * sizeof(T)) &&
+           (!bias || aligned_to(bias, w * sizeof(T)));
+  };
+  const unsigned blocks = static_cast<unsigned>(shape.rows);
+  if (fits(4))
+    qkv_bias_rope_kernel<T, 4><<<blocks, 256, 0, stream>>>(qkv, bias, cos_table, sin_table, query_scale, q_band, k_band, shape);
+  else if (fits(2))
+    qkv_bias_rope_kernel<T, 2><<<blocks, 256, 0, stream>>>(qkv, bias, cos_table, sin_table, query_scale, q_band, k_band, shape);
+  else
+    qkv_bias_rope_kernel<T, 1><<<blocks, 256, 0, stream>>>(qkv, bias, cos_table, sin_table, query_scale, q_band, k_band, shape);
   CUDA_CHECK_LAUNCH();
 }
 

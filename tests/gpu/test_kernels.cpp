@@ -63,7 +63,7 @@ BOOST_GLOBAL_FIXTURE(RequireDevice);
 BOOST_AUTO_TEST_CASE(rmsnorm_with_and_without_residual_add) {
   std::mt19937 rng(1);
   for (int64_t rows : {1, 7, 129})
-    for (int64_t hidden : {64, 1000, 4096})
+    for (int64_t hidden : {64, 1000, 1002, 4096})  // 1002: not a multiple of 4, the scalar kernel
       for (bool with_delta : {false, true})
         for (bool round_residual : {true, false})
           for (float offset : {0.0f, 1.0f}) {  // LlamaRMSNorm, Gemma3RMSNorm
@@ -147,6 +147,8 @@ BOOST_AUTO_TEST_CASE(rope_with_positions_scales_bias_partial_rotary) {
       {1, 129, 4, 1, 128, 128, false, false, true, 1.0f},
       {3, 129, 4, 4, 64, 32, true, true, false, 0.9f},  // partial rotary
       {1, 1000, 8, 2, 128, 128, true, false, false, 1.0f},
+      {2, 33, 2, 1, 10, 6, true, true, true, 1.0f},  // an odd number of rotary pairs: one pair per thread
+      {2, 17, 3, 1, 12, 12, true, true, true, 1.0f}, // 6 pairs: two per thread
   };
   for (const Case& c : cases) {
     const int64_t rows = c.batch * c.L, width = (c.H + 2 * c.KV) * c.D, half = c.rotary / 2;
@@ -165,6 +167,12 @@ BOOST_AUTO_TEST_CASE(rope_with_positions_scales_bias_partial_rotary) {
     if (c.bias) a.bias = &bias;
     auto d_qkv = upload_t<bf16>(qkv);
     auto d_bias = upload_t<bf16>(bias);
+    // The same rows one element off their alignment: the one-pair-per-thread kernel (the others
+    // take 4 or 2 pairs per thread where the shape allows).
+    DeviceBuffer<bf16> d_shifted(rows * width + 1);
+    CUDA_CHECK(cudaMemcpy(d_shifted.get() + 1, d_qkv.get(), rows * width * sizeof(bf16), cudaMemcpyDeviceToDevice));
+    DeviceBuffer<bf16> d_bias_shifted(width + 1);
+    CUDA_CHECK(cudaMemcpy(d_bias_shifted.get() + 1, d_bias.get(), width * sizeof(bf16), cudaMemcpyDeviceToDevice));
     auto d_inv = upload(a.inv_freq), d_pos = upload(a.positions);
     auto d_qs = upload(a.query_scale), d_qb = upload(a.q_band), d_kb = upload(a.k_band);
     DeviceBuffer<float> d_cos(c.L * half), d_sin(c.L * half);
@@ -173,6 +181,12 @@ BOOST_AUTO_TEST_CASE(rope_with_positions_scales_bias_partial_rotary) {
     rb::cuda::qkv_bias_rope<bf16>(d_qkv.get(), c.bias ? d_bias.get() : nullptr, d_cos.get(), d_sin.get(),
                                   c.qscale ? d_qs.get() : nullptr, c.bands ? d_qb.get() : nullptr,
                                   c.bands ? d_kb.get() : nullptr, s, nullptr);
+    rb::cuda::qkv_bias_rope<bf16>(d_shifted.get() + 1, c.bias ? d_bias_shifted.get() + 1 : nullptr, d_cos.get(), d_sin.get(),
+                                  c.qscale ? d_qs.get() : nullptr, c.bands ? d_qb.get() : nullptr,
+                                  c.bands ? d_kb.get() : nullptr, s, nullptr);
+    const std::vector<float> paired = download_t(d_qkv.get(), rows * width);
+    const std::vector<float> single = download_t(d_shifted.get() + 1, rows * width);
+    BOOST_TEST(paired == single, boost::test_tools::per_element());
     rope_ref(qkv, a, round_t<bf16>);
     // fp32 cos/sin and products vs double: ~1e-6 relative before the final bf16 rounding, which
     // may then differ by one bf16 ulp (2^-8 relative) at a rounding boundary.
@@ -184,7 +198,7 @@ BOOST_AUTO_TEST_CASE(rope_with_positions_scales_bias_partial_rotary) {
 BOOST_AUTO_TEST_CASE(swiglu_matches_hf_rounding) {
   std::mt19937 rng(4);
   for (int64_t rows : {1, 7, 129})
-    for (int64_t ff : {24, 1000})
+    for (int64_t ff : {24, 1000, 1004})  // 16-byte vectors (ff % 8 == 0) and the scalar kernel
       for (bool hf : {true, false})
         for (bool gelu : {false, true}) {  // SwiGLU (Llama), GeGLU with tanh GELU (Gemma-3)
           const std::vector<float> gu = random_t<bf16>(rows * 2 * ff, rng, -6.0f, 6.0f);
@@ -197,6 +211,13 @@ BOOST_AUTO_TEST_CASE(swiglu_matches_hf_rounding) {
           // expf/tanhf vs exp/tanh: 1e-7 relative; bf16 roundings may flip by one ulp.
           check_close(download_t(d_out.get(), rows * ff), ref, 1e-6, 1.0 / 64,
                       "glu " + tag({{"rows", rows}, {"ff", ff}, {"hf", hf}, {"gelu", gelu}}));
+          // A misaligned output takes the scalar kernel: the same values bit for bit.
+          DeviceBuffer<bf16> d_shifted(rows * ff + 1);
+          rb::cuda::swiglu<bf16>(d_gu.get(), d_shifted.get() + 1, rows, ff, hf, nullptr,
+                                 gelu ? rb::cuda::GluAct::GeluTanh : rb::cuda::GluAct::Silu);
+          const std::vector<float> vec = download_t(d_out.get(), rows * ff);
+          const std::vector<float> shifted = download_t(d_shifted.get() + 1, rows * ff);
+          BOOST_TEST(vec == shifted, boost::test_tools::per_element());
         }
 }
 
@@ -442,10 +463,11 @@ BOOST_AUTO_TEST_CASE(vocab_parallel_fold_equals_the_whole_vocabulary) {
     states.emplace_back(rows);
     bufs.emplace_back(5 * rows);
     rb::cuda::lm_state_init(states[k].get(), rows, nullptr);
-    blas.linear<bf16, float>(d_x.get(), hidden, d_w.get() + begin[k] * hidden, hidden, scratch.get(), count[k], rows,
-                             hidden, count[k]);
-    rb::cuda::lm_state_update<bf16>(scratch.get(), rows, count[k], count[k], begin[k], d_t.get(), states[k].get(), true,
-                                    nullptr);
+    // Logits in bf16 from the GEMM, as lm_head_logprobs makes them with round_logits.
+    bf16* tile = reinterpret_cast<bf16*>(scratch.get());
+    blas.linear<bf16, bf16>(d_x.get(), hidden, d_w.get() + begin[k] * hidden, hidden, tile, count[k], rows, hidden,
+                            count[k]);
+    rb::cuda::lm_state_update<bf16>(tile, rows, count[k], count[k], begin[k], d_t.get(), states[k].get(), nullptr);
     rb::cuda::lm_state_pack_maxima(states[k].get(), rows, bufs[k].get(), nullptr);
   }
   const auto all_reduce = [&](int64_t offset, int64_t n, auto op) {  // the group's collective, on the host
@@ -475,4 +497,33 @@ BOOST_AUTO_TEST_CASE(vocab_parallel_fold_equals_the_whole_vocabulary) {
   int argmax_rows = 0;
   for (auto f : fa) argmax_rows += f;
   BOOST_TEST_MESSAGE("rows whose target is the argmax: " << argmax_rows);
+}
+
+// The fold over logits already in T equals the fold over fp32 logits rounded to T, bit for bit
+// (the same values reach the same arithmetic).
+BOOST_AUTO_TEST_CASE(lm_state_update_from_t_logits_equals_rounded_fp32_logits) {
+  std::mt19937 rng(21);
+  const int64_t rows = 37, cols = 1000;
+  const std::vector<float> logits = random_t<bf16>(rows * cols, rng, -8.0f, 8.0f);  // bf16-representable
+  std::vector<int32_t> targets(rows);
+  for (int64_t r = 0; r < rows; ++r) targets[r] = r % 5 == 0 ? -1 : static_cast<int32_t>((r * 131) % cols);
+  auto d_f = upload(logits);
+  auto d_b = upload_t<bf16>(logits);
+  auto d_t = upload(targets);
+  DeviceBuffer<rb::cuda::LmState> sf(rows), sb(rows);
+  rb::cuda::lm_state_init(sf.get(), rows, nullptr);
+  rb::cuda::lm_state_init(sb.get(), rows, nullptr);
+  for (int64_t c0 = 0; c0 < cols; c0 += 384) {  // three chunks, as the head folds them
+    const int64_t n = std::min<int64_t>(384, cols - c0);
+    rb::cuda::lm_state_update<bf16>(d_f.get() + c0, rows, n, cols, c0, d_t.get(), sf.get(), true, nullptr);
+    rb::cuda::lm_state_update<bf16>(d_b.get() + c0, rows, n, cols, c0, d_t.get(), sb.get(), nullptr);
+  }
+  DeviceBuffer<float> lf(rows), lb(rows);
+  DeviceBuffer<uint8_t> af(rows), ab(rows);
+  rb::cuda::lm_state_finish(sf.get(), d_t.get(), rows, lf.get(), af.get(), nullptr);
+  rb::cuda::lm_state_finish(sb.get(), d_t.get(), rows, lb.get(), ab.get(), nullptr);
+  const auto a = download(lf.get(), rows), b = download(lb.get(), rows);
+  BOOST_TEST(a == b, boost::test_tools::per_element());
+  const auto fa = download(af.get(), rows), fb = download(ab.get(), rows);
+  BOOST_TEST(fa == fb, boost::test_tools::per_element());
 }
