@@ -72,7 +72,7 @@ int cmd_qroar(const Args& args) {
       ("grid", po::value(&grid_text)->default_value(""), "candidate scales, comma-separated, holding 1 (default 2^(k/3), k = -3..3)")
       ("short-tolerance", po::value(&tolerance)->default_value(0.005), "the short NLL may rise by at most this fraction")
       ("passes", po::value(&passes)->default_value(2), "coordinate-search sweeps")
-      ("diagnostics", po::value(&diagnostics)->default_value("all"), "none, pressure, or all (pressure and tail inflation)")
+      ("diagnostics", po::value(&diagnostics)->default_value("all"), "none, pressure, tails (tail inflation only: no GPU needed), or all (pressure and tail inflation)")
       ("epsilon", po::value(&epsilon)->default_value(0.05), "phase step of the pressure's finite differences")
       ("tail-quantile", po::value(&tail_quantile)->default_value(0.999), "the quantile of |q|, |k| for tail inflation")
       ("backend", po::value(&backend_kind)->default_value("cpu"), "cpu or cuda (tail inflation always runs on the CPU)")
@@ -95,8 +95,8 @@ int cmd_qroar(const Args& args) {
   search.grid = parse_scale_grid(grid_text);
   search.short_tolerance = tolerance;
   search.passes = passes;
-  if (diagnostics != "none" && diagnostics != "pressure" && diagnostics != "all")
-    throw InputError("command line", "--diagnostics", "expected none, pressure or all, got '" + diagnostics + "'");
+  if (diagnostics != "none" && diagnostics != "pressure" && diagnostics != "tails" && diagnostics != "all")
+    throw InputError("command line", "--diagnostics", "expected none, pressure, tails or all, got '" + diagnostics + "'");
   if (dev_windows < 1) throw InputError("command line", "--dev-windows", "must be at least 1");
 
   // Everything about the inputs is checked before any weight is read.
@@ -147,13 +147,15 @@ int cmd_qroar(const Args& args) {
                   {"best", result.best.to_json()},
                   {"trace", result.trace}}}};
   if (diagnostics != "none") {
-    verbose_note("qroar: interpolation pressure, " + std::to_string(2 * model.config.num_layers * scales.band_count() + 1) +
-                 " scorings of the long dev windows");
     nlohmann::json d;
     // The quantized model as searched, at the identity: which bands the RoPE method stresses.
     Model& quantized = evaluator.model_with(qroar_identity(model.config, search.bands, search.variant, false));
-    d["pressure"] = interpolation_pressure(quantized, rope, scales, dev, bopts, epsilon).to_json();
-    if (diagnostics == "all") {
+    if (diagnostics == "pressure" || diagnostics == "all") {
+      verbose_note("qroar: interpolation pressure, " + std::to_string(2 * model.config.num_layers * scales.band_count() + 1) +
+                   " scorings of the long dev windows");
+      d["pressure"] = interpolation_pressure(quantized, rope, scales, dev, bopts, epsilon).to_json();
+    }
+    if (diagnostics == "tails" || diagnostics == "all") {
       d["tail_inflation"]["quantized"] = tail_inflation(quantized, rope, scales, dev, threads, tail_quantile).to_json();
       const Model full = load_model(model_path, LoadOptions{.load_tokenizer = false, .load_weights = true});
       d["tail_inflation"]["full_precision"] = tail_inflation(full, rope, scales, dev, threads, tail_quantile).to_json();

@@ -285,6 +285,30 @@ BOOST_AUTO_TEST_CASE(cli_qroar_then_eval) {
   BOOST_TEST(bad.err.find("bands") != std::string::npos, bad.err);
 }
 
+// --diagnostics tails: tail inflation alone (quantized and full precision), no pressure.
+BOOST_AUTO_TEST_CASE(cli_tail_inflation_alone) {
+  const fs::path dir = rbtest::scratch_dir("qroar", "tails");
+  const std::string out = (dir / "tails.json").string();
+  const auto q = rbtest::run_ropebatch("qroar --model " + kLlama + " --data " + rbtest::fixture("text/genesis.txt") +
+                                       " --quant int4 --group-size 32 --length 256 --short-length 64 --bands 2 --grid 1"
+                                       " --diagnostics tails --out " + out);
+  BOOST_REQUIRE_MESSAGE(q.status == 0, q.err);
+  const QroarScales s = load_qroar_scales(out);
+  const nlohmann::json& d = s.record["diagnostics"];
+  BOOST_TEST(!d.contains("pressure"));
+  for (const char* model : {"quantized", "full_precision"}) {
+    BOOST_REQUIRE(d["tail_inflation"].contains(model));
+    const auto& q_ratio = d["tail_inflation"][model]["q_ratio"];
+    BOOST_REQUIRE_EQUAL(q_ratio.size(), 2u);  // layers
+    for (const auto& row : q_ratio)
+      for (const auto& v : row) BOOST_TEST((v.get<double>() > 0.0 && std::isfinite(v.get<double>())));
+  }
+  const auto bad = rbtest::run_ropebatch("qroar --model " + kLlama + " --data " + rbtest::fixture("text/genesis.txt") +
+                                         " --length 256 --diagnostics tail --out " + out);
+  BOOST_TEST(bad.status == 2);
+  BOOST_TEST(bad.err.find("--diagnostics") != std::string::npos, bad.err);
+}
+
 // plain = a per-band temperature: eval --qroar on llama_gqa equals the checkpoint whose rows
 // were scaled by hand (tests/fixtures/make_qroar_fixtures.py), as ropebatch evaluates it (the same
 // fp32 products: within 1e-12) and as transformers does (within 1e-4, as every eval reference).
