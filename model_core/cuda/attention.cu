@@ -6,6 +6,7 @@
 #include "common/error.hpp"
 #include "model_core/cuda/attention_launch.hpp"
 #include "model_core/cuda/kernels.hpp"
+#include "model_core/cuda/launch.cuh"
 
 namespace rb::cuda {
 
@@ -16,7 +17,7 @@ bool tensor_core_attention_supported(int head_dim) {
 namespace {
 template <typename T>
 bool aligned16(const AttnArgs<T>& a) {
-  auto ok = [](const void* p) { return reinterpret_cast<std::uintptr_t>(p) % 16 == 0; };
+  auto ok = [](const void* p) { return aligned_to(p, 16); };
   return ok(a.q) && ok(a.k) && ok(a.v) && ok(a.o) && a.q_stride % 8 == 0 && a.kv_stride % 8 == 0 &&
          a.o_stride % 8 == 0;
 }

@@ -87,8 +87,7 @@ template <typename T>
 void dequantize(const QuantView& q, T* out, cudaStream_t stream) {
   const int64_t n = q.rows * q.cols;
   if (n <= 0) return;
-  const bool by8 = q.cols % 8 == 0 && reinterpret_cast<uintptr_t>(out) % 16 == 0 &&
-                   reinterpret_cast<uintptr_t>(q.codes) % 4 == 0 &&
+  const bool by8 = q.cols % 8 == 0 && aligned_to(out, 16) && aligned_to(q.codes, 4) &&
                    (q.g_idx != nullptr || (q.group_size % 8 == 0 && q.cols % q.group_size == 0));
   if (by8) {
     dequant_by8_kernel<T><<<grid_for(n / 8, 256), 256, 0, stream>>>(q, out);

@@ -1,8 +1,5 @@
 // Token embedding and the fused residual add + RMSNorm (Zhang & Sennrich 2019, as
 // transformers' LlamaRMSNorm evaluates it).
-#include <cstddef>
-#include <cstdint>
-
 #include "model_core/cuda/cuda_check.hpp"
 #include "model_core/cuda/dtype.cuh"
 #include "model_core/cuda/kernels.hpp"
@@ -30,12 +27,6 @@ __device__ __forceinline__ T apply_norm_weight(float v, T w, float offset) {
   if (offset == 0.0f) return Elem<T>::from_float(Elem<T>::to_float(w) * round_to<T>(v));  // LlamaRMSNorm
   return Elem<T>::from_float(v * (offset + Elem<T>::to_float(w)));                        // Gemma3RMSNorm
 }
-
-// kW values side by side for one load or store (float4 of the residual, 8 bytes of T).
-template <typename U, int kW>
-struct alignas(sizeof(U) * kW) Pack {
-  U v[kW];
-};
 
 // One block per row. Phase 1 adds delta and accumulates the sum of squares; phase 2 normalizes.
 // Each element is read and written by the same thread in both phases, so out may alias delta.
@@ -74,8 +65,6 @@ __global__ void add_rmsnorm_kernel(float* __restrict__ residual, const T* delta,
     *reinterpret_cast<Pack<T, kW>*>(y + i) = o;
   }
 }
-
-bool aligned_to(const void* p, std::size_t bytes) { return reinterpret_cast<uintptr_t>(p) % bytes == 0; }
 
 // Qwen3RMSNorm / Gemma3RMSNorm per head, in place: one warp per (row, head) of x[rows, ld], head h
 // at h * head_dim (heads of the q or k part of the fused qkv rows; or one "head" of a whole row).

@@ -2,9 +2,6 @@
 // comment in rope_methods/rope_method.hpp states: fp32 angles inv_freq * position, cos/sin times
 // attention_scaling, rotate-half pairs, then query scale and per-band scales. The bias of
 // q/k/v (Qwen2) is added in the same pass.
-#include <cstddef>
-#include <cstdint>
-
 #include "model_core/cuda/cuda_check.hpp"
 #include "model_core/cuda/dtype.cuh"
 #include "model_core/cuda/kernels.hpp"
@@ -24,12 +21,6 @@ __global__ void rope_table_kernel(const float* __restrict__ inv_freq, const floa
     sin_out[i] = sinf(angle) * attention_scaling;
   }
 }
-
-// kW values of T side by side: one 2- or 4-byte load or store.
-template <typename T, int kW>
-struct alignas(sizeof(T) * kW) Pack {
-  T v[kW];
-};
 
 // One block per token row. Each thread owns kW consecutive rotated pairs (i .. i+kW-1 with their
 // partners at + half) and updates them in place; kW = 2 or 4 loads and stores that many values at
@@ -97,8 +88,6 @@ __global__ void qkv_bias_rope_kernel(T* __restrict__ qkv, const T* __restrict__ 
   }
 }
 
-bool aligned_to(const void* p, std::size_t bytes) { return reinterpret_cast<uintptr_t>(p) % bytes == 0; }
-
 }  // namespace
 
 void rope_table(const float* inv_freq, const float* positions, int64_t seq_len, int64_t half_rotary,
@@ -113,10 +102,10 @@ template <typename T>
 void qkv_bias_rope(T* qkv, const T* bias, const float* cos_table, const float* sin_table, const float* query_scale,
                    const float* q_band, const float* k_band, const QkvShape& shape, cudaStream_t stream) {
   if (shape.rows <= 0) return;
-  const int64_t width = (shape.heads + 2 * shape.kv_heads) * shape.head_dim;
-  // The widest pack of consecutive pairs the shape and the pointers allow.
+  // The widest pack of consecutive pairs the shape and the pointers allow (head_dim % w == 0 makes
+  // every row, a whole number of heads, start aligned too).
   auto fits = [&](int w) {
-    return shape.rotary_dim % (2 * w) == 0 && shape.head_dim % w == 0 && width % w == 0 && aligned_to(qkv, w * sizeof(T)) &&
+    return shape.rotary_dim % (2 * w) == 0 && shape.head_dim % w == 0 && aligned_to(qkv, w * sizeof(T)) &&
            (!bias || aligned_to(bias, w * sizeof(T)));
   };
   const unsigned blocks = static_cast<unsigned>(shape.rows);

@@ -1,8 +1,6 @@
 // SwiGLU and GeGLU activations (Shazeer 2020, "GLU Variants Improve Transformer"): act(gate) * up,
 // reading the fused gate|up projection output [rows, 2*ff]; act silu (Llama) or the tanh
 // approximation of GELU (Gemma-3's gelu_pytorch_tanh, as torch's GeluCUDAKernelImpl computes it).
-#include <cstdint>
-
 #include "model_core/cuda/cuda_check.hpp"
 #include "model_core/cuda/dtype.cuh"
 #include "model_core/cuda/kernels.hpp"
@@ -59,15 +57,13 @@ __global__ void swiglu_vec_kernel(const T* __restrict__ gate_up, T* __restrict__
   }
 }
 
-bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
-
 }  // namespace
 
 template <typename T>
 void swiglu(const T* gate_up, T* out, int64_t rows, int64_t ff, bool hf_rounding, cudaStream_t stream, GluAct act) {
   if (rows <= 0 || ff <= 0) return;
   constexpr int64_t kVec = 16 / sizeof(T);
-  const bool vec = ff % kVec == 0 && aligned16(gate_up) && aligned16(out);
+  const bool vec = ff % kVec == 0 && aligned_to(gate_up, 16) && aligned_to(out, 16);
   const int64_t columns = vec ? ff / kVec : ff;
   const dim3 grid(static_cast<unsigned>(std::min<int64_t>((columns + 255) / 256, 64)),
                   static_cast<unsigned>(std::min<int64_t>(rows, 65535)));
