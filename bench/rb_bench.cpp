@@ -82,12 +82,6 @@ rb::rope::RopeSchedules default_schedules(const rb::ModelConfig& c, int64_t L) {
   return rb::rope::RopeSchedules(std::move(all));
 }
 
-double gemm_params(const rb::ModelConfig& c) {
-  const double H = c.num_heads, KV = c.num_kv_heads, D = c.head_dim, h = c.hidden_size, ff = c.intermediate_size;
-  const double per_layer = h * (H + 2 * KV) * D + H * D * h + 3.0 * h * ff;
-  return per_layer * c.num_layers + static_cast<double>(c.vocab_size) * h;
-}
-
 double device_used_gib() {
   size_t free_b = 0, total_b = 0;
   CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
@@ -244,22 +238,9 @@ json dequant_vs_gemm(const rb::ModelConfig& c, const std::string& name, int64_t 
   double dq_total = 0, gemm_total = 0;
   {
     rb::cuda::Blas blas(stream);
-    cudaEvent_t e0, e1;
-    CUDA_CHECK(cudaEventCreate(&e0));
-    CUDA_CHECK(cudaEventCreate(&e1));
     auto time_ms = [&](auto&& fn) {
       fn();
-      float best = 1e30f;
-      for (int r = 0; r < std::max(repeats, 1); ++r) {
-        CUDA_CHECK(cudaEventRecord(e0, stream));
-        fn();
-        CUDA_CHECK(cudaEventRecord(e1, stream));
-        CUDA_CHECK(cudaEventSynchronize(e1));
-        float ms = 0;
-        CUDA_CHECK(cudaEventElapsedTime(&ms, e0, e1));
-        best = std::min(best, ms);
-      }
-      return static_cast<double>(best);
+      return best_seconds(stream, repeats, 1, fn) * 1e3;
     };
     for (const Shape& s : shapes) {
       const int64_t group = 64, groups = s.out * s.in / group;
@@ -288,8 +269,6 @@ json dequant_vs_gemm(const rb::ModelConfig& c, const std::string& name, int64_t 
       rows.push_back(json{{"proj", s.proj}, {"out", s.out}, {"in", s.in}, {"dequant_ms", dq}, {"gemm_ms", gm},
                           {"dequant_gbps", (s.out * s.in * 2.5) / (dq * 1e-3) / 1e9}});
     }
-    CUDA_CHECK(cudaEventDestroy(e0));
-    CUDA_CHECK(cudaEventDestroy(e1));
   }
   CUDA_CHECK(cudaStreamDestroy(stream));
   return json{{"impl", "w4a16-split"}, {"model", name}, {"tokens", tokens}, {"layer", rows},
@@ -403,9 +382,8 @@ int main(int argc, char** argv) {
             backend->set_op_timing(false);
           }
           const double tokens = static_cast<double>(B) * static_cast<double>(L);
-          double pairs = 0.0;  // over the layers: causal, or banded on sliding layers
-          for (int64_t i = 0; i < c.num_layers; ++i) pairs += attention_pairs(static_cast<double>(L), c.window_of(i));
-          const double flops = 2.0 * gemm_params(c) * tokens + 4.0 * pairs * c.num_heads * c.head_dim * B;
+          double flops = 0.0;  // the projections, the LM head and attention, as op_work counts them
+          for (const OpWork& w : work) flops += w.flops;
           const rb::CudaMemoryStats m = backend->memory_stats();
           row.update(json{{"batch", B},
                           {"tokens", B * L},
