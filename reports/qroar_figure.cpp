@@ -99,20 +99,22 @@ std::string qroar_diagnostics_svg(const Setting& s) {
       "Pressure: the change of the long-context NLL per unit log-scaling of the band's rotary phase in that layer "
       "alone (red: stretching the phase raises the NLL). Tail ratio: the high quantile of |q| or |k| before RoPE at "
       "the long length over the same at the short length (red: heavier tails at the long length).";
+  std::vector<std::vector<Panel>> panels_by_file;
+  for (const QroarDiagnostics& d : all) panels_by_file.push_back(panels_of(d.diagnostics));
   double width = kMargin * 2 + title_width(title);
-  for (const QroarDiagnostics& d : all) {
+  for (const std::vector<Panel>& panels : panels_by_file) {
     double w = kMargin * 2 + 50;
-    for (const Panel& p : panels_of(d.diagnostics))
+    for (const Panel& p : panels)
       w += std::max(kCellWidth * static_cast<double>(p.values.front().size()), text_width(p.caption, kSmallSize)) + kGap;
     width = std::max(width, w);
   }
   width = std::max(width, 640.0);
   SvgDocument svg(width, 0, title);
   double y = title_block(svg, kMargin, 8, width - 2 * kMargin, title, subtitle);
-  for (const QroarDiagnostics& d : all) {
-    svg.text(kMargin, y + 14, "scales file: " + d.file, {.size = kLabelSize, .bold = true});
+  for (std::size_t f = 0; f < all.size(); ++f) {
+    svg.text(kMargin, y + 14, "scales file: " + all[f].file, {.size = kLabelSize, .bold = true});
     y += 26;
-    const std::vector<Panel> panels = panels_of(d.diagnostics);
+    const std::vector<Panel>& panels = panels_by_file[f];
     double x = kMargin + 50, bottom = y;
     std::size_t layers = 0;
     for (const Panel& p : panels) layers = std::max(layers, p.values.size());
