@@ -74,6 +74,26 @@ void print_shard(const ShardView& v) {
               format_flops(total / static_cast<double>(v.shard_cost.size())).c_str());
 }
 
+// qroar = "search": one search per (model, quantization, RoPE configuration), before the runs.
+void print_qroar_searches(const Grid& g, const Plan& plan, const ShardView& view) {
+  if (!g.qroar) return;
+  std::set<std::string> searches;
+  int64_t evaluations = 0;
+  for (std::size_t i = 0; i < plan.runs.size(); ++i) {
+    const RunSpec& spec = plan.runs[i].spec;
+    if (!view.shows(i) || !spec.qroar.contains("search")) continue;
+    if (!searches.insert(spec.model + "|" + spec.quant + "|" + spec.rope.dump() + "|" + spec.qroar.dump()).second) continue;
+    const ModelConfig c = grid_detail::grid_model_config(spec.model);
+    const int64_t bands = g.qroar->bands == "wavelength" ? 3 : std::stoll(g.qroar->bands);
+    const int64_t rows = g.qroar->scope == "layer" ? c.num_layers : 1;
+    evaluations += 1 + g.qroar->passes * rows * bands * static_cast<int64_t>(g.qroar->grid.size() - 1);
+  }
+  std::printf("Q-ROAR: %zu search(es) before the runs (qroar = \"search\"), %lld dev-set evaluations at most in all, each %lld "
+              "long window(s) on %s and the short windows over the same tokens; kept in CACHE/qroar for later sweeps\n",
+              searches.size(), static_cast<long long>(evaluations), static_cast<long long>(g.qroar->dev_windows),
+              g.qroar->data.c_str());
+}
+
 void print_text(const Grid& g, const Plan& plan, const ShardView& view) {
   std::printf("grid %s (%s): %zu runs\n", g.name.c_str(), g.source.c_str(), plan.runs.size());
   print_shard(view);
@@ -112,6 +132,7 @@ void print_text(const Grid& g, const Plan& plan, const ShardView& view) {
                 size.params / 1e6, size.matmul_params / 1e6);
   }
   std::printf("FLOPs per window of L tokens: 2 x multiplied parameters x L + 2 x L^2 x layers x hidden (an estimate)\n");
+  print_qroar_searches(g, plan, view);
 }
 
 nlohmann::json to_json(const Grid& g, const Plan& plan, const ShardView& view) {

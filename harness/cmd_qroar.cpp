@@ -9,45 +9,9 @@
 #include "harness/commands.hpp"
 #include "harness/model_rope.hpp"
 #include "harness/options.hpp"
-#include "harness/progress.hpp"
-#include "harness/qroar_diagnostics.hpp"
-#include "harness/qroar_search.hpp"
-#include "harness/text_input.hpp"
-#include "model_core/model.hpp"
+#include "harness/qroar_run.hpp"
 
 namespace rb::cli {
-namespace {
-
-quant::BandSpec parse_bands(const std::string& text, double margin) {
-  quant::BandSpec spec;
-  if (text == "wavelength") {
-    spec.mode = quant::BandMode::Wavelength;
-    spec.wavelength_margin = margin;
-    return spec;
-  }
-  char* end = nullptr;
-  const long long n = std::strtoll(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || n < 1)
-    throw InputError("command line", "--bands", "expected a number of frequency bands (>= 1) or 'wavelength', got '" + text + "'");
-  spec.count = n;
-  return spec;
-}
-
-std::vector<double> parse_scale_grid(const std::string& text) {
-  if (text.empty()) return default_qroar_grid();
-  std::vector<double> grid;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    char* end = nullptr;
-    const double v = std::strtod(item.c_str(), &end);
-    if (item.empty() || *end != '\0') throw InputError("command line", "--grid", "'" + item + "' is not a number");
-    grid.push_back(v);
-  }
-  return grid;
-}
-
-}  // namespace
 
 int cmd_qroar(const Args& args) {
   po::options_description desc("qroar options");
@@ -86,84 +50,28 @@ int cmd_qroar(const Args& args) {
                      "--out scales.json"))
     return kExitOk;
   check_format(format);
-  const quant::QuantOptions quant = quant::parse_quant_options(quant_name, group_size, "command line", "--quant");
-  QroarSearchOptions search;
-  search.bands = parse_bands(bands_text, margin);
-  search.variant = parse_qroar_variant(variant_text, "command line", "--variant");
+  QroarRunRequest request;
+  request.model_path = model_path;
+  request.data = data;
+  request.rope = parse_rope_argument(rope_text);
+  request.quant = quant::parse_quant_options(quant_name, group_size, "command line", "--quant");
+  request.search.bands = parse_qroar_bands(bands_text, margin, "command line", "--bands");
+  request.search.variant = parse_qroar_variant(variant_text, "command line", "--variant");
   if (scope != "global" && scope != "layer") throw InputError("command line", "--scope", "expected global or layer, got '" + scope + "'");
-  search.per_layer = scope == "layer";
-  search.grid = parse_scale_grid(grid_text);
-  search.short_tolerance = tolerance;
-  search.passes = passes;
-  if (diagnostics != "none" && diagnostics != "pressure" && diagnostics != "tails" && diagnostics != "all")
-    throw InputError("command line", "--diagnostics", "expected none, pressure, tails or all, got '" + diagnostics + "'");
-  if (dev_windows < 1) throw InputError("command line", "--dev-windows", "must be at least 1");
-
-  // Everything about the inputs is checked before any weight is read.
-  Model model = load_model(model_path, LoadOptions{.load_tokenizer = true, .load_weights = false});
-  (void)qroar_identity(model.config, search.bands, search.variant, search.per_layer);  // bands fit, rows scalable
-  const ModelRope rope = model_rope(model.config, parse_rope_argument(rope_text));
-  if (length < 2) throw InputError("command line", "--length", "must be at least 2");
-  if (short_length == 0)
-    short_length = model.config.max_position_embeddings < length ? model.config.max_position_embeddings : std::max<int64_t>(2, length / 4);
-  if (short_length < 2 || short_length > length)
-    throw InputError("command line", "--short-length", "must be between 2 and --length (" + std::to_string(length) + ")");
-  const TokenizedText text = tokenize_source(data, *model.tokenizer, BosPolicy::Auto);
-  QroarDevSet dev = make_qroar_dev_set(text.tokens, length, short_length, dev_windows, text.id);
-
-  LoadOptions weights{.load_tokenizer = false, .load_weights = true, .quant = quant};
-  weights.defer_quantization = true;
-  Model loaded = load_model(model_path, weights);
-  const std::string quant_label = quant.enabled() ? quant.label() : loaded.quant;
-  BackendOptions bopts;
-  bopts.kind = backend_kind;
-  bopts.threads = threads;
-  QroarEvaluator evaluator(std::move(loaded), rope, quant, bopts, dev);
-  const int64_t rows = search.per_layer ? model.config.num_layers : 1;
-  Progress progress("qroar", 1 + search.passes * rows * quant::band_count(search.bands) *
-                                     static_cast<int64_t>(std::max<size_t>(1, search.grid.size()) - 1));
-  const QroarSearchResult result = qroar_search(evaluator, search, [&](int64_t n, const QroarObjective& best) {
-    char note[160];
-    std::snprintf(note, sizeof note, "trial %lld  best long NLL %.6f  short NLL %.6f", static_cast<long long>(n), best.long_nll,
-                  best.short_nll);
-    progress.update(n, note);
-  });
-  progress.clear();
-
-  QroarScales scales = result.scales;
-  nlohmann::json record = {
-      {"search", {{"model", model_path},
-                  {"dev", {{"data", text.id}, {"data_sha256", text.sha256}, {"tokens", dev.tokens.size()},
-                           {"long_length", length}, {"short_length", short_length},
-                           {"long_windows", dev.long_windows.size()}, {"short_windows", dev.short_windows.size()}}},
-                  {"rope", {{"method", rope.name()}, {"config", rope.config()}}},
-                  {"quant", quant_label},
-                  {"grid", search.grid},
-                  {"short_tolerance", search.short_tolerance},
-                  {"passes", search.passes},
-                  {"backend", backend_kind},
-                  {"evaluations", result.evaluations},
-                  {"identity", result.identity.to_json()},
-                  {"best", result.best.to_json()},
-                  {"trace", result.trace}}}};
-  if (diagnostics != "none") {
-    nlohmann::json d;
-    // The quantized model as searched, at the identity: which bands the RoPE method stresses.
-    Model& quantized = evaluator.model_with(qroar_identity(model.config, search.bands, search.variant, false));
-    if (diagnostics == "pressure" || diagnostics == "all") {
-      verbose_note("qroar: interpolation pressure, " + std::to_string(2 * model.config.num_layers * scales.band_count() + 1) +
-                   " scorings of the long dev windows");
-      d["pressure"] = interpolation_pressure(quantized, rope, scales, dev, bopts, epsilon).to_json();
-    }
-    if (diagnostics == "tails" || diagnostics == "all") {
-      d["tail_inflation"]["quantized"] = tail_inflation(quantized, rope, scales, dev, threads, tail_quantile).to_json();
-      const Model full = load_model(model_path, LoadOptions{.load_tokenizer = false, .load_weights = true});
-      d["tail_inflation"]["full_precision"] = tail_inflation(full, rope, scales, dev, threads, tail_quantile).to_json();
-      d["tail_inflation"]["full_precision"]["quant"] = full.quant;
-    }
-    record["diagnostics"] = d;
-  }
-  scales.record = record;
+  request.search.per_layer = scope == "layer";
+  request.search.grid = parse_qroar_scale_grid(grid_text, "command line", "--grid");
+  request.search.short_tolerance = tolerance;
+  request.search.passes = passes;
+  request.length = length;
+  request.short_length = short_length;
+  request.dev_windows = dev_windows;
+  request.diagnostics = diagnostics;
+  request.epsilon = epsilon;
+  request.tail_quantile = tail_quantile;
+  request.backend.kind = backend_kind;
+  request.backend.threads = threads;
+  const QroarRunResult result = run_qroar(request);
+  const QroarScales& scales = result.scales;
   save_qroar_scales(scales, out_path);
 
   if (format == "json") {
@@ -171,10 +79,10 @@ int cmd_qroar(const Args& args) {
   } else {
     std::printf("qroar: %s, %s bands (%lld), %s scales, %lld evaluations\n", qroar_variant_name(scales.variant),
                 quant::band_mode_name(scales.bands.mode), static_cast<long long>(scales.band_count()), scope.c_str(),
-                static_cast<long long>(result.evaluations));
-    std::printf("  dev long  NLL (L=%lld): %.6f -> %.6f\n", static_cast<long long>(length), result.identity.long_nll, result.best.long_nll);
-    std::printf("  dev short NLL (L=%lld): %.6f -> %.6f\n", static_cast<long long>(short_length), result.identity.short_nll,
-                result.best.short_nll);
+                static_cast<long long>(result.search.evaluations));
+    std::printf("  dev long  NLL (L=%lld): %.6f -> %.6f\n", static_cast<long long>(length), result.search.identity.long_nll, result.search.best.long_nll);
+    std::printf("  dev short NLL (L=%lld): %.6f -> %.6f\n", static_cast<long long>(result.short_length), result.search.identity.short_nll,
+                result.search.best.short_nll);
     for (size_t r = 0; r < scales.scales.size(); ++r) {
       std::printf("  %s scales:", scales.per_layer() ? ("layer " + std::to_string(r)).c_str() : "band");
       for (double s : scales.scales[r]) std::printf(" %.4f", s);

@@ -5,6 +5,7 @@
 // File format, expansion rules and the built-in grids: docs/GRIDS.md.
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,8 +33,31 @@ struct GridMethod {
   std::vector<int64_t> lengths;  // empty: the grid's lengths
   bool baseline = false;
   std::string qroar;             // a Q-ROAR scales file (absolute) applied to every run; empty: none
+  bool qroar_search = false;     // qroar = "search": scales searched per configuration ([qroar])
   std::string where;             // "methods[3]", for messages
   int64_t line = 0;              // line of the entry in the grid file (0: unknown)
+};
+
+// [qroar]: how the methods with qroar = "search" search their Q-ROAR scales, once per model,
+// quantization and RoPE configuration, shared by that configuration's lengths (docs/GRIDS.md;
+// the keys are `ropebatch qroar`'s options, docs/QROAR.md).
+struct GridQroarSearch {
+  std::string data;               // the dev text, resolved as datasets are (not the evaluation text)
+  int64_t length = 0;             // the long dev windows; 0: the method's longest length
+  int64_t short_length = 0;       // 0: the model's trained length when below `length`, else length / 4
+  int64_t dev_windows = 2;
+  std::string bands = "4";        // B frequency bands, or "wavelength"
+  double wavelength_margin = 2.0;
+  std::string variant = "symmetric";
+  std::string scope = "global";   // or "layer"
+  std::vector<double> grid;       // the candidate scales (holding 1)
+  double short_tolerance = 0.005;
+  int64_t passes = 2;
+  std::string diagnostics = "none";  // none, pressure, tails, all
+  double epsilon = 0.05, tail_quantile = 0.999;
+  int64_t line = 0;
+  // What a run records as its request (its identity): every setting, with `length` resolved.
+  nlohmann::json request(int64_t resolved_length) const;
 };
 
 struct Grid {
@@ -49,6 +73,7 @@ struct Grid {
   PasskeySettings passkey;
   LongPplSettings longppl;
   std::vector<GridMethod> methods;
+  std::optional<GridQroarSearch> qroar;  // [qroar]; present exactly when a method searches
 };
 
 // Command-line replacements of the grid's own lists (empty: keep the grid's).

@@ -1,4 +1,5 @@
 // Grid -> configurations -> runs. Expansion order and labels: docs/GRIDS.md, "Expansion".
+#include <algorithm>
 #include <charconv>
 
 #include "common/error.hpp"
@@ -120,10 +121,30 @@ json qroar_of(const GridMethod& m) {
   return q;
 }
 
+json GridQroarSearch::request(int64_t resolved_length) const {
+  return {{"data", data},         {"length", resolved_length},
+          {"short_length", short_length}, {"dev_windows", dev_windows},
+          {"bands", bands},       {"wavelength_margin", wavelength_margin},
+          {"variant", variant},   {"scope", scope},
+          {"grid", grid},         {"short_tolerance", short_tolerance},
+          {"passes", passes},     {"diagnostics", diagnostics},
+          {"epsilon", epsilon},   {"tail_quantile", tail_quantile}};
+}
+
 std::vector<RunSpec> expand_grid(const Grid& g) {
   std::vector<RunSpec> runs;
   std::vector<json> qroar;
-  for (const auto& m : g.methods) qroar.push_back(qroar_of(m));
+  for (const auto& m : g.methods) {
+    if (!m.qroar_search) {
+      qroar.push_back(qroar_of(m));
+      continue;
+    }
+    // The search request is the run's identity; the scales it finds join the run's stored
+    // configuration when the sweep resolves it (harness/sweep_qroar.hpp).
+    const auto& lengths = lengths_of(g, m);
+    const int64_t longest = *std::max_element(lengths.begin(), lengths.end());
+    qroar.push_back({{"search", g.qroar->request(g.qroar->length > 0 ? g.qroar->length : longest)}});
+  }
   for (const auto& model : g.models) {
     for (const auto& dataset : g.datasets) {
       for (size_t mi = 0; mi < g.methods.size(); ++mi) {

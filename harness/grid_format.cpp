@@ -47,6 +47,11 @@ std::string settings_text(const Grid& g) {
   if (longppl)
     s << "longppl: short_length " << g.longppl.short_length << ", alpha " << g.longppl.alpha << ", beta "
       << g.longppl.beta << "\n";
+  if (g.qroar)
+    s << "qroar search: dev text " << g.qroar->data << ", length "
+      << (g.qroar->length > 0 ? std::to_string(g.qroar->length) : std::string("each method's longest")) << ", "
+      << g.qroar->dev_windows << " dev window(s), bands " << g.qroar->bands << ", " << g.qroar->variant << ", "
+      << g.qroar->scope << " scope, " << g.qroar->passes << " pass(es)\n";
   return s.str();
 }
 
@@ -76,7 +81,7 @@ json grid_to_json(const Grid& g) {
     methods.push_back({{"entry", m.where},       {"name", m.name},       {"description", m.description},
                        {"rope", m.rope},         {"sweep", sweep},       {"zip", zip},
                        {"lengths", lengths_of(g, m)}, {"baseline", m.baseline},
-                       {"qroar", m.qroar.empty() ? json(nullptr) : json(m.qroar)}, {"configurations", configs}});
+                       {"qroar", m.qroar_search ? json("search") : m.qroar.empty() ? json(nullptr) : json(m.qroar)}, {"configurations", configs}});
   }
   return {{"name", g.name},
           {"description", g.description},
@@ -93,6 +98,7 @@ json grid_to_json(const Grid& g) {
             {"mode", g.windows.mode}}},
           {"passkey", {{"depths", g.passkey.depths}, {"trials", g.passkey.trials}, {"seed", g.passkey.seed}}},
           {"longppl", {{"short_length", g.longppl.short_length}, {"alpha", g.longppl.alpha}, {"beta", g.longppl.beta}}},
+          {"qroar", g.qroar ? g.qroar->request(g.qroar->length) : json(nullptr)},
           {"runs_per_model_dataset", runs_per_model_dataset(g)},
           {"methods", methods}};
 }

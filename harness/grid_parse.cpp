@@ -14,6 +14,7 @@
 #include "harness/grid_paths.hpp"
 #include "harness/grid_resolve.hpp"
 #include "harness/grid_suggest.hpp"
+#include "harness/qroar_run.hpp"
 #include "harness/quant_label.hpp"
 
 namespace rb {
@@ -25,12 +26,15 @@ using grid_detail::join;
 using nlohmann::json;
 
 const std::vector<std::string> kTopKeys = {"name",    "description", "models",  "datasets", "lengths", "metrics",
-                                           "quant",   "windows",     "passkey", "longppl",  "methods"};
+                                           "quant",   "windows",     "passkey", "longppl",  "methods", "qroar"};
 const std::vector<std::string> kMethodKeys = {"name",    "description", "rope",    "sweep",
                                               "zip",     "lengths",     "baseline", "qroar"};
 const std::vector<std::string> kWindowKeys = {"stride", "max_windows", "max_tokens", "mode"};
 const std::vector<std::string> kPasskeyKeys = {"depths", "trials", "seed"};
 const std::vector<std::string> kLongPplKeys = {"short_length", "alpha", "beta"};
+const std::vector<std::string> kQroarKeys = {"data",     "length",       "short_length", "dev_windows", "bands",
+                                             "wavelength_margin", "variant", "scope", "grid", "short_tolerance",
+                                             "passes",   "diagnostics",  "epsilon",      "tail_quantile"};
 const std::vector<std::string> kMetrics = {"ppl", "passkey", "longppl"};
 const std::vector<std::string> kWindowModes = {"auto", "concatenated", "per-document"};
 
@@ -183,6 +187,69 @@ void parse_windows(const Reader& r, const toml::table& t, WindowSettings& w) {
   }
 }
 
+// [qroar]: each value checked as `ropebatch qroar` checks its option, with the grid's line.
+GridQroarSearch parse_qroar(const Reader& r, const toml::table& t, const std::string& base_dir, const std::string& source) {
+  r.check_keys(t, kQroarKeys, "qroar");
+  GridQroarSearch q;
+  q.line = t.source().begin.line;
+  const auto rethrow = [&](const toml::node* n, const std::string& field, const auto& check) {
+    try {
+      check();
+    } catch (const InputError& e) {  // the same problem, with the grid's line
+      const std::string message = e.what(), prefix = source + ": " + field + ": ";
+      r.fail(n, field, message.rfind(prefix, 0) == 0 ? message.substr(prefix.size()) : message);
+    }
+  };
+  const toml::node* data = t.get("data");
+  if (!data) r.fail_at(q.line, "qroar.data", "missing: the dev text the scales are searched on (not an evaluation dataset)");
+  rethrow(data, "qroar.data", [&] { q.data = grid_detail::resolve_dataset(r.string(*data, "qroar.data"), base_dir, source, "qroar.data"); });
+  if (auto* n = t.get("length")) q.length = r.integer(*n, "qroar.length", 2);
+  if (auto* n = t.get("short_length")) q.short_length = r.integer(*n, "qroar.short_length", 2);
+  if (q.length > 0 && q.short_length > q.length)
+    r.fail(t.get("short_length"), "qroar.short_length", "is above qroar.length (" + std::to_string(q.length) + ")");
+  if (auto* n = t.get("dev_windows")) q.dev_windows = r.integer(*n, "qroar.dev_windows", 1);
+  if (auto* n = t.get("wavelength_margin")) q.wavelength_margin = r.number(*n, "qroar.wavelength_margin");
+  if (auto* n = t.get("bands")) {
+    q.bands = n->is_integer() ? std::to_string(r.integer(*n, "qroar.bands", 1)) : r.string(*n, "qroar.bands");
+    rethrow(n, "qroar.bands", [&] { (void)cli::parse_qroar_bands(q.bands, q.wavelength_margin, source, "qroar.bands"); });
+  }
+  if (auto* n = t.get("variant")) {
+    q.variant = r.string(*n, "qroar.variant");
+    rethrow(n, "qroar.variant", [&] { (void)parse_qroar_variant(q.variant, source, "qroar.variant"); });
+  }
+  if (auto* n = t.get("scope")) {
+    q.scope = r.string(*n, "qroar.scope");
+    if (q.scope != "global" && q.scope != "layer") r.fail(n, "qroar.scope", "expected \"global\" or \"layer\", got \"" + q.scope + "\"");
+  }
+  q.grid = cli::default_qroar_grid();
+  if (auto* n = t.get("grid")) {
+    if (!n->is_array() || n->as_array()->empty()) r.fail(n, "qroar.grid", "must be a non-empty array of scales holding 1");
+    q.grid.clear();
+    const auto& array = *n->as_array();
+    for (std::size_t i = 0; i < array.size(); ++i) q.grid.push_back(r.number(array[i], "qroar.grid[" + std::to_string(i) + "]"));
+  }
+  if (auto* n = t.get("short_tolerance")) q.short_tolerance = r.number(*n, "qroar.short_tolerance");
+  if (auto* n = t.get("passes")) q.passes = r.integer(*n, "qroar.passes", 1);
+  if (std::find(q.grid.begin(), q.grid.end(), 1.0) == q.grid.end())
+    r.fail(t.get("grid"), "qroar.grid", "the grid of scales must hold 1 (the identity)");
+  for (double v : q.grid)
+    if (!(v > 0.0)) r.fail(t.get("grid"), "qroar.grid", "every scale must be > 0, got " + std::to_string(v));
+  if (!(q.short_tolerance >= 0.0)) r.fail(t.get("short_tolerance"), "qroar.short_tolerance", "must be >= 0");
+  if (auto* n = t.get("diagnostics")) {
+    q.diagnostics = r.string(*n, "qroar.diagnostics");
+    rethrow(n, "qroar.diagnostics", [&] { cli::check_qroar_diagnostics(q.diagnostics, source, "qroar.diagnostics"); });
+  }
+  if (auto* n = t.get("epsilon")) {
+    q.epsilon = r.number(*n, "qroar.epsilon");
+    if (!(q.epsilon > 0.0)) r.fail(n, "qroar.epsilon", "must be > 0");
+  }
+  if (auto* n = t.get("tail_quantile")) {
+    q.tail_quantile = r.number(*n, "qroar.tail_quantile");
+    if (!(q.tail_quantile > 0.0 && q.tail_quantile < 1.0)) r.fail(n, "qroar.tail_quantile", "must be in (0, 1)");
+  }
+  return q;
+}
+
 void parse_passkey(const Reader& r, const toml::table& t, PasskeySettings& p) {
   r.check_keys(t, kPasskeyKeys, "passkey");
   if (auto* n = t.get("depths")) {
@@ -326,10 +393,12 @@ GridMethod parse_method(const Reader& r, const toml::node& node, std::size_t ind
   if (auto* n = t.get("baseline")) m.baseline = r.boolean(*n, m.where + ".baseline");
   if (auto* n = t.get("qroar")) {
     m.qroar = r.string(*n, m.where + ".qroar");
-    if (m.qroar == "search")
-      r.fail(n, m.where + ".qroar", "\"search\" inside a grid is not supported yet; search once with `ropebatch qroar "
-                                     "--out scales.json` and give the file here");
-    if (m.qroar.empty()) r.fail(n, m.where + ".qroar", "is empty; give a scales file made by `ropebatch qroar`");
+    if (m.qroar == "search") {
+      m.qroar_search = true;
+      m.qroar.clear();
+    } else if (m.qroar.empty()) {
+      r.fail(n, m.where + ".qroar", "is empty; give a scales file made by `ropebatch qroar`, or \"search\"");
+    }
   }
   return m;
 }
@@ -420,6 +489,7 @@ Grid parse_grid(const std::string& toml_text, const std::string& source, const s
   if (auto* n = root.get("windows")) parse_windows(r, r.table(*n, "windows"), g.windows);
   if (auto* n = root.get("passkey")) parse_passkey(r, r.table(*n, "passkey"), g.passkey);
   if (auto* n = root.get("longppl")) parse_longppl(r, r.table(*n, "longppl"), g.longppl);
+  if (auto* n = root.get("qroar")) g.qroar = parse_qroar(r, r.table(*n, "qroar"), base_dir, source);
 
   const toml::node* methods = root.get("methods");
   if (!methods) r.fail_at(0, "methods", "missing: a grid needs at least one [[methods]] entry");
@@ -430,6 +500,14 @@ Grid parse_grid(const std::string& toml_text, const std::string& source, const s
   for (auto& m : g.methods)  // a scales file relative to the grid file, as models and datasets
     if (!m.qroar.empty() && std::filesystem::path(m.qroar).is_relative() && !base_dir.empty())
       m.qroar = (std::filesystem::path(base_dir) / m.qroar).lexically_normal().string();
+
+  // [qroar] and qroar = "search" come together.
+  const auto searching = std::find_if(g.methods.begin(), g.methods.end(), [](const GridMethod& m) { return m.qroar_search; });
+  if (searching != g.methods.end() && !g.qroar)
+    r.fail_at(searching->line, searching->where + ".qroar",
+              "is \"search\", but the grid has no [qroar] table saying how to search (at least its dev text: data = \"...\")");
+  if (searching == g.methods.end() && g.qroar)
+    r.fail_at(g.qroar->line, "qroar", "no method has qroar = \"search\"; remove [qroar] or mark the methods to search");
 
   // Lengths: the grid's, or every method's own.
   for (const auto& m : g.methods)

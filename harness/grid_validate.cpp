@@ -12,6 +12,7 @@
 #include "harness/model_rope.hpp"
 #include "model_core/loaders/qroar_at_load.hpp"
 #include "harness/options.hpp"
+#include "harness/qroar_run.hpp"
 
 namespace rb {
 
@@ -97,8 +98,33 @@ void check_ropes(const Grid& g) {
   }
 }
 
+// A search's bands fit every model's rotary pairs and its rows can be scaled; the dev text exists.
+void check_qroar_search(const Grid& g) {
+  if (!g.qroar) return;
+  const GridQroarSearch& q = *g.qroar;
+  const std::string where = at_line(g, q.line);
+  const quant::BandSpec bands = cli::parse_qroar_bands(q.bands, q.wavelength_margin, where, "qroar.bands");
+  const QroarVariant variant = parse_qroar_variant(q.variant, where, "qroar.variant");
+  for (const auto& m : g.methods) {
+    if (!m.qroar_search) continue;
+    for (const auto& model : g.models) {
+      try {
+        (void)qroar_identity(grid_detail::grid_model_config(model), bands, variant, q.scope == "layer");
+      } catch (const InputError& e) {
+        throw InputError(at_line(g, m.line), m.where + ".qroar",
+                         "cannot search Q-ROAR scales for model " + model + ": " + problem_of(e));
+      }
+    }
+  }
+  const data::SourceSpec spec = data::parse_source_spec(q.data);  // resolve_dataset parsed it already
+  std::error_code ec;
+  if (spec.kind != data::SourceKind::bible_kjv && !std::filesystem::exists(spec.path, ec))
+    throw InputError(where, "qroar.data", "no such file or directory: " + spec.path.string());
+}
+
 // Each method's scales file fits every model (before any weight is read).
 void check_qroar(const Grid& g) {
+  check_qroar_search(g);
   for (const auto& m : g.methods) {
     if (m.qroar.empty()) continue;
     QroarScales scales;

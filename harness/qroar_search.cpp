@@ -1,4 +1,5 @@
 #include "harness/qroar_search.hpp"
+#include "harness/qroar_run.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -23,10 +24,10 @@ std::vector<std::string> qk_names(const ModelConfig& c) {
 }  // namespace
 
 QroarDevSet make_qroar_dev_set(std::vector<int32_t> tokens, int64_t long_length, int64_t short_length, int64_t windows,
-                               const std::string& source) {
+                               const std::string& source, const std::string& field) {
   const size_t span = static_cast<size_t>(long_length * windows);
   if (windows < 1 || tokens.size() < span)
-    throw InputError(source, "--dev-windows", "the dev text has " + std::to_string(tokens.size()) + " tokens, fewer than " +
+    throw InputError(source, field, "the dev text has " + std::to_string(tokens.size()) + " tokens, fewer than " +
                                                   std::to_string(windows) + " windows of " + std::to_string(long_length));
   tokens.resize(span);
   const auto plan = [&](int64_t length, std::optional<size_t> max_windows) {
@@ -79,12 +80,7 @@ QroarObjective QroarEvaluator::evaluate(const QroarScales& scales) {
 }
 
 QroarSearchResult qroar_search(QroarEvaluator& evaluator, const QroarSearchOptions& o, const QroarProgress& progress) {
-  if (std::find(o.grid.begin(), o.grid.end(), 1.0) == o.grid.end())
-    throw InputError("command line", "--grid", "the grid of scales must hold 1 (the identity)");
-  for (double v : o.grid)
-    if (!(v > 0.0) || !std::isfinite(v)) throw InputError("command line", "--grid", "every scale must be a finite number > 0");
-  if (o.passes < 1) throw InputError("command line", "--passes", "must be at least 1");
-  if (!(o.short_tolerance >= 0.0)) throw InputError("command line", "--short-tolerance", "must be >= 0");
+  check_qroar_search_options(o, "command line", "--grid", "--passes", "--short-tolerance");  // callers check with their own fields first
 
   QroarSearchResult r;
   r.scales = qroar_identity(evaluator.config(), o.bands, o.variant, o.per_layer);

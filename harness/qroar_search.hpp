@@ -29,10 +29,10 @@ struct QroarDevSet {
 };
 
 // `windows` non-overlapping long windows from the start of `tokens` (data::plan_windows), and the
-// short windows that tile the same tokens. Throws InputError(source, "--dev-windows") when the text
+// short windows that tile the same tokens. Throws InputError(source, field) when the text
 // is too short for them.
 QroarDevSet make_qroar_dev_set(std::vector<int32_t> tokens, int64_t long_length, int64_t short_length, int64_t windows,
-                               const std::string& source);
+                               const std::string& source, const std::string& field = "--dev-windows");
 
 // Mean NLL per prediction at each length.
 struct QroarObjective {

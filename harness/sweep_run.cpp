@@ -24,6 +24,7 @@
 #include "harness/model_rope.hpp"
 #include "harness/options.hpp"
 #include "harness/progress.hpp"
+#include "harness/sweep_qroar.hpp"
 #include "harness/sweep_work.hpp"
 #include "harness/tensor_parallel_check.hpp"
 #include "harness/version.hpp"
@@ -634,11 +635,12 @@ int run_sweep(const RunOptions& options) {
       for (int64_t run = 0; run < static_cast<int64_t>(plan.runs.size()); ++run)
         costs.push_back(run_cost(plan.runs[run], static_cast<int64_t>(planner->windows(run).windows.size())));
       shard_of = assign_shards(costs, options.shard ? options.shard->count : 1);
-      std::map<std::string, std::string> weight_labels;
+      std::map<std::string, std::string> weight_labels, dev_hashes;
       for (const auto& spec : plan.runs) {
         nlohmann::json config = spec.canonical();
         config["model_sha256"] = plan.model_ids.at(spec.model);
         config["dataset_sha256"] = planner->dataset_sha256(spec.dataset);
+        add_qroar_dev_hash(config, plan.cache_dir, dev_hashes);
         plan.run_ids.push_back(run_id_of(config));
         // How the weights are held, for readers (not part of the run's identity: `quant` is).
         config["weights"] = weights_label(spec, weight_labels);
@@ -661,6 +663,7 @@ int run_sweep(const RunOptions& options) {
         skip.push_back(complete || shard_of[run] != mine);
         if (complete && shard_of[run] == mine) ++already;
       }
+      resolve_qroar_searches(plan, skip);  // the runs to do get their scales before any work starts
       if (options.shard)
         std::fprintf(stderr, "ropebatch run: shard %s of grid %s: %lld of its %zu runs\n",
                      shard_label(*options.shard).c_str(), grid.name.c_str(), static_cast<long long>(info.slice.shard_runs),

@@ -123,17 +123,23 @@ Worker::Worker(const SweepPlan& plan, int rank, ShardSpec shard, Communicator* g
     : plan_(plan), rank_(rank), shard_(shard), group_(group) {}
 Worker::~Worker() = default;
 
-Worker::Loaded& Worker::model_for(const RunSpec& spec) {
-  const std::string key = spec.model + "|" + spec.quant + "|" + (spec.qroar.is_null() ? "" : spec.qroar.dump());
+Worker::Loaded& Worker::model_for(int64_t run) {
+  const RunSpec& spec = plan_.runs[run];
+  // The stored configuration's copy: for a grid's qroar = "search" it holds the scales rank 0 found.
+  const nlohmann::json& qroar =
+      run < static_cast<int64_t>(plan_.configs.size()) && plan_.configs[run].contains("qroar") ? plan_.configs[run]["qroar"] : spec.qroar;
+  if (qroar.contains("error")) throw Error(qroar["error"].get<std::string>());
+  const std::string key = spec.model + "|" + spec.quant + "|" + (qroar.is_null() ? "" : qroar.dump());
   if (loaded_ && loaded_->key == key) return *loaded_;
   loaded_.reset();  // free the previous model first
   auto l = std::make_unique<Loaded>();
   l->key = key;
   LoadOptions lopts;
   lopts.quant = quant_from_label(spec.quant, spec.model, "quant");
-  if (!spec.qroar.is_null()) {
-    l->qroar = load_qroar_scales(spec.qroar.at("file").get<std::string>());
-    if (l->qroar->scales != spec.qroar.at("scales").get<std::vector<std::vector<double>>>())
+  if (!qroar.is_null()) {
+    if (!qroar.contains("file")) throw Error("the Q-ROAR search of this run was not resolved before it started");
+    l->qroar = load_qroar_scales(qroar.at("file").get<std::string>());
+    if (l->qroar->scales != qroar.at("scales").get<std::vector<std::vector<double>>>())
       throw InputError(l->qroar->file, "scales", "changed since the grid was planned; plan the run again");
     lopts.qroar = &*l->qroar;
   }
@@ -219,7 +225,7 @@ ItemResult Worker::score_windows(const WorkItem& item) {
   const data::WindowPlan& wp = windows(item.run);
   const data::TokenStream& stream = tokens(spec);
   const auto& all = concatenated_.at(spec.model + "|" + spec.dataset);
-  Loaded& m = model_for(spec);
+  Loaded& m = model_for(item.run);
   const cli::ModelRope rope = cli::model_rope(m.model.config, spec.rope);
   const int64_t L = spec.length;
   const rope::RopeSchedules schedule = rope.schedules(L);
@@ -290,7 +296,7 @@ ItemResult Worker::score_windows(const WorkItem& item) {
 
 ItemResult Worker::score_passkey(const WorkItem& item) {
   const RunSpec& spec = plan_.runs[item.run];
-  Loaded& m = model_for(spec);
+  Loaded& m = model_for(item.run);
   const cli::ModelRope rope = cli::model_rope(m.model.config, spec.rope);
   const Tokenizer& tok = *m.model.tokenizer;
   data::TokenizeFn fn = [&tok](std::string_view text, bool) { return tok.encode(text, true); };

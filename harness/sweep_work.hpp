@@ -91,7 +91,7 @@ class Worker {
  private:
   struct Loaded;
   // The run's model with its weights held as the run's quantization asks (one model loaded at a time).
-  Loaded& model_for(const RunSpec& spec);
+  Loaded& model_for(int64_t run);
   const data::TokenStream& tokens(const RunSpec& spec);
   bool per_document(const RunSpec& spec) const;  // windows per document or over the concatenation
   ItemResult score_windows(const WorkItem& item);

@@ -285,6 +285,106 @@ BOOST_AUTO_TEST_CASE(cli_qroar_then_eval) {
   BOOST_TEST(bad.err.find("bands") != std::string::npos, bad.err);
 }
 
+// qroar = "search" in a grid: one search per (model, quantization, RoPE configuration), shared by
+// that configuration's lengths, equal to `ropebatch qroar` with the same settings, cached for the
+// next sweep, and stored with every run beside the request; bad settings are refused with the
+// grid's line, and a search that cannot run fails its runs only.
+BOOST_AUTO_TEST_CASE(grid_search_matches_the_cli_and_is_cached) {
+  const fs::path dir = rbtest::scratch_dir("qroar", "grid_search");
+  const std::string genesis = rbtest::fixture("text/genesis.txt");
+  const std::string cli_out = (dir / "cli.json").string();
+  const auto q = rbtest::run_ropebatch("qroar --model " + kLlama + " --data " + genesis +
+                                       " --rope '{\"rope_type\": \"linear\", \"factor\": 2.0}' --quant int4 --group-size 32"
+                                       " --length 256 --short-length 64 --dev-windows 1 --bands 2 --passes 1 --diagnostics none"
+                                       " --out " + cli_out);
+  BOOST_REQUIRE_MESSAGE(q.status == 0, q.err);
+  const QroarScales by_cli = load_qroar_scales(cli_out);
+
+  const auto write_grid = [&](const std::string& name, const std::string& qroar_table, const std::string& methods_extra) {
+    const fs::path grid = dir / (name + ".toml");
+    std::ofstream g(grid);
+    g << "name = \"" << name << "\"\nmodels = [\"" << kLlama << "\"]\ndatasets = [\"text:" << genesis
+      << "\"]\nlengths = [64, 128]\nquant = [\"int4-g32\"]\n[windows]\nmax_windows = 2\n" << qroar_table
+      << "[[methods]]\nname = \"original\"\nrope = {}\nbaseline = true\n"
+      << "[[methods]]\nname = \"linear-qroar\"\nrope = { rope_type = \"linear\", factor = 2.0 }\nqroar = \"search\"\n"
+      << methods_extra;
+    return grid.string();
+  };
+  const std::string table = "[qroar]\ndata = \"text:" + genesis + "\"\nlength = 256\nshort_length = 64\ndev_windows = 1\n"
+                            "bands = 2\npasses = 1\n";
+  const std::string grid = write_grid("search", table, "");
+  const std::string cache = (dir / "cache").string();
+  const auto planned = rbtest::run_ropebatch("plan --grid " + grid);
+  BOOST_REQUIRE_MESSAGE(planned.status == 0, planned.err);
+  BOOST_TEST(planned.out.find("Q-ROAR: 1 search(es) before the runs") != std::string::npos, planned.out);  // both lengths share it
+  const auto first = rbtest::run_ropebatch("run --grid " + grid + " --out " + (dir / "a.h5").string() + " --cache-dir " + cache);
+  BOOST_REQUIRE_MESSAGE(first.status == 0, first.err);
+  BOOST_TEST(first.err.find("Q-ROAR search for") != std::string::npos, first.err);
+
+  std::map<int64_t, reports::RunRecord> searched;
+  for (auto& rec : reports::read_results((dir / "a.h5").string()))
+    if (rec.config.at("family") == "linear-qroar") searched[rec.config.at("length").get<int64_t>()] = rec;
+  BOOST_REQUIRE_EQUAL(searched.size(), 2u);
+  for (const auto& [length, rec] : searched) {
+    const nlohmann::json& stored = rec.config.at("qroar");
+    BOOST_TEST(stored["scales"] == nlohmann::json(by_cli.scales));                 // the CLI's search, bit for bit
+    BOOST_TEST(stored["dev_objective"]["best"] == by_cli.record["search"]["best"]);
+    BOOST_TEST(stored["search"]["length"] == 256);
+    BOOST_TEST(stored["search"]["data_sha256"] == by_cli.record["search"]["dev"]["data_sha256"]);
+    BOOST_TEST(stored["file"] == searched.begin()->second.config["qroar"]["file"]);  // one search for both lengths
+    BOOST_TEST(fs::path(stored["file"].get<std::string>()).parent_path() == fs::path(cache) / "qroar");
+  }
+  // The run scores as `eval --qroar` with the CLI's file does.
+  const auto e = rbtest::run_ropebatch("eval --model " + kLlama + " --data " + genesis + " --rope '{\"rope_type\": \"linear\", \"factor\": 2.0}'"
+                                       " --lengths 64 --max-tokens 128 --quant int4 --group-size 32 --qroar " + cli_out + " --format json");
+  BOOST_REQUIRE_MESSAGE(e.status == 0, e.err);
+  const double eval_ppl = nlohmann::json::parse(e.out)["results"][0]["ppl"].get<double>();
+  BOOST_REQUIRE(searched.at(64).ppl.has_value());
+  BOOST_TEST(*searched.at(64).ppl == eval_ppl, boost::test_tools::tolerance(1e-12));
+
+  // A second sweep finds the search in the cache, and its runs are the same runs.
+  const auto second = rbtest::run_ropebatch("run --grid " + grid + " --out " + (dir / "b.h5").string() + " --cache-dir " + cache);
+  BOOST_REQUIRE_MESSAGE(second.status == 0, second.err);
+  BOOST_TEST(second.err.find("Q-ROAR search for") == std::string::npos, second.err);
+  std::map<std::string, double> ppl_a;
+  for (auto& rec : reports::read_results((dir / "a.h5").string())) ppl_a[rec.run_id] = *rec.ppl;
+  for (auto& rec : reports::read_results((dir / "b.h5").string())) {
+    BOOST_REQUIRE(ppl_a.count(rec.run_id));
+    BOOST_TEST(*rec.ppl == ppl_a.at(rec.run_id));
+  }
+
+  // Refusals, each naming the grid's key.
+  const auto refused = [&](const std::string& path, const std::string& needle) {
+    const auto r = rbtest::run_ropebatch("plan --grid " + path);
+    BOOST_TEST(r.status == 2, path << ": " << r.err);
+    BOOST_TEST(r.err.find(needle) != std::string::npos, r.err);
+  };
+  refused(write_grid("no_table", "", ""), "methods[1].qroar");
+  refused(write_grid("no_data", "[qroar]\nlength = 256\n", ""), "qroar.data");
+  refused(write_grid("no_identity", table + "grid = [0.5, 2.0]\n", ""), "qroar.grid");
+  refused(write_grid("bad_bands", "[qroar]\ndata = \"text:" + genesis + "\"\nbands = 3\n", ""), "methods[1].qroar");
+  refused(write_grid("bad_scope", table + "scope = \"row\"\n", ""), "qroar.scope");
+
+  // A dev text too short for its windows: the searching runs fail with the reason, the rest are done.
+  const std::string too_long = "[qroar]\ndata = \"text:" + genesis + "\"\nlength = 256\nshort_length = 64\ndev_windows = 100000\n";
+  const auto failed = rbtest::run_ropebatch("run --grid " + write_grid("too_short", too_long, "") + " --out " +
+                                            (dir / "c.h5").string() + " --cache-dir " + cache);
+  BOOST_TEST(failed.status == 4, failed.err);
+  int ok = 0, failed_runs = 0;
+  for (auto& rec : reports::read_results((dir / "c.h5").string())) {
+    if (rec.config.at("family") == "linear-qroar") {
+      BOOST_TEST(rec.status == "failed");
+      BOOST_TEST(rec.error.find("qroar.dev_windows") != std::string::npos, rec.error);
+      ++failed_runs;
+    } else {
+      BOOST_TEST(rec.status == "ok");
+      ++ok;
+    }
+  }
+  BOOST_TEST(ok == 2);
+  BOOST_TEST(failed_runs == 2);
+}
+
 // --diagnostics tails: tail inflation alone (quantized and full precision), no pressure.
 BOOST_AUTO_TEST_CASE(cli_tail_inflation_alone) {
   const fs::path dir = rbtest::scratch_dir("qroar", "tails");
