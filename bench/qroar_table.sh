@@ -5,7 +5,8 @@
 # Environment: LONG (default 32768: 4x SmolLM2-135M's 8192), SHORT (8192), BACKEND (cuda),
 # QUANTS ("nf4 int4"), ROPES (linear and YaRN x4, as JSON, separated by ';'), DEV_WINDOWS (1),
 # EVAL_TOKENS (2 * LONG), DIAGNOSTICS (pressure), VARIANT (symmetric), BANDS (4), GROUP_SIZE (int4:
-# 64, which divides SmolLM2's 576 and 1536), PASSES (2).
+# 64, which divides SmolLM2's 576 and 1536), PASSES (2), SCOPE (global, or layer), GRID (the
+# candidate scales, comma-separated; default ropebatch qroar's 2^(k/3), k = -3..3).
 # Writes OUT_DIR/<quant>_<method>.scales.json, OUT_DIR/eval.jsonl (one eval per line) and
 # OUT_DIR/table.md.
 set -euo pipefail
@@ -14,6 +15,7 @@ LONG=${LONG:-32768}; SHORT=${SHORT:-8192}; BACKEND=${BACKEND:-cuda}; QUANTS=${QU
 ROPES=${ROPES:-'{"rope_type": "linear", "factor": 4};{"rope_type": "yarn", "factor": 4}'}
 DEV_WINDOWS=${DEV_WINDOWS:-1}; EVAL_TOKENS=${EVAL_TOKENS:-$((2 * LONG))}; DIAGNOSTICS=${DIAGNOSTICS:-pressure}
 VARIANT=${VARIANT:-symmetric}; BANDS=${BANDS:-4}; GROUP_SIZE=${GROUP_SIZE:-64}; PASSES=${PASSES:-2}
+SCOPE=${SCOPE:-global}; GRID=${GRID:-}
 mkdir -p "$out"
 : > "$out/eval.jsonl"
 IFS=';' read -r -a ropes <<< "$ROPES"
@@ -25,6 +27,7 @@ for quant in $QUANTS; do
     [ "${quant#int4}" != "$quant" ] && q+=(--group-size "$GROUP_SIZE")
     "$rb" qroar --model "$model" --data "$dev" --rope "$rope" "${q[@]}" --length "$LONG" --short-length "$SHORT" \
       --dev-windows "$DEV_WINDOWS" --passes "$PASSES" --bands "$BANDS" --variant "$VARIANT" --diagnostics "$DIAGNOSTICS" --backend "$BACKEND" \
+      --scope "$SCOPE" ${GRID:+--grid "$GRID"} \
       --out "$out/$name.scales.json" > "$out/$name.qroar.txt"
     echo "$name: search $(python3 -c "import sys; print(round(float(sys.argv[2]) - float(sys.argv[1]), 1))" "$start" "$(date +%s.%N)") s" >&2
     for with in none scales; do
@@ -52,7 +55,9 @@ for case in dict.fromkeys(r["case"] for r in rows):
     s = json.loads((out / f"{case}.scales.json").read_text())["scales"]
     lo, lq, so, sq = ppl(a, long_), ppl(b, long_), ppl(a, short), ppl(b, short)
     lines.append(f"| {case} | {lo:.4f} | {lq:.4f} | {100 * (lq / lo - 1):+.2f}% | {so:.4f} | {sq:.4f} | {100 * (sq / so - 1):+.2f}% | "
-                 + " ".join(f"{v:.3g}" for v in s[0]) + " |")
+                 + (" ".join(f"{v:.3g}" for v in s[0]) if len(s) == 1 else
+                    f"{len(s)} layers x {len(s[0])}: {sum(v != 1 for r in s for v in r)} moved, {min(min(r) for r in s):.3g}..{max(max(r) for r in s):.3g}")
+                 + " |")
 (out / "table.md").write_text("\n".join(lines) + "\n")
 print("\n".join(lines))
 PY
