@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The same rb_bench windows with two cuDNN 9 builds in one call: the one bundled beside the
-# binaries (build/gpu-libs, the cuDNN the build machine has) and the node's own (any other
-# libcudnn on the loader's path, here /lib/x86_64-linux-gnu), then transformers on the same shapes.
+# The same rb_bench windows with two cuDNN 9 builds in one call: the one the loader finds for the
+# binaries by default (their RUNPATH, /usr/local/cuda/lib: the CUDA toolkit's cuDNN) and the one in
+# RB_CMP_CUDNN_DIR (default /lib/x86_64-linux-gnu, the system's), put first on the loader's path
+# through a folder of links to its libcudnn* alone; then transformers on the same shapes.
 # rb_bench's `config` field names the cuDNN each line ran with. Builds nothing.
 #   OUT=/path/to/results bench/cudnn_compare.sh [BUILD_DIR]
 # Environment: PYTHON (default python3); RB_CMP_SETS ("models@lengths;..."), default
@@ -12,30 +13,30 @@ BUILD="$(cd "${1:-$HERE/../build}" && pwd)"
 OUT="${OUT:?set OUT to the results directory}"
 PYTHON="${PYTHON:-python3}"
 SETS="${RB_CMP_SETS:-llama-3-8b,qwen2.5-7b@32768,51200;tinyllama-1.1b@2048}"
+CUDNN_DIR="${RB_CMP_CUDNN_DIR:-/lib/x86_64-linux-gnu}"
 mkdir -p "$OUT"
 start=$(date +%s)
 stamp() { echo "[$(( $(date +%s) - start ))s] $*" | tee -a "$OUT/compare.log"; }
 
-# The bundle without cuDNN: the loader then finds the node's.
-nocudnn="$BUILD/gpu-libs-node-cudnn"
-rm -rf "$nocudnn" && mkdir -p "$nocudnn"
-for f in "$BUILD"/gpu-libs/*; do case "$(basename "$f")" in libcudnn*) ;; *) cp -P "$f" "$nocudnn/" ;; esac; done
-base_path="${LD_LIBRARY_PATH#"$BUILD/gpu-libs:"}"
+links="$OUT/.cudnn-links"
+rm -rf "$links" && mkdir -p "$links"
+ln -s "$CUDNN_DIR"/libcudnn*.so.9* "$links/"
+ls -l "$links" >> "$OUT/compare.log"
 
 IFS=';' read -r -a sets <<< "$SETS"
-for which in bundled node; do
-  if [ "$which" = bundled ]; then libs="$BUILD/gpu-libs"; else libs="$nocudnn"; fi
+for which in default system; do
+  if [ "$which" = default ]; then path="$LD_LIBRARY_PATH"; else path="$links:$LD_LIBRARY_PATH"; fi
   for set in "${sets[@]}"; do
     models="${set%@*}"; lengths="${set#*@}"
     stamp "rb_bench, $which cuDNN: $models at $lengths"
-    LD_LIBRARY_PATH="$libs:$base_path" timeout 150 "$BUILD/bench/rb_bench" --models "$models" --lengths "$lengths" \
+    LD_LIBRARY_PATH="$path" timeout 150 "$BUILD/bench/rb_bench" --models "$models" --lengths "$lengths" \
       --warmup 1 --repeats 2 --out "$OUT/rb_$which.jsonl" >> "$OUT/rb_$which.log" 2>&1
     echo "exit $?" | tee -a "$OUT/compare.log"
   done
   stamp "per-op breakdown, $which cuDNN: llama-3-8b at 32768 (batch 1), tinyllama-1.1b at 2048"
-  LD_LIBRARY_PATH="$libs:$base_path" timeout 90 "$BUILD/bench/rb_bench" --models llama-3-8b --lengths 32768 --batch 1 \
+  LD_LIBRARY_PATH="$path" timeout 90 "$BUILD/bench/rb_bench" --models llama-3-8b --lengths 32768 --batch 1 \
     --op-breakdown --warmup 1 --repeats 2 --out "$OUT/ops_$which.jsonl" >> "$OUT/ops_$which.log" 2>&1
-  LD_LIBRARY_PATH="$libs:$base_path" timeout 60 "$BUILD/bench/rb_bench" --models tinyllama-1.1b --lengths 2048 \
+  LD_LIBRARY_PATH="$path" timeout 60 "$BUILD/bench/rb_bench" --models tinyllama-1.1b --lengths 2048 \
     --op-breakdown --warmup 1 --repeats 2 --out "$OUT/ops_$which.jsonl" >> "$OUT/ops_$which.log" 2>&1
   echo "exit $?" | tee -a "$OUT/compare.log"
 done
@@ -47,4 +48,5 @@ for set in "${sets[@]}"; do
     --batch-tries 1 --time-budget 170 --out "$OUT/hf_bench.jsonl" >> "$OUT/hf_bench.log" 2>&1
   echo "exit $?" | tee -a "$OUT/compare.log"
 done
+rm -rf "$links"
 stamp "done"
