@@ -1,6 +1,7 @@
 #include "reports/report_markdown_sections.hpp"
 
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -331,10 +332,13 @@ std::string longppl_table(const ReportData& data, std::size_t index) {
 // length and quantization without them when the results hold one.
 std::string qroar_table(const ReportData& data, std::size_t index) {
   const Setting& s = data.settings[index];
-  const auto has_scales = [](const RunRecord* r) { return r != nullptr && r->config.contains("qroar"); };
+  // A run whose search failed stores the request without scales: it is neither row nor comparison.
+  const auto has_qroar = [](const RunRecord* r) { return r != nullptr && r->config.contains("qroar"); };
+  const auto has_scales = [&](const RunRecord* r) { return has_qroar(r) && r->config.at("qroar").contains("scales"); };
   MarkdownTable t;
   name_columns(t, s);
   t.column("length", Align::right);
+  t.column("scales from");
   t.column("variant");
   t.column("band scales");
   t.column("PPL", Align::right);
@@ -347,7 +351,7 @@ std::string qroar_table(const ReportData& data, std::size_t index) {
       const RunRecord* plain = nullptr;
       for (const ConfigurationRow& other : s.rows) {
         const RunRecord* o = other.run_at(length);
-        if (o == nullptr || has_scales(o) || other.quant != row.quant) continue;
+        if (o == nullptr || has_qroar(o) || other.quant != row.quant) continue;
         if (o->config.value("rope", nlohmann::json()) == run->config.value("rope", nlohmann::json())) plain = o;
       }
       std::string scales;
@@ -356,6 +360,17 @@ std::string qroar_table(const ReportData& data, std::size_t index) {
       if (rows.size() > 1) scales += " (layer 0 of " + std::to_string(rows.size()) + ")";
       std::vector<std::string> cells = name_cells(s, row);
       cells.push_back(format_length(length));
+      if (q.contains("search")) {
+        const nlohmann::json& search = q.at("search");
+        const std::string data = search.value("data", std::string());  // "text:/abs/dev.txt" -> "text:dev.txt"
+        const std::size_t colon = data.find(':');
+        const std::string kind = colon == std::string::npos ? "" : data.substr(0, colon + 1);
+        const std::string name = std::filesystem::path(colon == std::string::npos ? data : data.substr(colon + 1)).filename().string();
+        cells.push_back(markdown_text("searched in the sweep: " + kind + name + ", L = " +
+                                      std::to_string(search.value("length", int64_t{0}))));
+      } else {
+        cells.push_back(markdown_text(std::filesystem::path(q.value("file", std::string())).filename().string()));
+      }
       cells.push_back(markdown_text(q.value("variant", "")));
       cells.push_back(scales);
       cells.push_back(ppl_cell(run));
@@ -366,7 +381,7 @@ std::string qroar_table(const ReportData& data, std::size_t index) {
     }
   if (t.empty()) return "";
   const SettingFigures figures = figure_names(data, index);
-  return "Runs whose W_Q / W_K rows carry Q-ROAR band scales (a method entry's `qroar` file; docs/QROAR.md), beside "
+  return "Runs whose W_Q / W_K rows carry Q-ROAR band scales (a method entry's `qroar` file, or its `qroar = \"search\"`; docs/QROAR.md), beside "
          "the run of the same RoPE configuration, length and quantization without them. " + std::string(kNotRun) +
          ": no such run in the results.\n\n" + t.str() + "\n" +
          (figures.qroar_diagnostics.empty()

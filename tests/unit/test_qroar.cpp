@@ -383,6 +383,16 @@ BOOST_AUTO_TEST_CASE(grid_search_matches_the_cli_and_is_cached) {
   }
   BOOST_TEST(ok == 2);
   BOOST_TEST(failed_runs == 2);
+  // The report shows the searched runs as searched, and the failed searches as failures.
+  const auto report_of = [&](const std::string& h5, const std::string& name) {
+    const auto rep = rbtest::run_ropebatch("report " + (dir / h5).string() + " --out " + (dir / name).string() + " --no-png");
+    BOOST_REQUIRE_MESSAGE(rep.status == 0, rep.err);
+    std::ifstream md_in(dir / name / "report.md");
+    return std::string((std::istreambuf_iterator<char>(md_in)), std::istreambuf_iterator<char>());
+  };
+  const std::string searched_md = report_of("a.h5", "rep_a");
+  BOOST_TEST(searched_md.find("searched in the sweep: text:genesis.txt, L = 256") != std::string::npos, searched_md);
+  BOOST_TEST(report_of("c.h5", "rep_c").find("Q-ROAR search failed") != std::string::npos);
 }
 
 // --diagnostics tails: tail inflation alone (quantized and full precision), no pressure.
