@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The same rb_bench windows with two cuDNN 9 builds in one call: the one the loader finds for the
-# binaries by default (their RUNPATH, /usr/local/cuda/lib: the CUDA toolkit's cuDNN) and the one in
-# RB_CMP_CUDNN_DIR (default /lib/x86_64-linux-gnu, the system's), put first on the loader's path
-# through a folder of links to its libcudnn* alone; then transformers on the same shapes.
+# The same rb_bench windows with two cuDNN 9 builds in one call: the one the loader finds by
+# default ("default"; on the GPU nodes /lib/x86_64-linux-gnu's 9.14) and the one in
+# RB_CMP_CUDNN_DIR ("alt"; default: the cuDNN of $PYTHON's torch, nvidia/cudnn/lib, the one
+# transformers runs on), put first on the loader's path through a folder of links to its libcudnn*
+# alone (so nothing else of that folder comes along); then transformers on the same shapes.
 # rb_bench's `config` field names the cuDNN each line ran with. Builds nothing.
 #   OUT=/path/to/results bench/cudnn_compare.sh [BUILD_DIR]
 # Environment: PYTHON (default python3); RB_CMP_SETS ("models@lengths;..."), default
@@ -13,7 +14,7 @@ BUILD="$(cd "${1:-$HERE/../build}" && pwd)"
 OUT="${OUT:?set OUT to the results directory}"
 PYTHON="${PYTHON:-python3}"
 SETS="${RB_CMP_SETS:-llama-3-8b,qwen2.5-7b@32768,51200;tinyllama-1.1b@2048}"
-CUDNN_DIR="${RB_CMP_CUDNN_DIR:-/lib/x86_64-linux-gnu}"
+CUDNN_DIR="${RB_CMP_CUDNN_DIR:-$("$PYTHON" -c 'import nvidia.cudnn, os; print(os.path.join(list(nvidia.cudnn.__path__)[0], "lib"))')}"
 mkdir -p "$OUT"
 start=$(date +%s)
 stamp() { echo "[$(( $(date +%s) - start ))s] $*" | tee -a "$OUT/compare.log"; }
@@ -24,7 +25,7 @@ ln -s "$CUDNN_DIR"/libcudnn*.so.9* "$links/"
 ls -l "$links" >> "$OUT/compare.log"
 
 IFS=';' read -r -a sets <<< "$SETS"
-for which in default system; do
+for which in default alt; do
   if [ "$which" = default ]; then path="$LD_LIBRARY_PATH"; else path="$links:$LD_LIBRARY_PATH"; fi
   for set in "${sets[@]}"; do
     models="${set%@*}"; lengths="${set#*@}"
