@@ -6,6 +6,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -351,6 +352,20 @@ BOOST_AUTO_TEST_CASE(grid_search_matches_the_cli_and_is_cached) {
   for (auto& rec : reports::read_results((dir / "b.h5").string())) {
     BOOST_REQUIRE(ppl_a.count(rec.run_id));
     BOOST_TEST(*rec.ppl == ppl_a.at(rec.run_id));
+  }
+
+  // Two ranks with a fresh cache: rank 0 searches, rank 1 scores with the scales it was sent.
+  {
+    const std::string log = (dir / "mpi.log").string();
+    const int rc = std::system((rbtest::mpirun(2) + " run --grid " + grid + " --out " + (dir / "mpi.h5").string() +
+                                " --cache-dir " + (dir / "mpicache").string() + " 2>" + log)
+                                   .c_str());
+    BOOST_REQUIRE_EQUAL(WEXITSTATUS(rc), 0);
+    for (auto& rec : reports::read_results((dir / "mpi.h5").string())) {
+      BOOST_REQUIRE(ppl_a.count(rec.run_id));
+      BOOST_TEST(*rec.ppl == ppl_a.at(rec.run_id));
+      if (rec.config.at("family") == "linear-qroar") BOOST_TEST(rec.config["qroar"]["scales"] == nlohmann::json(by_cli.scales));
+    }
   }
 
   // Refusals, each naming the grid's key.
