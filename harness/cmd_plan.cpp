@@ -13,6 +13,7 @@
 #include "harness/grid_models.hpp"
 #include "harness/grid_plan.hpp"
 #include "harness/options.hpp"
+#include "harness/qroar_run.hpp"
 #include "harness/shard.hpp"
 
 namespace rb::cli {
@@ -83,10 +84,12 @@ void print_qroar_searches(const Grid& g, const Plan& plan, const ShardView& view
     const RunSpec& spec = plan.runs[i].spec;
     if (!view.shows(i) || !spec.qroar.contains("search")) continue;
     if (!searches.insert(spec.model + "|" + spec.quant + "|" + spec.rope.dump() + "|" + spec.qroar.dump()).second) continue;
-    const ModelConfig c = grid_detail::grid_model_config(spec.model);
-    const int64_t bands = g.qroar->bands == "wavelength" ? 3 : std::stoll(g.qroar->bands);
-    const int64_t rows = g.qroar->scope == "layer" ? c.num_layers : 1;
-    evaluations += 1 + g.qroar->passes * rows * bands * static_cast<int64_t>(g.qroar->grid.size() - 1);
+    cli::QroarSearchOptions o;
+    o.bands = cli::parse_qroar_bands(g.qroar->bands, g.qroar->wavelength_margin, g.source, "qroar.bands");
+    o.per_layer = g.qroar->scope == "layer";
+    o.grid = g.qroar->grid;
+    o.passes = static_cast<int>(g.qroar->passes);
+    evaluations += cli::qroar_search_evaluations(o, grid_detail::grid_model_config(spec.model));
   }
   std::printf("Q-ROAR: %zu search(es) before the runs (qroar = \"search\"), %lld dev-set evaluations at most in all, each %lld "
               "long window(s) on %s and the short windows over the same tokens; kept in CACHE/qroar for later sweeps\n",

@@ -7,6 +7,7 @@
 #include "harness/grid_models.hpp"
 #include "harness/grid_resolve.hpp"
 #include "harness/options.hpp"
+#include "harness/qroar_run.hpp"
 #include "model_core/loaders/qroar_at_load.hpp"
 
 namespace rb {
@@ -110,15 +111,7 @@ int64_t count_runs(const Grid& g) {
 // diagnostics and dev-set objective the file carries (stored with the run, drawn by the report).
 json qroar_of(const GridMethod& m) {
   if (m.qroar.empty()) return nullptr;
-  const QroarScales s = load_qroar_scales(m.qroar);
-  json q{{"file", m.qroar}, {"variant", qroar_variant_name(s.variant)}, {"band_of_pair", s.band_of_pair}, {"scales", s.scales}};
-  if (s.record.contains("diagnostics")) q["diagnostics"] = s.record["diagnostics"];
-  if (s.record.contains("search")) {
-    const json& search = s.record["search"];
-    for (const char* k : {"identity", "best"})
-      if (search.contains(k)) q["dev_objective"][k] = search[k];
-  }
-  return q;
+  return cli::qroar_run_fields(load_qroar_scales(m.qroar), m.qroar);
 }
 
 json GridQroarSearch::request(int64_t resolved_length) const {

@@ -42,6 +42,18 @@ class Reader {
  public:
   explicit Reader(std::string source) : source_(std::move(source)) {}
 
+  // Runs `check`; an InputError it throws for (this grid, `field`) becomes the same problem at the
+  // node's line.
+  template <typename Check>
+  void at_line_of(const toml::node* node, const std::string& field, const Check& check) const {
+    try {
+      check();
+    } catch (const InputError& e) {
+      const std::string message = e.what(), prefix = source_ + ": " + field + ": ";
+      fail(node, field, message.rfind(prefix, 0) == 0 ? message.substr(prefix.size()) : message);
+    }
+  }
+
   [[noreturn]] void fail(const toml::node* node, const std::string& field, const std::string& problem) const {
     fail_at(node ? node->source().begin.line : 0, field, problem);
   }
@@ -192,17 +204,10 @@ GridQroarSearch parse_qroar(const Reader& r, const toml::table& t, const std::st
   r.check_keys(t, kQroarKeys, "qroar");
   GridQroarSearch q;
   q.line = t.source().begin.line;
-  const auto rethrow = [&](const toml::node* n, const std::string& field, const auto& check) {
-    try {
-      check();
-    } catch (const InputError& e) {  // the same problem, with the grid's line
-      const std::string message = e.what(), prefix = source + ": " + field + ": ";
-      r.fail(n, field, message.rfind(prefix, 0) == 0 ? message.substr(prefix.size()) : message);
-    }
-  };
   const toml::node* data = t.get("data");
   if (!data) r.fail_at(q.line, "qroar.data", "missing: the dev text the scales are searched on (not an evaluation dataset)");
-  rethrow(data, "qroar.data", [&] { q.data = grid_detail::resolve_dataset(r.string(*data, "qroar.data"), base_dir, source, "qroar.data"); });
+  const std::string data_spec = r.string(*data, "qroar.data");
+  r.at_line_of(data, "qroar.data", [&] { q.data = grid_detail::resolve_dataset(data_spec, base_dir, source, "qroar.data"); });
   if (auto* n = t.get("length")) q.length = r.integer(*n, "qroar.length", 2);
   if (auto* n = t.get("short_length")) q.short_length = r.integer(*n, "qroar.short_length", 2);
   if (q.length > 0 && q.short_length > q.length)
@@ -211,11 +216,11 @@ GridQroarSearch parse_qroar(const Reader& r, const toml::table& t, const std::st
   if (auto* n = t.get("wavelength_margin")) q.wavelength_margin = r.number(*n, "qroar.wavelength_margin");
   if (auto* n = t.get("bands")) {
     q.bands = n->is_integer() ? std::to_string(r.integer(*n, "qroar.bands", 1)) : r.string(*n, "qroar.bands");
-    rethrow(n, "qroar.bands", [&] { (void)cli::parse_qroar_bands(q.bands, q.wavelength_margin, source, "qroar.bands"); });
+    r.at_line_of(n, "qroar.bands", [&] { (void)cli::parse_qroar_bands(q.bands, q.wavelength_margin, source, "qroar.bands"); });
   }
   if (auto* n = t.get("variant")) {
     q.variant = r.string(*n, "qroar.variant");
-    rethrow(n, "qroar.variant", [&] { (void)parse_qroar_variant(q.variant, source, "qroar.variant"); });
+    r.at_line_of(n, "qroar.variant", [&] { (void)parse_qroar_variant(q.variant, source, "qroar.variant"); });
   }
   if (auto* n = t.get("scope")) {
     q.scope = r.string(*n, "qroar.scope");
@@ -237,7 +242,7 @@ GridQroarSearch parse_qroar(const Reader& r, const toml::table& t, const std::st
   if (!(q.short_tolerance >= 0.0)) r.fail(t.get("short_tolerance"), "qroar.short_tolerance", "must be >= 0");
   if (auto* n = t.get("diagnostics")) {
     q.diagnostics = r.string(*n, "qroar.diagnostics");
-    rethrow(n, "qroar.diagnostics", [&] { cli::check_qroar_diagnostics(q.diagnostics, source, "qroar.diagnostics"); });
+    r.at_line_of(n, "qroar.diagnostics", [&] { cli::check_qroar_diagnostics(q.diagnostics, source, "qroar.diagnostics"); });
   }
   if (auto* n = t.get("epsilon")) {
     q.epsilon = r.number(*n, "qroar.epsilon");
@@ -474,12 +479,7 @@ Grid parse_grid(const std::string& toml_text, const std::string& source, const s
     g.quant = r.strings(*n, "quant");
     for (std::size_t i = 0; i < g.quant.size(); ++i) {
       const std::string f = "quant[" + std::to_string(i) + "]";
-      try {
-        g.quant[i] = quant_from_label(g.quant[i], source, f).label();  // canonical: "int4" -> "int4-g128"
-      } catch (const InputError& e) {  // the same problem, with the grid's line
-        const std::string message = e.what(), prefix = source + ": " + f + ": ";
-        r.fail(n, f, message.rfind(prefix, 0) == 0 ? message.substr(prefix.size()) : message);
-      }
+      r.at_line_of(n, f, [&] { g.quant[i] = quant_from_label(g.quant[i], source, f).label(); });  // canonical: "int4" -> "int4-g128"
     }
     for (std::size_t i = 0; i < g.quant.size(); ++i)
       for (std::size_t j = 0; j < i; ++j)

@@ -40,24 +40,27 @@ void check_models(const Grid& g) {
   }
 }
 
-void check_datasets(const Grid& g) {
-  for (std::size_t i = 0; i < g.datasets.size(); ++i) {
-    const std::string field = "datasets[" + std::to_string(i) + "]";
-    data::SourceSpec spec;
-    try {
-      spec = data::parse_source_spec(g.datasets[i]);
-    } catch (const InputError& e) {
-      throw InputError(g.source, field, e.what());
-    }
-    if (spec.kind == data::SourceKind::bible_kjv) continue;
-    std::error_code ec;
-    if (!std::filesystem::exists(spec.path, ec)) {
-      const std::string hint = spec.path.filename() == "bible" || spec.path.filename() == "bible_kjv"
-                                   ? " (did you mean \"bible-kjv\"?)"
-                                   : "";
-      throw InputError(g.source, field, "no such file or directory: " + spec.path.string() + hint);
-    }
+// A datasets source spec names something that exists (bible-kjv is made by its program).
+void check_source_exists(const std::string& source_spec, const std::string& where, const std::string& field) {
+  data::SourceSpec spec;
+  try {
+    spec = data::parse_source_spec(source_spec);
+  } catch (const InputError& e) {
+    throw InputError(where, field, e.what());
   }
+  if (spec.kind == data::SourceKind::bible_kjv) return;
+  std::error_code ec;
+  if (!std::filesystem::exists(spec.path, ec)) {
+    const std::string hint = spec.path.filename() == "bible" || spec.path.filename() == "bible_kjv"
+                                 ? " (did you mean \"bible-kjv\"?)"
+                                 : "";
+    throw InputError(where, field, "no such file or directory: " + spec.path.string() + hint);
+  }
+}
+
+void check_datasets(const Grid& g) {
+  for (std::size_t i = 0; i < g.datasets.size(); ++i)
+    check_source_exists(g.datasets[i], g.source, "datasets[" + std::to_string(i) + "]");
 }
 
 // The axis a rope key comes from, for the key path of a message.
@@ -116,10 +119,7 @@ void check_qroar_search(const Grid& g) {
       }
     }
   }
-  const data::SourceSpec spec = data::parse_source_spec(q.data);  // resolve_dataset parsed it already
-  std::error_code ec;
-  if (spec.kind != data::SourceKind::bible_kjv && !std::filesystem::exists(spec.path, ec))
-    throw InputError(where, "qroar.data", "no such file or directory: " + spec.path.string());
+  check_source_exists(q.data, where, "qroar.data");
 }
 
 // Each method's scales file fits every model (before any weight is read).

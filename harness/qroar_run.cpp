@@ -25,8 +25,6 @@ quant::BandSpec parse_qroar_bands(const std::string& text, double wavelength_mar
                                   const std::string& field) {
   quant::BandSpec spec;
   if (text == "wavelength") {
-    if (!(wavelength_margin > 1.0) || !std::isfinite(wavelength_margin))
-      throw InputError(source, field, "the wavelength margin must be a finite number > 1");
     spec.mode = quant::BandMode::Wavelength;
     spec.wavelength_margin = wavelength_margin;
     return spec;
@@ -69,6 +67,20 @@ void check_qroar_search_options(const QroarSearchOptions& o, const std::string& 
     throw InputError(source, tolerance_field, "must be a finite number >= 0");
 }
 
+nlohmann::json qroar_run_fields(const QroarScales& s, const std::string& file) {
+  nlohmann::json q{{"file", file}, {"variant", qroar_variant_name(s.variant)}, {"band_of_pair", s.band_of_pair}, {"scales", s.scales}};
+  if (s.record.contains("diagnostics")) q["diagnostics"] = s.record["diagnostics"];
+  if (s.record.contains("search"))
+    for (const char* k : {"identity", "best"})
+      if (s.record["search"].contains(k)) q["dev_objective"][k] = s.record["search"][k];
+  return q;
+}
+
+int64_t qroar_search_evaluations(const QroarSearchOptions& o, const ModelConfig& c) {
+  const int64_t rows = o.per_layer ? c.num_layers : 1;
+  return 1 + o.passes * rows * quant::band_count(o.bands) * static_cast<int64_t>(std::max<size_t>(1, o.grid.size()) - 1);
+}
+
 QroarRunResult run_qroar(const QroarRunRequest& q) {
   const QroarSearchOptions& search = q.search;
   check_qroar_search_options(search, q.source, q.field("grid"), q.field("passes"), q.field("short-tolerance"));
@@ -95,11 +107,8 @@ QroarRunResult run_qroar(const QroarRunRequest& q) {
   Model loaded = load_model(q.model_path, weights);
   const std::string quant_label = q.quant.enabled() ? q.quant.label() : loaded.quant;
   QroarEvaluator evaluator(std::move(loaded), rope, q.quant, q.backend, dev);
-  const int64_t rows = search.per_layer ? model.config.num_layers : 1;
   std::optional<Progress> progress;
-  if (q.show_progress)
-    progress.emplace("qroar", 1 + search.passes * rows * quant::band_count(search.bands) *
-                                      static_cast<int64_t>(std::max<size_t>(1, search.grid.size()) - 1));
+  if (q.show_progress) progress.emplace("qroar", qroar_search_evaluations(search, model.config));
   QroarRunResult out;
   out.short_length = short_length;
   out.search = qroar_search(evaluator, search, [&](int64_t n, const QroarObjective& best) {

@@ -38,6 +38,13 @@ struct QroarRunResult {
   int64_t short_length = 0;
 };
 
+// What a run stores of the scales it applies (its configuration's "qroar"): the file, variant,
+// bands and scales, with the diagnostics and dev-set objective the file's record carries.
+nlohmann::json qroar_run_fields(const QroarScales& scales, const std::string& file);
+
+// Evaluations of the dev set one search makes at most: 1 + passes x rows x bands x (grid - 1).
+int64_t qroar_search_evaluations(const QroarSearchOptions& o, const ModelConfig& c);
+
 // Throws InputError naming request.source and the field for bad input.
 QroarRunResult run_qroar(const QroarRunRequest& request);
 

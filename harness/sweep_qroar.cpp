@@ -7,7 +7,6 @@
 #include "common/error.hpp"
 #include "datasets/sha256.hpp"
 #include "datasets/source.hpp"
-#include "harness/progress.hpp"
 #include "harness/qroar_run.hpp"
 #include "harness/quant_label.hpp"
 #include "model_core/loaders/qroar_at_load.hpp"
@@ -45,16 +44,6 @@ cli::QroarRunRequest request_of(const RunSpec& spec, const json& search, const S
   q.backend.kind = plan.backend;
   q.backend.threads = plan.threads;
   q.show_progress = true;
-  return q;
-}
-
-// What a run stores of its scales: the same fields as a run with a scales file (grid_expand.cpp).
-json resolved_fields(const QroarScales& s, const std::string& file) {
-  json q{{"file", file}, {"variant", qroar_variant_name(s.variant)}, {"band_of_pair", s.band_of_pair}, {"scales", s.scales}};
-  if (s.record.contains("diagnostics")) q["diagnostics"] = s.record["diagnostics"];
-  if (s.record.contains("search"))
-    for (const char* k : {"identity", "best"})
-      if (s.record["search"].contains(k)) q["dev_objective"][k] = s.record["search"][k];
   return q;
 }
 
@@ -117,9 +106,9 @@ void resolve_qroar_searches(SweepPlan& plan, const std::vector<bool>& skip) {
           const fs::path partial = file.string() + ".partial." + std::to_string(::getpid());
           save_qroar_scales(result.scales, partial);
           fs::rename(partial, file);  // atomic: a reader sees the whole file or none
-          scales = load_qroar_scales(file);
+          scales = std::move(result.scales);
         }
-        fields = resolved_fields(*scales, file.string());
+        fields = cli::qroar_run_fields(*scales, file.string());
       } catch (const std::exception& e) {
         std::cerr << "ropebatch run: error: Q-ROAR search for " << plan.runs[run].rope_label << " failed: " << e.what()
                   << " (its runs fail; the rest go on)\n";

@@ -125,9 +125,9 @@ Worker::~Worker() = default;
 
 Worker::Loaded& Worker::model_for(int64_t run) {
   const RunSpec& spec = plan_.runs[run];
-  // The stored configuration's copy: for a grid's qroar = "search" it holds the scales rank 0 found.
-  const nlohmann::json& qroar =
-      run < static_cast<int64_t>(plan_.configs.size()) && plan_.configs[run].contains("qroar") ? plan_.configs[run]["qroar"] : spec.qroar;
+  // The stored configuration's copy, on every rank: for a grid's qroar = "search" it holds the
+  // scales rank 0 found (spec.qroar holds only the request).
+  const nlohmann::json qroar = plan_.configs.at(run).value("qroar", nlohmann::json());
   if (qroar.contains("error")) throw Error(qroar["error"].get<std::string>());
   const std::string key = spec.model + "|" + spec.quant + "|" + (qroar.is_null() ? "" : qroar.dump());
   if (loaded_ && loaded_->key == key) return *loaded_;
