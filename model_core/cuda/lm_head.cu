@@ -44,15 +44,74 @@ __global__ void init_kernel(LmState* state, int64_t rows) {
 }
 
 // One block (256 threads) per row. Logits L: fp32 (rounded to T when round_logits), or T.
+// Each thread takes groups of kGroup consecutive columns (thread t: groups t, t + 256, ...; the
+// columns past the last whole group one at a time), folds a group into its running state with one
+// rescale (the group's max, then its sum of exponentials), and loads it with 16-byte vectors when
+// vector_loads says every row is aligned. The loads change nothing else: fp32 and T logits of the
+// same values, aligned or not, take the same arithmetic in the same order.
+constexpr int kGroup = 8;
+
+template <typename T, typename L>
+__device__ __forceinline__ void load_group(const L* __restrict__ x, bool vector_loads, bool round_logits,
+                                           float (&v)[kGroup]) {
+  if constexpr (std::is_same_v<L, float>) {
+    if (vector_loads) {
+      const float4 a = reinterpret_cast<const float4*>(x)[0], b = reinterpret_cast<const float4*>(x)[1];
+      v[0] = a.x, v[1] = a.y, v[2] = a.z, v[3] = a.w, v[4] = b.x, v[5] = b.y, v[6] = b.z, v[7] = b.w;
+    } else {
+#pragma unroll
+      for (int k = 0; k < kGroup; ++k) v[k] = x[k];
+    }
+    if (round_logits) {
+#pragma unroll
+      for (int k = 0; k < kGroup; ++k) v[k] = round_to<T>(v[k]);
+    }
+  } else {
+    if (vector_loads) {
+      const Pack<L, kGroup> p = *reinterpret_cast<const Pack<L, kGroup>*>(x);
+#pragma unroll
+      for (int k = 0; k < kGroup; ++k) v[k] = Elem<T>::to_float(p.v[k]);
+    } else {
+#pragma unroll
+      for (int k = 0; k < kGroup; ++k) v[k] = Elem<T>::to_float(x[k]);
+    }
+  }
+}
+
 template <typename T, typename L>
 __global__ void update_kernel(const L* __restrict__ logits, int64_t cols, int64_t ld, int64_t col0,
-                              const int32_t* __restrict__ targets, LmState* __restrict__ state, bool round_logits) {
+                              const int32_t* __restrict__ targets, LmState* __restrict__ state, bool round_logits,
+                              bool vector_loads) {
   __shared__ Partial warp_partials[32];
   const int64_t row = blockIdx.x;
   const L* x = logits + row * ld;
-  const int32_t target = targets[row];
+  const int64_t target = targets[row] - col0;  // column of the target in this chunk, if it is here
   Partial p{-INFINITY, 0.0f, -INFINITY, INT_MAX};
-  for (int64_t c = threadIdx.x; c < cols; c += blockDim.x) {
+  const int64_t groups = cols / kGroup;
+  for (int64_t g = threadIdx.x; g < groups; g += blockDim.x) {
+    const int64_t c = g * kGroup;
+    float v[kGroup];
+    load_group<T, L>(x + c, vector_loads, round_logits, v);
+    float m = v[0];
+    int at = 0;
+#pragma unroll
+    for (int k = 1; k < kGroup; ++k)
+      if (v[k] > m) m = v[k], at = k;  // the first maximum of the group
+    if (m > p.best) {  // groups visited in increasing order: the first maximum wins
+      p.best = m;
+      p.best_idx = static_cast<int32_t>(col0 + c + at);
+    }
+    const float new_max = fmaxf(p.max, m);
+    if (new_max != -INFINITY) {
+      float sum = 0.0f;
+#pragma unroll
+      for (int k = 0; k < kGroup; ++k) sum += expf(v[k] - new_max);
+      p.sum = (new_max > p.max ? p.sum * expf(p.max - new_max) : p.sum) + sum;  // exp(-inf) = 0 at the start
+      p.max = new_max;
+    }
+    if (target >= c && target < c + kGroup) state[row].target = v[target - c];
+  }
+  for (int64_t c = groups * kGroup + threadIdx.x; c < cols; c += blockDim.x) {
     float v;
     if constexpr (std::is_same_v<L, float>) {
       v = x[c];
@@ -66,11 +125,11 @@ __global__ void update_kernel(const L* __restrict__ logits, int64_t cols, int64_
     } else {
       p.sum += expf(v - p.max);
     }
-    if (v > p.best) {  // columns visited in increasing order: the first maximum wins
+    if (v > p.best) {
       p.best = v;
       p.best_idx = static_cast<int32_t>(col0 + c);
     }
-    if (col0 + c == target) state[row].target = v;
+    if (c == target) state[row].target = v;
   }
   for (int o = 16; o > 0; o >>= 1) p = merge(p, shfl_partial(p, o));
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
@@ -92,6 +151,12 @@ __global__ void update_kernel(const L* __restrict__ logits, int64_t cols, int64_
       state[row].best_idx = s.best_idx;
     }
   }
+}
+
+// Every row of the chunk starts on a 16-byte boundary.
+template <typename L>
+bool rows_aligned(const L* logits, int64_t ld) {
+  return aligned_to(logits, 16) && (ld * static_cast<int64_t>(sizeof(L))) % 16 == 0;
 }
 
 __global__ void finish_kernel(const LmState* __restrict__ state, const int32_t* __restrict__ targets, int64_t rows,
@@ -162,7 +227,7 @@ void lm_state_update(const float* logits, int64_t rows, int64_t cols, int64_t ld
                      LmState* state, bool round_logits, cudaStream_t stream) {
   if (rows <= 0 || cols <= 0) return;
   update_kernel<T, float><<<static_cast<unsigned>(rows), 256, 0, stream>>>(logits, cols, ld, col0, targets, state,
-                                                                           round_logits);
+                                                                           round_logits, rows_aligned(logits, ld));
   CUDA_CHECK_LAUNCH();
 }
 
@@ -170,7 +235,8 @@ template <typename T>
 void lm_state_update(const T* logits, int64_t rows, int64_t cols, int64_t ld, int64_t col0, const int32_t* targets,
                      LmState* state, cudaStream_t stream) {
   if (rows <= 0 || cols <= 0) return;
-  update_kernel<T, T><<<static_cast<unsigned>(rows), 256, 0, stream>>>(logits, cols, ld, col0, targets, state, true);
+  update_kernel<T, T><<<static_cast<unsigned>(rows), 256, 0, stream>>>(logits, cols, ld, col0, targets, state, true,
+                                                                       rows_aligned(logits, ld));
   CUDA_CHECK_LAUNCH();
 }
 
