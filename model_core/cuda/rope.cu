@@ -2,6 +2,8 @@
 // comment in rope_methods/rope_method.hpp states: fp32 angles inv_freq * position, cos/sin times
 // attention_scaling, rotate-half pairs, then query scale and per-band scales. The bias of
 // q/k/v (Qwen2) is added in the same pass.
+#include <algorithm>
+
 #include "model_core/cuda/cuda_check.hpp"
 #include "model_core/cuda/dtype.cuh"
 #include "model_core/cuda/kernels.hpp"
@@ -22,9 +24,10 @@ __global__ void rope_table_kernel(const float* __restrict__ inv_freq, const floa
   }
 }
 
-// One block per token row. Each thread owns kW consecutive rotated pairs (i .. i+kW-1 with their
-// partners at + half) and updates them in place; kW = 2 or 4 loads and stores that many values at
-// a time (half a multiple of kW, rows aligned), with the same arithmetic per element as kW = 1.
+// One block per token row, with about one thread per unit of work (qkv_bias_rope picks the block
+// size): each thread owns kW consecutive rotated pairs (i .. i+kW-1 with their partners at + half)
+// of one q or k head and updates them in place; kW = 2, 4 or 8 loads and stores that many values
+// at a time (half a multiple of kW, rows aligned), with the same arithmetic per element as kW = 1.
 template <typename T, int kW>
 __global__ void qkv_bias_rope_kernel(T* __restrict__ qkv, const T* __restrict__ bias, const float* __restrict__ cos_t,
                                      const float* __restrict__ sin_t, const float* __restrict__ query_scale,
@@ -108,13 +111,18 @@ void qkv_bias_rope(T* qkv, const T* bias, const float* cos_table, const float* s
     return shape.rotary_dim % (2 * w) == 0 && shape.head_dim % w == 0 && aligned_to(qkv, w * sizeof(T)) &&
            (!bias || aligned_to(bias, w * sizeof(T)));
   };
-  const unsigned blocks = static_cast<unsigned>(shape.rows);
-  if (fits(4))
-    qkv_bias_rope_kernel<T, 4><<<blocks, 256, 0, stream>>>(qkv, bias, cos_table, sin_table, query_scale, q_band, k_band, shape);
-  else if (fits(2))
-    qkv_bias_rope_kernel<T, 2><<<blocks, 256, 0, stream>>>(qkv, bias, cos_table, sin_table, query_scale, q_band, k_band, shape);
-  else
-    qkv_bias_rope_kernel<T, 1><<<blocks, 256, 0, stream>>>(qkv, bias, cos_table, sin_table, query_scale, q_band, k_band, shape);
+  // One thread per kW rotated pairs of a row (a whole number of warps, at most 1024; rows with
+  // more work loop).
+  const auto launch = [&](auto kernel, int w) {
+    const int64_t items = (shape.heads + shape.kv_heads) * (shape.rotary_dim / 2) / w;
+    const int threads = static_cast<int>(std::clamp<int64_t>((items + 31) / 32 * 32, 64, 1024));
+    kernel<<<static_cast<unsigned>(shape.rows), threads, 0, stream>>>(qkv, bias, cos_table, sin_table, query_scale,
+                                                                      q_band, k_band, shape);
+  };
+  if (fits(8)) launch(qkv_bias_rope_kernel<T, 8>, 8);
+  else if (fits(4)) launch(qkv_bias_rope_kernel<T, 4>, 4);
+  else if (fits(2)) launch(qkv_bias_rope_kernel<T, 2>, 2);
+  else launch(qkv_bias_rope_kernel<T, 1>, 1);
   CUDA_CHECK_LAUNCH();
 }
 

@@ -149,6 +149,8 @@ BOOST_AUTO_TEST_CASE(rope_with_positions_scales_bias_partial_rotary) {
       {1, 1000, 8, 2, 128, 128, true, false, false, 1.0f},
       {2, 33, 2, 1, 10, 6, true, true, true, 1.0f},  // an odd number of rotary pairs: one pair per thread
       {2, 17, 3, 1, 12, 12, true, true, true, 1.0f}, // 6 pairs: two per thread
+      {2, 9, 2, 1, 8, 8, true, true, true, 1.0f},    // 4 pairs: four per thread (8 where rotary % 16 == 0)
+      {2, 5, 3, 1, 24, 8, true, true, false, 1.0f},  // four per thread, partial rotary
   };
   for (const Case& c : cases) {
     const int64_t rows = c.batch * c.L, width = (c.H + 2 * c.KV) * c.D, half = c.rotary / 2;
@@ -168,7 +170,7 @@ BOOST_AUTO_TEST_CASE(rope_with_positions_scales_bias_partial_rotary) {
     auto d_qkv = upload_t<bf16>(qkv);
     auto d_bias = upload_t<bf16>(bias);
     // The same rows one element off their alignment: the one-pair-per-thread kernel (the others
-    // take 4 or 2 pairs per thread where the shape allows).
+    // take 8, 4 or 2 pairs per thread where the shape allows).
     DeviceBuffer<bf16> d_shifted(rows * width + 1);
     CUDA_CHECK(cudaMemcpy(d_shifted.get() + 1, d_qkv.get(), rows * width * sizeof(bf16), cudaMemcpyDeviceToDevice));
     DeviceBuffer<bf16> d_bias_shifted(width + 1);
