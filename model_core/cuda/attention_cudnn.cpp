@@ -5,6 +5,8 @@
 #include "model_core/cuda/attention_cudnn.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -74,6 +76,7 @@ struct CudnnAttention<T>::Impl {
   };
 
   cudnnHandle_t handle = nullptr;
+  bool log = false;  // each graph's build steps to stderr
   std::map<Key, Entry> graphs;
 
   static Key key(const AttnArgs<T>& a) {
@@ -110,8 +113,31 @@ struct CudnnAttention<T>::Impl {
     if (a.window > 0) options.set_diagonal_band_left_bound(a.window);
     auto outputs = g->sdpa(q, k, v, options);
     outputs[0]->set_output(true).set_uid(kO).set_dim({B, H, L, D}).set_stride({L * a.o_stride, D, a.o_stride, 1});
-    CUDNN_CHECK(g->build(handle, {fe::HeurMode_t::A, fe::HeurMode_t::FALLBACK}));
+    // Graph::build(handle, modes) step by step (graph_interface.h), so RB_CUDA_ATTN_LOG=1 can say
+    // where a shape's build time goes.
+    using clock = std::chrono::steady_clock;
+    double ms[5];
+    auto step = [&, t = clock::now()](int i) mutable {
+      const auto now = clock::now();
+      ms[i] = std::chrono::duration<double, std::milli>(now - t).count();
+      t = now;
+    };
+    CUDNN_CHECK(g->validate());
+    step(0);
+    CUDNN_CHECK(g->build_operation_graph(handle));
+    step(1);
+    CUDNN_CHECK(g->create_execution_plans({fe::HeurMode_t::A, fe::HeurMode_t::FALLBACK}));
+    step(2);
+    CUDNN_CHECK(g->check_support());
+    step(3);
+    CUDNN_CHECK(g->build_plans(fe::BuildPlanPolicy_t::HEURISTICS_CHOICE));
+    step(4);
     CUDNN_CHECK(g->get_workspace_size(workspace));
+    if (log)
+      std::fprintf(stderr,
+                   "cuDNN attention graph (%s): validate %.1f ms, operation graph %.1f ms, heuristics %.1f ms, "
+                   "support check %.1f ms, plan build %.1f ms\n",
+                   shape_text(a).c_str(), ms[0], ms[1], ms[2], ms[3], ms[4]);
     return g;
   }
 
@@ -132,8 +158,9 @@ struct CudnnAttention<T>::Impl {
 };
 
 template <typename T>
-CudnnAttention<T>::CudnnAttention() : impl_(std::make_unique<Impl>()) {
+CudnnAttention<T>::CudnnAttention(bool log_builds) : impl_(std::make_unique<Impl>()) {
   CUDNN_CHECK(cudnnCreate(&impl_->handle));
+  impl_->log = log_builds;
 }
 
 template <typename T>
@@ -187,7 +214,7 @@ template <typename T>
 struct CudnnAttention<T>::Impl {};
 
 template <typename T>
-CudnnAttention<T>::CudnnAttention() {
+CudnnAttention<T>::CudnnAttention(bool) {
   throw Error("cuDNN attention: " + cudnn_attention_unavailable());
 }
 template <typename T>

@@ -12,10 +12,12 @@
 // keys 0..t, as the own kernels.
 //
 // One graph is built per shape (batch, seq_len, heads, kv_heads, head_dim, strides, scale, dtype)
-// and cached; the first build of a shape can take a while (cuDNN may compile its kernel at run
-// time). Present only in builds with ROPEBATCH_HAVE_CUDNN (CMake option ROPEBATCH_CUDNN with cuDNN
-// 9 and the pinned frontend found); otherwise cudnn_attention_unavailable() says so and the
-// constructor throws.
+// and cached. The first build of a shape takes a while: cuDNN compiles its kernel at run time, per
+// shape. Measured on one H200 with cuDNN 9.14: 500-800 ms for each new shape without the CUDA JIT
+// cache, 53-72 ms with it (loading the cached kernel); dynamic-shape graphs sharing a
+// cudnn_frontend::KernelCache did not avoid it (docs/PERFORMANCE.md). Present only in builds with
+// ROPEBATCH_HAVE_CUDNN (CMake option ROPEBATCH_CUDNN with cuDNN 9 and the pinned frontend found);
+// otherwise cudnn_attention_unavailable() says so and the constructor throws.
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -34,7 +36,8 @@ class CudnnAttention {
  public:
   // One cuDNN handle on the current device. Throws rb::Error (built without cuDNN, or cudnnCreate
   // failing, e.g. libcudnn missing pieces on this machine).
-  CudnnAttention();
+  // log_builds: each graph's build time, step by step, to stderr.
+  explicit CudnnAttention(bool log_builds = false);
   ~CudnnAttention();
   CudnnAttention(const CudnnAttention&) = delete;
   CudnnAttention& operator=(const CudnnAttention&) = delete;

@@ -1,9 +1,13 @@
 // Row-major y = x W^T through column-major cuBLAS: y^T (out x rows) = op_T(W: in x out) * x^T.
 #include "model_core/cuda/blas.hpp"
 
+#include <algorithm>
 #include <climits>
+#include <cmath>
+#include <cstdio>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -24,9 +28,97 @@ int as_int(int64_t v, const char* what) {
   if (v < 0 || v > INT_MAX) throw Error(std::string("cuBLAS: ") + what + " = " + std::to_string(v) + " exceeds int");
   return static_cast<int>(v);
 }
+
+// The largest power of two up to 256 that divides the address: what cuBLASLt's heuristic may assume.
+int alignment_of(const void* p) {
+  const auto a = reinterpret_cast<std::uintptr_t>(p);
+  int bytes = 256;
+  while (bytes > 1 && a % bytes != 0) bytes /= 2;
+  return bytes;
+}
+
+int algo_config(const cublasLtMatmulAlgo_t& algo, cublasLtMatmulAlgoConfigAttributes_t attr) {
+  int value = -1;
+  std::size_t written = 0;
+  if (cublasLtMatmulAlgoConfigGetAttribute(&algo, attr, &value, sizeof(value), &written) != CUBLAS_STATUS_SUCCESS)
+    return -1;
+  return value;
+}
+
+class Preference {
+ public:
+  Preference(std::size_t workspace, const Blas::LtKey& key) {
+    CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&p_));
+    const uint64_t ws = workspace;
+    set(CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof(ws));
+    const uint32_t a = key.align_a, b = key.align_b, c = key.align_c;
+    set(CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &a, sizeof(a));
+    set(CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &b, sizeof(b));
+    set(CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &c, sizeof(c));
+    set(CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &c, sizeof(c));
+  }
+  ~Preference() { cublasLtMatmulPreferenceDestroy(p_); }
+  Preference(const Preference&) = delete;
+  Preference& operator=(const Preference&) = delete;
+  cublasLtMatmulPreference_t get() const { return p_; }
+
+ private:
+  void set(cublasLtMatmulPreferenceAttributes_t attr, const void* v, std::size_t n) {
+    CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(p_, attr, v, n));
+  }
+  cublasLtMatmulPreference_t p_ = nullptr;
+};
+
+class EventPair {
+ public:
+  EventPair() {
+    CUDA_CHECK(cudaEventCreate(&start_));
+    if (cudaEventCreate(&stop_) != cudaSuccess) {
+      cudaEventDestroy(start_);
+      throw Error("cudaEventCreate failed while timing GEMM candidates");
+    }
+  }
+  ~EventPair() {
+    cudaEventDestroy(start_);
+    cudaEventDestroy(stop_);
+  }
+  EventPair(const EventPair&) = delete;
+  EventPair& operator=(const EventPair&) = delete;
+  cudaEvent_t start() const { return start_; }
+  cudaEvent_t stop() const { return stop_; }
+
+ private:
+  cudaEvent_t start_ = nullptr, stop_ = nullptr;
+};
 }  // namespace
 
-Blas::Blas(cudaStream_t stream, std::size_t workspace_bytes) {
+std::string to_string(GemmChoice c) {
+  switch (c) {
+    case GemmChoice::Cublas: return "cublas";
+    case GemmChoice::Lt: return "lt";
+    case GemmChoice::Tuned: return "tuned";
+  }
+  return "?";
+}
+
+struct Blas::LtPlan {
+  cublasLtMatmulDesc_t desc = nullptr;
+  cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;
+  cublasLtMatmulAlgo_t algo{};
+  std::string summary;
+  LtPlan() = default;
+  LtPlan(const LtPlan&) = delete;
+  LtPlan& operator=(const LtPlan&) = delete;
+  ~LtPlan() {
+    if (c) cublasLtMatrixLayoutDestroy(c);
+    if (b) cublasLtMatrixLayoutDestroy(b);
+    if (a) cublasLtMatrixLayoutDestroy(a);
+    if (desc) cublasLtMatmulDescDestroy(desc);
+  }
+};
+
+Blas::Blas(cudaStream_t stream, std::size_t workspace_bytes, GemmChoice choice, bool log_plans)
+    : stream_(stream), workspace_bytes_(workspace_bytes), choice_(choice), log_plans_(log_plans) {
   CUBLAS_CHECK(cublasCreate(&handle_));
   try {
     CUBLAS_CHECK(cublasSetStream(handle_, stream));
@@ -34,6 +126,7 @@ Blas::Blas(cudaStream_t stream, std::size_t workspace_bytes) {
       CUDA_CHECK(cudaMalloc(&workspace_, workspace_bytes));
       CUBLAS_CHECK(cublasSetWorkspace(handle_, workspace_, workspace_bytes));
     }
+    if (choice_ != GemmChoice::Cublas) CUBLAS_CHECK(cublasLtCreate(&lt_));
   } catch (...) {
     if (workspace_) cudaFree(workspace_);
     cublasDestroy(handle_);
@@ -42,14 +135,117 @@ Blas::Blas(cudaStream_t stream, std::size_t workspace_bytes) {
 }
 
 Blas::~Blas() {
+  plans_.clear();
+  if (lt_) cublasLtDestroy(lt_);
   if (handle_) cublasDestroy(handle_);
   if (workspace_) cudaFree(workspace_);
+}
+
+const Blas::LtPlan& Blas::lt_plan(const void* w, const void* x, void* y, const LtKey& key) const {
+  if (auto it = plans_.find(key); it != plans_.end()) return *it->second;
+  auto plan = std::make_unique<LtPlan>();
+  const auto a_type = static_cast<cudaDataType_t>(key.a_type), c_type = static_cast<cudaDataType_t>(key.c_type);
+  CUBLAS_CHECK(cublasLtMatmulDescCreate(&plan->desc, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+  const cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
+  CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(plan->desc, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof(ta)));
+  CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(plan->desc, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof(tb)));
+  CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&plan->a, a_type, key.k, key.m, key.lda));  // W as stored: in x out
+  CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&plan->b, a_type, key.k, key.n, key.ldb));  // x^T: in x rows
+  CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&plan->c, c_type, key.m, key.n, key.ldc));  // y^T: out x rows
+  const Preference pref(workspace_bytes_, key);
+  const int wanted = choice_ == GemmChoice::Tuned && key.beta_zero ? kTunedCandidates : 1;
+  std::vector<cublasLtMatmulHeuristicResult_t> found(static_cast<std::size_t>(wanted));
+  int returned = 0;
+  CUBLAS_CHECK(cublasLtMatmulAlgoGetHeuristic(lt_, plan->desc, plan->a, plan->b, plan->c, plan->c, pref.get(), wanted,
+                                              found.data(), &returned));
+  const std::string shape = std::to_string(key.m) + " x " + std::to_string(key.n) + " x " + std::to_string(key.k);
+  if (returned <= 0) throw Error("cuBLASLt has no algorithm for the GEMM " + shape);
+  found.resize(static_cast<std::size_t>(returned));
+
+  int chosen = 0;
+  float chosen_ms = -1.0f, first_ms = -1.0f;
+  if (found.size() > 1) {
+    // Time the candidates on this call's own buffers (beta = 0: y is only written), in rounds that
+    // visit every candidate once, so a clock that drifts during tuning weighs on all of them; each
+    // candidate's time is its median round. Another than the heuristic's first is taken only when
+    // it is kTunedMargin faster, so noise alone does not move the choice.
+    constexpr int kRounds = 3;
+    constexpr float kTunedMargin = 0.98f;
+    const EventPair ev;
+    const float alpha = 1.0f, beta = 0.0f;
+    auto run = [&](std::size_t i) {
+      return cublasLtMatmul(lt_, plan->desc, &alpha, w, plan->a, x, plan->b, &beta, y, plan->c, y, plan->c,
+                            &found[i].algo, workspace_, workspace_bytes_, stream_);
+    };
+    std::vector<std::vector<float>> times(found.size());
+    for (std::size_t i = 0; i < found.size(); ++i)
+      if (run(i) == CUBLAS_STATUS_SUCCESS) times[i].reserve(kRounds);  // warm-up; one that cannot run here is skipped
+      else times[i].push_back(-1.0f);
+    for (int r = 0; r < kRounds; ++r)
+      for (std::size_t i = 0; i < found.size(); ++i) {
+        if (!times[i].empty() && times[i][0] < 0.0f) continue;
+        CUDA_CHECK(cudaEventRecord(ev.start(), stream_));
+        CUBLAS_CHECK(run(i));
+        CUDA_CHECK(cudaEventRecord(ev.stop(), stream_));
+        CUDA_CHECK(cudaEventSynchronize(ev.stop()));
+        float ms = 0.0f;
+        CUDA_CHECK(cudaEventElapsedTime(&ms, ev.start(), ev.stop()));
+        times[i].push_back(ms);
+      }
+    std::vector<float> median(found.size(), -1.0f);
+    for (std::size_t i = 0; i < found.size(); ++i) {
+      if (times[i].size() != kRounds) continue;
+      std::sort(times[i].begin(), times[i].end());
+      median[i] = times[i][kRounds / 2];
+    }
+    first_ms = median[0];
+    for (std::size_t i = 0; i < found.size(); ++i) {
+      if (median[i] < 0.0f) continue;
+      const float bar = chosen_ms < 0.0f ? INFINITY : (chosen == 0 ? chosen_ms * kTunedMargin : chosen_ms);
+      if (median[i] < bar) chosen_ms = median[i], chosen = static_cast<int>(i);
+    }
+    if (chosen_ms < 0.0f) throw Error("cuBLASLt: none of " + std::to_string(found.size()) + " algorithms ran the GEMM " + shape);
+  }
+  plan->algo = found[static_cast<std::size_t>(chosen)].algo;
+  char line[256];
+  std::snprintf(line, sizeof line, "%s (lda %d ldb %d ldc %d): algo %d tile %d stages %d", shape.c_str(), key.lda,
+                key.ldb, key.ldc, algo_config(plan->algo, CUBLASLT_ALGO_CONFIG_ID),
+                algo_config(plan->algo, CUBLASLT_ALGO_CONFIG_TILE_ID),
+                algo_config(plan->algo, CUBLASLT_ALGO_CONFIG_STAGES_ID));
+  plan->summary = line;
+  if (chosen_ms >= 0.0f) {
+    std::snprintf(line, sizeof line, ", candidate %d of %zu, %.3f ms against the first's %.3f ms", chosen + 1,
+                  found.size(), chosen_ms, first_ms);
+    plan->summary += line;
+  }
+  if (log_plans_) std::fprintf(stderr, "GEMM plan (%s): %s\n", to_string(choice_).c_str(), plan->summary.c_str());
+  return *plans_.emplace(key, std::move(plan)).first->second;
+}
+
+void Blas::lt_matmul(const void* w, const void* x, void* y, const LtKey& key, float beta) const {
+  const LtPlan& plan = lt_plan(w, x, y, key);
+  const float alpha = 1.0f;
+  CUBLAS_CHECK(cublasLtMatmul(lt_, plan.desc, &alpha, w, plan.a, x, plan.b, &beta, y, plan.c, y, plan.c, &plan.algo,
+                              workspace_, workspace_bytes_, stream_));
+}
+
+std::string Blas::describe_plans() const {
+  std::string s;
+  for (const auto& [key, plan] : plans_) s += plan->summary + "\n";
+  return s;
 }
 
 template <typename T, typename Y>
 void Blas::linear(const T* x, int64_t ldx, const T* w, int64_t ldw, Y* y, int64_t ldy, int64_t rows, int64_t in,
                   int64_t out, float beta) const {
   if (rows <= 0 || out <= 0) return;
+  if (choice_ != GemmChoice::Cublas) {
+    const LtKey key{as_int(out, "out_features"), as_int(rows, "rows"), as_int(in, "in_features"), as_int(ldw, "ldw"),
+                    as_int(ldx, "ldx"), as_int(ldy, "ldy"), static_cast<int>(data_type<T>()),
+                    static_cast<int>(data_type<Y>()), alignment_of(w), alignment_of(x), alignment_of(y), beta == 0.0f};
+    lt_matmul(w, x, y, key, beta);
+    return;
+  }
   const float alpha = 1.0f;
   CUBLAS_CHECK(cublasGemmEx(handle_, CUBLAS_OP_T, CUBLAS_OP_N, as_int(out, "out_features"), as_int(rows, "rows"),
                             as_int(in, "in_features"), &alpha, w, data_type<T>(), as_int(ldw, "ldw"), x,

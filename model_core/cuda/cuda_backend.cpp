@@ -158,7 +158,7 @@ class CudaModelBackend final : public CudaBackend {
       throw Error("CUDA device " + std::to_string(device_) + " (" + device_name_ + ") has compute capability " +
                   std::to_string(prop.major) + "." + std::to_string(prop.minor) + "; the backend needs 8.0 or newer");
     stream_ = std::make_unique<Stream>();
-    blas_ = std::make_unique<Blas>(stream_->s);
+    blas_ = std::make_unique<Blas>(stream_->s, std::size_t{32} << 20, opts_.gemm, opts_.gemm_log);
   }
 
   ~CudaModelBackend() override {
@@ -703,7 +703,7 @@ class CudaModelBackend final : public CudaBackend {
     std::string why = cudnn_attention_unavailable();
     if (built) {
       try {
-        auto c = std::make_unique<CudnnAttention<T>>();
+        auto c = std::make_unique<CudnnAttention<T>>(opts_.attention_log);
         const float diff = cudnn_attention_max_diff<T>(*c, static_cast<int>(config_.head_dim), stream_->s);
         if (diff <= 2e-2f) cudnn_ = std::move(c);
         else why = "differs from the simple kernel by " + std::to_string(diff) + " on this device";

@@ -11,6 +11,14 @@ std::string env(const char* name) {
   const char* v = std::getenv(name);
   return v ? std::string(v) : std::string();
 }
+
+// A 0/1 switch; unset is 0.
+bool flag(const char* name) {
+  const std::string v = env(name);
+  if (v.empty() || v == "0") return false;
+  if (v == "1") return true;
+  throw InputError(name, "", "must be 0 or 1, got '" + v + "'");
+}
 }  // namespace
 
 CudaOptions cuda_options_from_env() {
@@ -32,6 +40,14 @@ CudaOptions cuda_options_from_env() {
     else if (v == "simple") o.attention = AttnChoice::Simple;
     else throw InputError("RB_CUDA_ATTN", "", "must be auto, cudnn, tc or simple, got '" + v + "'");
   }
+  o.attention_log = flag("RB_CUDA_ATTN_LOG");
+  if (const std::string v = env("RB_CUDA_GEMM"); !v.empty()) {
+    if (v == "cublas") o.gemm = GemmChoice::Cublas;
+    else if (v == "lt") o.gemm = GemmChoice::Lt;
+    else if (v == "tuned") o.gemm = GemmChoice::Tuned;
+    else throw InputError("RB_CUDA_GEMM", "", "must be cublas, lt or tuned, got '" + v + "'");
+  }
+  o.gemm_log = flag("RB_CUDA_GEMM_LOG");
   if (const std::string v = env("RB_CUDA_BATCH_TOKENS"); !v.empty()) {
     char* end = nullptr;
     const long long n = std::strtoll(v.c_str(), &end, 10);
@@ -50,6 +66,7 @@ std::string describe(const CudaOptions& o) {
     case AttnChoice::TensorCore: s += ", attention tc"; break;
     case AttnChoice::Simple: s += ", attention simple"; break;
   }
+  if (o.gemm != GemmChoice::Cublas) s += ", gemm " + to_string(o.gemm);
   return s;
 }
 

@@ -9,10 +9,17 @@
 //                                  built with it and its start-up self-check passes, per shape
 //                                  when cuDNN supports the shape; else tensor cores when head_dim
 //                                  is 64/80/96/128 and their self-check passes; else simple)
+//   RB_CUDA_ATTN_LOG=1             print each cuDNN attention graph's build time, step by step, to stderr
+//   RB_CUDA_GEMM=cublas|lt|tuned   how each projection's GEMM algorithm is chosen (default cublas:
+//                                  cuBLAS's own; lt: cuBLASLt's first heuristic candidate; tuned:
+//                                  the fastest of cuBLASLt's first 8, timed once per shape; see
+//                                  blas.hpp for what each means for reproducibility)
+//   RB_CUDA_GEMM_LOG=1             print each GEMM shape's plan to stderr as it is made (lt, tuned)
 //   RB_CUDA_BATCH_TOKENS=N         tokens per forward that preferred_batch aims for (default 32768)
 #include <cstdint>
 #include <string>
 
+#include "model_core/cuda/blas.hpp"
 #include "model_core/cuda/kernels.hpp"
 
 namespace rb::cuda {
@@ -24,6 +31,9 @@ struct CudaOptions {
   DTypeChoice dtype = DTypeChoice::BF16;
   bool hf_rounding = true;  // RB_CUDA_RESIDUAL=bf16
   AttnChoice attention = AttnChoice::Auto;
+  bool attention_log = false;
+  GemmChoice gemm = GemmChoice::Cublas;
+  bool gemm_log = false;
   int64_t batch_tokens = 32768;
 };
 

@@ -223,30 +223,48 @@ BOOST_AUTO_TEST_CASE(swiglu_matches_hf_rounding) {
         }
 }
 
+// Every way of choosing the GEMM algorithm (blas.hpp) against the double reference, with x at a
+// row stride > in and, for cuBLASLt, x one element off its alignment (the heuristic is told the
+// pointers' real alignment). Tuned times its candidates on the call's own output first; the output
+// must still be the chosen algorithm's, and a second call of the same shape reuses the plan.
 BOOST_AUTO_TEST_CASE(linear_via_cublas) {
   std::mt19937 rng(5);
   const int64_t rows = 129, in = 96, out = 200, ldx = 112;  // x with a row stride > in
-  const std::vector<float> x = random_t<bf16>(rows * ldx, rng), w = random_t<bf16>(out * in, rng);
+  const std::vector<float> x = random_t<bf16>(rows * ldx + 1, rng), w = random_t<bf16>(out * in, rng);
   auto d_x = upload_t<bf16>(x);
   auto d_w = upload_t<bf16>(w);
-  DeviceBuffer<bf16> d_y(rows * out);
-  DeviceBuffer<float> d_yf(rows * out);
-  {
-    rb::cuda::Blas blas(nullptr);
-    blas.linear<bf16, bf16>(d_x.get(), ldx, d_w.get(), in, d_y.get(), out, rows, in, out);
-    blas.linear<bf16, float>(d_x.get(), ldx, d_w.get(), in, d_yf.get(), out, rows, in, out);
-    CUDA_CHECK(cudaDeviceSynchronize());
-  }
-  std::vector<double> ref(rows * out);
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t o = 0; o < out; ++o) {
-      double acc = 0.0;
-      for (int64_t i = 0; i < in; ++i) acc += static_cast<double>(x[r * ldx + i]) * w[o * in + i];
-      ref[r * out + o] = acc;
+  for (const auto choice : {rb::cuda::GemmChoice::Cublas, rb::cuda::GemmChoice::Lt, rb::cuda::GemmChoice::Tuned})
+    for (const int64_t shift : {0, 1}) {
+      DeviceBuffer<bf16> d_y(rows * out), d_y2(rows * out);
+      DeviceBuffer<float> d_yf(rows * out);
+      std::string plans;
+      {
+        rb::cuda::Blas blas(nullptr, std::size_t{32} << 20, choice);
+        const bf16* xs = d_x.get() + shift;
+        blas.linear<bf16, bf16>(xs, ldx, d_w.get(), in, d_y.get(), out, rows, in, out);
+        blas.linear<bf16, float>(xs, ldx, d_w.get(), in, d_yf.get(), out, rows, in, out);
+        blas.linear<bf16, bf16>(xs, ldx, d_w.get(), in, d_y2.get(), out, rows, in, out);
+        CUDA_CHECK(cudaDeviceSynchronize());
+        plans = blas.describe_plans();
+      }
+      std::vector<double> ref(rows * out);
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t o = 0; o < out; ++o) {
+          double acc = 0.0;
+          for (int64_t i = 0; i < in; ++i) acc += static_cast<double>(x[shift + r * ldx + i]) * w[o * in + i];
+          ref[r * out + o] = acc;
+        }
+      const std::string what = "linear " + rb::cuda::to_string(choice) + " shift " + std::to_string(shift);
+      // fp32 accumulation of 96 products of magnitude <= 1: |err| <= ~1e-5; bf16 output adds 2^-9 relative.
+      check_close(download(d_yf.get(), rows * out), ref, 1e-4, 1e-5, what + " fp32 out");
+      check_close(download_t(d_y.get(), rows * out), ref, 1e-4, 1.0 / 256, what + " bf16 out");
+      BOOST_TEST(download_t(d_y.get(), rows * out) == download_t(d_y2.get(), rows * out),
+                 boost::test_tools::per_element());
+      // cuBLASLt: one plan per output type; cuBLAS keeps none.
+      const auto lines = std::count(plans.begin(), plans.end(), '\n');
+      BOOST_TEST(lines == (choice == rb::cuda::GemmChoice::Cublas ? 0 : 2), what << ": plans\n" << plans);
+      BOOST_TEST_MESSAGE(what << ":\n" << plans);
     }
-  // fp32 accumulation of 96 products of magnitude <= 1: |err| <= ~1e-5; bf16 output adds 2^-9 relative.
-  check_close(download(d_yf.get(), rows * out), ref, 1e-4, 1e-5, "linear fp32 out");
-  check_close(download_t(d_y.get(), rows * out), ref, 1e-4, 1.0 / 256, "linear bf16 out");
 }
 
 namespace {
