@@ -49,6 +49,14 @@ struct RopeSchedules {
   int64_t length() const { return by_type.empty() ? 0 : static_cast<int64_t>(by_type.front().positions.size()); }
 };
 
+// Whether every schedule of `shorter` is the first shorter.length() positions of `longer`'s, bit
+// for bit (frequencies, scalings, band scales, and per-token positions and query scales). Then a
+// window of shorter.length() tokens padded at its end and scored under `longer` gets, at its own
+// positions, what `shorter` gives them: causal attention lets no position see a later one. A
+// method whose schedule depends on the window's length (dynamic NTK past the original length,
+// LongRoPE's long factors) fails this for lengths on either side of its switch.
+bool is_prefix_of(const RopeSchedules& shorter, const RopeSchedules& longer);
+
 class RopeMethod {
  public:
   virtual ~RopeMethod() = default;

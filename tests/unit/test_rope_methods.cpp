@@ -241,6 +241,33 @@ BOOST_AUTO_TEST_CASE(dynamic_and_longrope_switch_at_the_original_context) {
   BOOST_TEST(at.attention_scaling == static_cast<float>(std::sqrt(1.0 + std::log(2.0) / std::log(1024.0))));
 }
 
+// is_prefix_of decides when a short window may be padded and scored at a longer length
+// (model_core/backend.hpp, score_padded): for methods whose schedule does not depend on the length,
+// and for dynamic ones on the same side of their switch; never across it.
+BOOST_AUTO_TEST_CASE(schedule_prefix_across_lengths) {
+  const auto info = model(64, 10000.0, 2048);
+  const auto prefix = [&](const json& rope, int64_t shorter, int64_t longer) {
+    return rb::rope::is_prefix_of(schedule_of(rope, shorter, info), schedule_of(rope, longer, info));
+  };
+  for (const json& fixed : {json(nullptr), json{{"rope_type", "linear"}, {"factor", 4}},
+                            json{{"rope_type", "yarn"}, {"factor", 4}, {"original_max_position_embeddings", 2048}},
+                            json{{"rope_type", "compress"}, {"cf", 2}}}) {
+    BOOST_TEST(prefix(fixed, 4000, 4100), fixed.dump());
+    BOOST_TEST(prefix(fixed, 1, 4100), fixed.dump());
+  }
+  const json dynamic = {{"rope_type", "dynamic"}, {"factor", 4}};
+  BOOST_TEST(prefix(dynamic, 1000, 2048));   // both at the original frequencies
+  BOOST_TEST(!prefix(dynamic, 2040, 2056));  // across the switch
+  BOOST_TEST(!prefix(dynamic, 3000, 3010));  // past it, the frequencies follow the length
+  const json longrope = {{"rope_type", "longrope"}, {"short_factor", std::vector<double>(32, 1.0)},
+                         {"long_factor", std::vector<double>(32, 2.0)}, {"original_max_position_embeddings", 1024}};
+  BOOST_TEST(prefix(longrope, 500, 1024));
+  BOOST_TEST(!prefix(longrope, 1000, 1030));
+  BOOST_TEST(prefix(longrope, 1030, 1040));  // long factors on both sides
+  BOOST_TEST(!prefix(json{{"rope_type", "qwen1"}}, 2000, 2100));  // LogN query scales appear past 2048
+  BOOST_TEST(!prefix(nullptr, 10, 9));  // a longer "shorter" is no prefix
+}
+
 BOOST_AUTO_TEST_CASE(qwen1_alpha_and_logn) {
   const auto info = model(128, 10000.0, 2048);
   const auto inside = schedule_of(json{{"rope_type", "qwen1"}}, 2048, info);
