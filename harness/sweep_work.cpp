@@ -300,7 +300,10 @@ ItemResult Worker::score_passkey(const WorkItem& item) {
   const cli::ModelRope rope = cli::model_rope(m.model.config, spec.rope);
   const Tokenizer& tok = *m.model.tokenizer;
   data::TokenizeFn fn = [&tok](std::string_view text, bool) { return tok.encode(text, true); };
-  ItemResult r;
+  // Every sample first, then one scoring pass: the samples' lengths differ by a few tokens, and
+  // score_padded scores them as one length wherever that is exact.
+  std::vector<data::PasskeySample> samples;
+  std::vector<std::pair<double, int64_t>> cells;  // (depth, trial) of each sample
   for (double depth : spec.passkey.depths) {
     for (int64_t trial = 0; trial < spec.passkey.trials; ++trial) {
       data::PasskeyRequest req;
@@ -308,13 +311,20 @@ ItemResult Worker::score_passkey(const WorkItem& item) {
       req.depth = depth;
       req.trial = static_cast<uint64_t>(trial);
       req.seed = spec.passkey.seed;
-      const data::PasskeySample sample = data::make_passkey_sample(req, fn);
-      const auto n = static_cast<int64_t>(sample.tokens.size());
-      const auto scores = m.backend->score({std::span<const int32_t>(sample.tokens)}, rope.schedules(n));
-      bool retrieved = true;
-      for (size_t t = sample.answer_begin; t < sample.answer_end; ++t) retrieved = retrieved && scores[0].is_argmax[t - 1];
-      r.passkey.push_back({spec.length, depth, trial, retrieved});
+      samples.push_back(data::make_passkey_sample(req, fn));
+      cells.emplace_back(depth, trial);
     }
+  }
+  std::vector<std::span<const int32_t>> windows;
+  for (const auto& sample : samples) windows.emplace_back(sample.tokens);
+  const std::vector<WindowScores> scores =
+      score_padded(*m.backend, windows, [&rope](int64_t n) { return rope.schedules(n); });
+  ItemResult r;
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    const data::PasskeySample& sample = samples[i];
+    bool retrieved = true;
+    for (size_t t = sample.answer_begin; t < sample.answer_end; ++t) retrieved = retrieved && scores[i].is_argmax[t - 1];
+    r.passkey.push_back({spec.length, cells[i].first, cells[i].second, retrieved});
   }
   return r;
 }

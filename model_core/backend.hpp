@@ -52,6 +52,18 @@ struct BackendOptions {
   std::function<void(int64_t layer, std::span<const float> q, std::span<const float> k)> qk_probe;
 };
 
+// A window length's RoPE schedules (e.g. a model's RoPE methods at that length).
+using SchedulesAt = std::function<rope::RopeSchedules(int64_t length)>;
+
+// Windows of different lengths, each scored exactly as it would be alone, in as few backend calls
+// as that allows: a window whose own schedules (schedules_at(its length)) are a prefix of the
+// longest window's (rope::is_prefix_of) is padded at its end, by repeating its last token, to the
+// longest length and scored in one call with the others; any other window is scored alone at its
+// own length. Each result has the window's own length (L - 1 entries). What it saves on the GPU is
+// a cuDNN plan per length and a forward per window (docs/PERFORMANCE.md, "Passkey samples").
+std::vector<WindowScores> score_padded(Backend& backend, const std::vector<std::span<const int32_t>>& windows,
+                                       const SchedulesAt& schedules_at);
+
 // The Model must outlive the backend (its weights may be views into the model's mapped files).
 std::unique_ptr<Backend> make_backend(const Model& model, const BackendOptions& opts);
 std::unique_ptr<Backend> make_cpu_backend(const Model& model, const BackendOptions& opts);
