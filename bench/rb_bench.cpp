@@ -8,13 +8,17 @@
 //
 //   rb_bench [--models a,b] [--lengths 2048,8192] [--repeats N] [--warmup N] [--no-gemm]
 //            [--quant none|nf4|int4|int4-gN] [--dequant-split TOKENS] [--models-json FILE] [--out FILE]
-//            [--batch N] [--op-breakdown]
+//            [--batch N] [--op-breakdown] [--ragged K]
 // --quant: every projection 4-bit (random codes), dequantized into a bf16 buffer before its GEMM.
 // first_seconds: the first score() of each length (a fresh shape: buffers, RoPE tables, cuDNN
 // plans; for the first length also first-use kernel loads), beside the best of the repeats.
 // --op-breakdown: the first call and one more steady call are timed per op class with CUDA
 // events (op_profile.hpp); each class beside its roofline: GEMMs and attention at the measured
 // 8192^3 GEMM peak, elementwise ops at the measured device-to-device copy bandwidth.
+// --ragged K: instead, K windows of slightly different lengths (L - 1 - 3i, as passkey samples of
+// one length differ by a few tokens), each scored alone, against K others (L - 2 - 3i) through
+// score_padded (model_core/backend.hpp); every length is new to the process on its first call, so
+// the first pass of each pays its cuDNN plans, and a second pass shows the steady cost.
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -31,6 +35,7 @@
 #include <cuda_runtime.h>
 #include <nlohmann/json.hpp>
 
+#include "model_core/backend.hpp"
 #include "model_core/cuda/blas.hpp"
 #include "model_core/cuda/cuda_backend.hpp"
 #include "model_core/cuda/cuda_check.hpp"
@@ -278,6 +283,57 @@ json dequant_vs_gemm(const rb::ModelConfig& c, const std::string& name, int64_t 
 
 }  // namespace
 
+// --ragged: K windows scored alone (each length new) against K others through score_padded.
+json ragged_row(rb::CudaBackend& backend, const rb::ModelConfig& c, int64_t L, int64_t K) {
+  auto make = [&](int64_t offset) {
+    std::vector<std::vector<int32_t>> windows;
+    std::mt19937 rng(static_cast<uint32_t>(L + offset));
+    for (int64_t i = 0; i < K; ++i) {
+      windows.emplace_back(static_cast<std::size_t>(L - offset - 3 * i));
+      for (auto& t : windows.back()) t = static_cast<int32_t>(rng() % c.vocab_size);
+    }
+    return windows;
+  };
+  const auto alone_windows = make(1), padded_windows = make(2);
+  auto seconds = [](auto&& f) {
+    const auto t0 = std::chrono::steady_clock::now();
+    f();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  auto alone = [&] {
+    for (const auto& w : alone_windows)
+      backend.score({std::span<const int32_t>(w)}, default_schedules(c, static_cast<int64_t>(w.size())));
+  };
+  std::vector<std::span<const int32_t>> spans(padded_windows.begin(), padded_windows.end());
+  auto padded = [&] { rb::score_padded(backend, spans, [&](int64_t n) { return default_schedules(c, n); }); };
+  const double alone_first = seconds(alone), padded_first = seconds(padded);
+  const double alone_steady = seconds(alone), padded_steady = seconds(padded);
+  // The padded set scored alone as well: what padding changes in bf16 (the GEMMs see more rows).
+  const auto together = rb::score_padded(backend, spans, [&](int64_t n) { return default_schedules(c, n); });
+  double max_diff = 0.0;
+  int64_t argmax_differ = 0, predictions = 0;
+  for (std::size_t i = 0; i < spans.size(); ++i) {
+    const auto one = backend.score({spans[i]}, default_schedules(c, static_cast<int64_t>(spans[i].size()))).at(0);
+    for (std::size_t t = 0; t < one.logprob.size(); ++t) {
+      max_diff = std::max(max_diff, std::abs(static_cast<double>(one.logprob[t]) - together[i].logprob[t]));
+      argmax_differ += one.is_argmax[t] != together[i].is_argmax[t];
+      ++predictions;
+    }
+  }
+  return json{{"ragged", K},
+              {"padded_vs_alone_max_abs_logprob_diff", max_diff},
+              {"padded_vs_alone_argmax_differ", argmax_differ},
+              {"predictions", predictions},
+              {"alone_lengths", json::array({L - 1, L - 1 - 3 * (K - 1)})},
+              {"padded_lengths", json::array({L - 2, L - 2 - 3 * (K - 1)})},
+              {"alone_first_seconds", alone_first},
+              {"padded_first_seconds", padded_first},
+              {"alone_steady_seconds", alone_steady},
+              {"padded_steady_seconds", padded_steady},
+              {"config", backend.describe()},
+              {"device", device_name()}};
+}
+
 int main(int argc, char** argv) {
   std::vector<std::string> models = {"tinyllama-1.1b", "llama-3-8b", "qwen2.5-7b"};
   std::vector<int64_t> lengths = {2048, 8192, 32768, 51200};
@@ -287,6 +343,7 @@ int main(int argc, char** argv) {
   int64_t dequant_split = 0;  // tokens: time dequantization vs GEMM per projection, then exit
   int64_t batch = 0;          // windows per call (0: the backend's preferred batch)
   bool op_breakdown = false;
+  int64_t ragged = 0;         // windows of slightly different lengths: alone vs score_padded
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -306,6 +363,7 @@ int main(int argc, char** argv) {
     else if (a == "--dequant-split") dequant_split = std::stoll(next());
     else if (a == "--batch") batch = std::stoll(next());
     else if (a == "--op-breakdown") op_breakdown = true;
+    else if (a == "--ragged") ragged = std::stoll(next());
     else {
       std::cerr << "rb_bench: unknown argument " << a << "\n";
       return 2;
@@ -345,6 +403,12 @@ int main(int argc, char** argv) {
       for (const int64_t L : lengths) {
         json row{{"impl", "ropebatch-cuda"}, {"model", name}, {"seq_len", L}, {"quant", quant}};
         try {
+          if (ragged > 0) {
+            if (L - 2 - 3 * (ragged - 1) < 2) throw std::runtime_error("--ragged " + std::to_string(ragged) + " is too many for this length");
+            row.update(ragged_row(*backend, c, L, ragged));
+            emit(row, &out);
+            continue;
+          }
           const int64_t B = batch > 0 ? batch : backend->preferred_batch(L);
           std::mt19937 rng(static_cast<uint32_t>(L));
           std::vector<std::vector<int32_t>> windows(B, std::vector<int32_t>(L));
