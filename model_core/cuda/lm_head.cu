@@ -51,31 +51,61 @@ __global__ void init_kernel(LmState* state, int64_t rows) {
 // same values, aligned or not, take the same arithmetic in the same order.
 constexpr int kGroup = 8;
 
-template <typename T, typename L>
-__device__ __forceinline__ void load_group(const L* __restrict__ x, bool vector_loads, bool round_logits,
-                                           float (&v)[kGroup]) {
-  if constexpr (std::is_same_v<L, float>) {
+// kN consecutive logits as floats (T logits converted, fp32 ones rounded to T when round_logits),
+// with 16-byte vector loads when vector_loads (kN = kGroup, the row aligned).
+template <typename T, typename L, int kN>
+__device__ __forceinline__ void load_logits(const L* __restrict__ x, bool vector_loads, bool round_logits,
+                                            float (&v)[kN]) {
+  constexpr bool fp32 = std::is_same_v<L, float>;
+  bool loaded = false;
+  if constexpr (kN == kGroup) {
     if (vector_loads) {
-      const float4 a = reinterpret_cast<const float4*>(x)[0], b = reinterpret_cast<const float4*>(x)[1];
-      v[0] = a.x, v[1] = a.y, v[2] = a.z, v[3] = a.w, v[4] = b.x, v[5] = b.y, v[6] = b.z, v[7] = b.w;
-    } else {
+      if constexpr (fp32) {
+        const float4 a = reinterpret_cast<const float4*>(x)[0], b = reinterpret_cast<const float4*>(x)[1];
+        v[0] = a.x, v[1] = a.y, v[2] = a.z, v[3] = a.w, v[4] = b.x, v[5] = b.y, v[6] = b.z, v[7] = b.w;
+      } else {
+        const Pack<L, kGroup> p = *reinterpret_cast<const Pack<L, kGroup>*>(x);
 #pragma unroll
-      for (int k = 0; k < kGroup; ++k) v[k] = x[k];
-    }
-    if (round_logits) {
-#pragma unroll
-      for (int k = 0; k < kGroup; ++k) v[k] = round_to<T>(v[k]);
-    }
-  } else {
-    if (vector_loads) {
-      const Pack<L, kGroup> p = *reinterpret_cast<const Pack<L, kGroup>*>(x);
-#pragma unroll
-      for (int k = 0; k < kGroup; ++k) v[k] = Elem<T>::to_float(p.v[k]);
-    } else {
-#pragma unroll
-      for (int k = 0; k < kGroup; ++k) v[k] = Elem<T>::to_float(x[k]);
+        for (int k = 0; k < kGroup; ++k) v[k] = Elem<T>::to_float(p.v[k]);
+      }
+      loaded = true;
     }
   }
+  if (!loaded) {
+#pragma unroll
+    for (int k = 0; k < kN; ++k) {
+      if constexpr (fp32) v[k] = x[k];
+      else v[k] = Elem<T>::to_float(x[k]);
+    }
+  }
+  if constexpr (fp32) {
+    if (round_logits) {
+#pragma unroll
+      for (int k = 0; k < kN; ++k) v[k] = round_to<T>(v[k]);
+    }
+  }
+}
+
+// Folds kN consecutive logits v (vocabulary columns col .. col + kN - 1) into p: the first maximum,
+// and the running max and sum of exp(x - max), the old sum rescaled once if the max grows. For
+// kN = 1 this is the classic online softmax step. A NaN logit makes the sum NaN (no logit is dropped).
+template <int kN>
+__device__ __forceinline__ void fold(Partial& p, const float (&v)[kN], int64_t col) {
+  float m = v[0];
+  int at = 0;
+#pragma unroll
+  for (int k = 1; k < kN; ++k)
+    if (v[k] > m) m = v[k], at = k;  // the first maximum of the group
+  if (m > p.best) {  // columns visited in increasing order: the first maximum wins
+    p.best = m;
+    p.best_idx = static_cast<int32_t>(col + at);
+  }
+  const float new_max = fmaxf(p.max, m);
+  float sum = 0.0f;
+#pragma unroll
+  for (int k = 0; k < kN; ++k) sum += expf(v[k] - new_max);
+  p.sum = (new_max > p.max ? p.sum * expf(p.max - new_max) : p.sum) + sum;  // exp(-inf) = 0 at the start
+  p.max = new_max;
 }
 
 template <typename T, typename L>
@@ -91,45 +121,15 @@ __global__ void update_kernel(const L* __restrict__ logits, int64_t cols, int64_
   for (int64_t g = threadIdx.x; g < groups; g += blockDim.x) {
     const int64_t c = g * kGroup;
     float v[kGroup];
-    load_group<T, L>(x + c, vector_loads, round_logits, v);
-    float m = v[0];
-    int at = 0;
-#pragma unroll
-    for (int k = 1; k < kGroup; ++k)
-      if (v[k] > m) m = v[k], at = k;  // the first maximum of the group
-    if (m > p.best) {  // groups visited in increasing order: the first maximum wins
-      p.best = m;
-      p.best_idx = static_cast<int32_t>(col0 + c + at);
-    }
-    const float new_max = fmaxf(p.max, m);
-    if (new_max != -INFINITY) {
-      float sum = 0.0f;
-#pragma unroll
-      for (int k = 0; k < kGroup; ++k) sum += expf(v[k] - new_max);
-      p.sum = (new_max > p.max ? p.sum * expf(p.max - new_max) : p.sum) + sum;  // exp(-inf) = 0 at the start
-      p.max = new_max;
-    }
+    load_logits<T, L>(x + c, vector_loads, round_logits, v);
+    fold(p, v, col0 + c);
     if (target >= c && target < c + kGroup) state[row].target = v[target - c];
   }
   for (int64_t c = groups * kGroup + threadIdx.x; c < cols; c += blockDim.x) {
-    float v;
-    if constexpr (std::is_same_v<L, float>) {
-      v = x[c];
-      if (round_logits) v = round_to<T>(v);
-    } else {
-      v = Elem<T>::to_float(x[c]);
-    }
-    if (v > p.max) {
-      p.sum = p.sum * expf(p.max - v) + 1.0f;  // exp(-inf) = 0 on the first element
-      p.max = v;
-    } else {
-      p.sum += expf(v - p.max);
-    }
-    if (v > p.best) {
-      p.best = v;
-      p.best_idx = static_cast<int32_t>(col0 + c);
-    }
-    if (c == target) state[row].target = v;
+    float v[1];
+    load_logits<T, L>(x + c, false, round_logits, v);
+    fold(p, v, col0 + c);
+    if (c == target) state[row].target = v[0];
   }
   for (int o = 16; o > 0; o >>= 1) p = merge(p, shfl_partial(p, o));
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;

@@ -519,6 +519,27 @@ BOOST_AUTO_TEST_CASE(vocab_parallel_fold_equals_the_whole_vocabulary) {
   BOOST_TEST_MESSAGE("rows whose target is the argmax: " << argmax_rows);
 }
 
+// A NaN logit is never dropped: wherever it sits (the first column a thread folds, inside a group,
+// in the tail past the last whole group), its row's log-prob is NaN, and the other rows are not.
+BOOST_AUTO_TEST_CASE(lm_state_update_keeps_a_nan_logit) {
+  const int64_t rows = 4, cols = 1004;  // 125 groups of 8 and a tail of 4
+  std::vector<float> logits(rows * cols, 0.5f);
+  const int64_t nan_at[] = {0, 13, 1002};  // rows 0..2; row 3 stays finite
+  for (int64_t r = 0; r < 3; ++r) logits[r * cols + nan_at[r]] = std::nanf("");
+  const std::vector<int32_t> targets(rows, 7);
+  auto d_b = upload_t<bf16>(logits);
+  auto d_t = upload(targets);
+  DeviceBuffer<rb::cuda::LmState> state(rows);
+  rb::cuda::lm_state_init(state.get(), rows, nullptr);
+  rb::cuda::lm_state_update<bf16>(d_b.get(), rows, cols, cols, 0, d_t.get(), state.get(), nullptr);
+  DeviceBuffer<float> lp(rows);
+  DeviceBuffer<uint8_t> am(rows);
+  rb::cuda::lm_state_finish(state.get(), d_t.get(), rows, lp.get(), am.get(), nullptr);
+  const auto got = download(lp.get(), rows);
+  for (int64_t r = 0; r < 3; ++r) BOOST_TEST(std::isnan(got[r]), "row " << r << " (NaN at column " << nan_at[r] << "): " << got[r]);
+  BOOST_TEST(got[3] == static_cast<float>(-std::log(1004.0)), boost::test_tools::tolerance(1e-5f));
+}
+
 // The fold over logits already in T equals the fold over fp32 logits rounded to T, bit for bit
 // (the same values reach the same arithmetic), and so does the fold over T logits one element off
 // their alignment (scalar loads instead of 16-byte vectors). Chunks of 384 columns split into whole
