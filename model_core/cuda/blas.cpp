@@ -90,6 +90,48 @@ class EventPair {
  private:
   cudaEvent_t start_ = nullptr, stop_ = nullptr;
 };
+
+// The candidate Tuned keeps (index into the heuristic's list) with its time and the first's, in ms.
+struct Pick {
+  int index = 0;
+  float ms = -1.0f, first_ms = -1.0f;  // < 0: not timed
+};
+
+// Times candidates 0..n-1 through run(i) on `stream`, in rounds that visit every candidate once, so
+// a clock that drifts during tuning weighs on all of them; each candidate's time is its median
+// round. Another than the heuristic's first is taken only when it is kTunedMargin faster, so noise
+// alone does not move the choice. A candidate whose warm-up call fails is skipped.
+template <typename Run>
+Pick pick_candidate(std::size_t n, cudaStream_t stream, const std::string& shape, const Run& run) {
+  constexpr int kRounds = 3;
+  constexpr float kTunedMargin = 0.98f;
+  std::vector<char> usable(n);
+  for (std::size_t i = 0; i < n; ++i) usable[i] = run(i) == CUBLAS_STATUS_SUCCESS;
+  const EventPair ev;
+  std::vector<std::vector<float>> times(n);
+  for (int r = 0; r < kRounds; ++r)
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!usable[i]) continue;
+      CUDA_CHECK(cudaEventRecord(ev.start(), stream));
+      CUBLAS_CHECK(run(i));
+      CUDA_CHECK(cudaEventRecord(ev.stop(), stream));
+      CUDA_CHECK(cudaEventSynchronize(ev.stop()));
+      float ms = 0.0f;
+      CUDA_CHECK(cudaEventElapsedTime(&ms, ev.start(), ev.stop()));
+      times[i].push_back(ms);
+    }
+  Pick pick;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!usable[i]) continue;
+    std::sort(times[i].begin(), times[i].end());
+    const float median = times[i][kRounds / 2];
+    if (i == 0) pick.first_ms = median;
+    const float bar = pick.ms < 0.0f ? INFINITY : (pick.index == 0 ? pick.ms * kTunedMargin : pick.ms);
+    if (median < bar) pick.ms = median, pick.index = static_cast<int>(i);
+  }
+  if (pick.ms < 0.0f) throw Error("cuBLASLt: none of " + std::to_string(n) + " algorithms ran the GEMM " + shape);
+  return pick;
+}
 }  // namespace
 
 std::string to_string(GemmChoice c) {
@@ -162,60 +204,21 @@ const Blas::LtPlan& Blas::lt_plan(const void* w, const void* x, void* y, const L
   if (returned <= 0) throw Error("cuBLASLt has no algorithm for the GEMM " + shape);
   found.resize(static_cast<std::size_t>(returned));
 
-  int chosen = 0;
-  float chosen_ms = -1.0f, first_ms = -1.0f;
-  if (found.size() > 1) {
-    // Time the candidates on this call's own buffers (beta = 0: y is only written), in rounds that
-    // visit every candidate once, so a clock that drifts during tuning weighs on all of them; each
-    // candidate's time is its median round. Another than the heuristic's first is taken only when
-    // it is kTunedMargin faster, so noise alone does not move the choice.
-    constexpr int kRounds = 3;
-    constexpr float kTunedMargin = 0.98f;
-    const EventPair ev;
-    const float alpha = 1.0f, beta = 0.0f;
-    auto run = [&](std::size_t i) {
-      return cublasLtMatmul(lt_, plan->desc, &alpha, w, plan->a, x, plan->b, &beta, y, plan->c, y, plan->c,
-                            &found[i].algo, workspace_, workspace_bytes_, stream_);
-    };
-    std::vector<std::vector<float>> times(found.size());
-    for (std::size_t i = 0; i < found.size(); ++i)
-      if (run(i) == CUBLAS_STATUS_SUCCESS) times[i].reserve(kRounds);  // warm-up; one that cannot run here is skipped
-      else times[i].push_back(-1.0f);
-    for (int r = 0; r < kRounds; ++r)
-      for (std::size_t i = 0; i < found.size(); ++i) {
-        if (!times[i].empty() && times[i][0] < 0.0f) continue;
-        CUDA_CHECK(cudaEventRecord(ev.start(), stream_));
-        CUBLAS_CHECK(run(i));
-        CUDA_CHECK(cudaEventRecord(ev.stop(), stream_));
-        CUDA_CHECK(cudaEventSynchronize(ev.stop()));
-        float ms = 0.0f;
-        CUDA_CHECK(cudaEventElapsedTime(&ms, ev.start(), ev.stop()));
-        times[i].push_back(ms);
-      }
-    std::vector<float> median(found.size(), -1.0f);
-    for (std::size_t i = 0; i < found.size(); ++i) {
-      if (times[i].size() != kRounds) continue;
-      std::sort(times[i].begin(), times[i].end());
-      median[i] = times[i][kRounds / 2];
-    }
-    first_ms = median[0];
-    for (std::size_t i = 0; i < found.size(); ++i) {
-      if (median[i] < 0.0f) continue;
-      const float bar = chosen_ms < 0.0f ? INFINITY : (chosen == 0 ? chosen_ms * kTunedMargin : chosen_ms);
-      if (median[i] < bar) chosen_ms = median[i], chosen = static_cast<int>(i);
-    }
-    if (chosen_ms < 0.0f) throw Error("cuBLASLt: none of " + std::to_string(found.size()) + " algorithms ran the GEMM " + shape);
-  }
-  plan->algo = found[static_cast<std::size_t>(chosen)].algo;
+  const float alpha = 1.0f, beta = 0.0f;  // beta = 0: timing a candidate only writes y
+  const Pick pick = found.size() > 1 ? pick_candidate(found.size(), stream_, shape, [&](std::size_t i) {
+    return cublasLtMatmul(lt_, plan->desc, &alpha, w, plan->a, x, plan->b, &beta, y, plan->c, y, plan->c,
+                          &found[i].algo, workspace_, workspace_bytes_, stream_);
+  }) : Pick{};
+  plan->algo = found[static_cast<std::size_t>(pick.index)].algo;
   char line[256];
   std::snprintf(line, sizeof line, "%s (lda %d ldb %d ldc %d): algo %d tile %d stages %d", shape.c_str(), key.lda,
                 key.ldb, key.ldc, algo_config(plan->algo, CUBLASLT_ALGO_CONFIG_ID),
                 algo_config(plan->algo, CUBLASLT_ALGO_CONFIG_TILE_ID),
                 algo_config(plan->algo, CUBLASLT_ALGO_CONFIG_STAGES_ID));
   plan->summary = line;
-  if (chosen_ms >= 0.0f) {
-    std::snprintf(line, sizeof line, ", candidate %d of %zu, %.3f ms against the first's %.3f ms", chosen + 1,
-                  found.size(), chosen_ms, first_ms);
+  if (pick.ms >= 0.0f) {
+    std::snprintf(line, sizeof line, ", candidate %d of %zu, %.3f ms against the first's %.3f ms", pick.index + 1,
+                  found.size(), pick.ms, pick.first_ms);
     plan->summary += line;
   }
   if (log_plans_) std::fprintf(stderr, "GEMM plan (%s): %s\n", to_string(choice_).c_str(), plan->summary.c_str());
