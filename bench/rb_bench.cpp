@@ -300,20 +300,21 @@ json ragged_row(rb::CudaBackend& backend, const rb::ModelConfig& c, int64_t L, i
     f();
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   };
+  const rb::SchedulesAt schedules_at = [&](int64_t n) { return default_schedules(c, n); };
   auto alone = [&] {
     for (const auto& w : alone_windows)
-      backend.score({std::span<const int32_t>(w)}, default_schedules(c, static_cast<int64_t>(w.size())));
+      backend.score({std::span<const int32_t>(w)}, schedules_at(static_cast<int64_t>(w.size())));
   };
   std::vector<std::span<const int32_t>> spans(padded_windows.begin(), padded_windows.end());
-  auto padded = [&] { rb::score_padded(backend, spans, [&](int64_t n) { return default_schedules(c, n); }); };
+  auto padded = [&] { rb::score_padded(backend, spans, schedules_at); };
   const double alone_first = seconds(alone), padded_first = seconds(padded);
   const double alone_steady = seconds(alone), padded_steady = seconds(padded);
   // The padded set scored alone as well: what padding changes in bf16 (the GEMMs see more rows).
-  const auto together = rb::score_padded(backend, spans, [&](int64_t n) { return default_schedules(c, n); });
+  const auto together = rb::score_padded(backend, spans, schedules_at);
   double max_diff = 0.0;
   int64_t argmax_differ = 0, predictions = 0;
   for (std::size_t i = 0; i < spans.size(); ++i) {
-    const auto one = backend.score({spans[i]}, default_schedules(c, static_cast<int64_t>(spans[i].size()))).at(0);
+    const auto one = backend.score({spans[i]}, schedules_at(static_cast<int64_t>(spans[i].size()))).at(0);
     for (std::size_t t = 0; t < one.logprob.size(); ++t) {
       max_diff = std::max(max_diff, std::abs(static_cast<double>(one.logprob[t]) - together[i].logprob[t]));
       argmax_differ += one.is_argmax[t] != together[i].is_argmax[t];

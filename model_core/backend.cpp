@@ -36,13 +36,16 @@ std::vector<WindowScores> score_padded(Backend& backend, const std::vector<std::
     const auto& w = windows[i];
     const auto n = static_cast<int64_t>(w.size());
     if (n < 2) continue;  // nothing to score
-    if (n == longest || rope::is_prefix_of(schedules_at(n), at_longest)) {
-      padded.emplace_back(w.begin(), w.end());
-      padded.back().resize(static_cast<std::size_t>(longest), w.back());
-      padded_index.push_back(i);
-    } else {
-      out[i] = backend.score({w}, schedules_at(n)).at(0);
+    if (n < longest) {
+      const rope::RopeSchedules own = schedules_at(n);
+      if (!rope::is_prefix_of(own, at_longest)) {
+        out[i] = backend.score({w}, own).at(0);
+        continue;
+      }
     }
+    padded.emplace_back(w.begin(), w.end());
+    padded.back().resize(static_cast<std::size_t>(longest), w.back());
+    padded_index.push_back(i);
   }
   if (!padded.empty()) {
     std::vector<std::span<const int32_t>> spans(padded.begin(), padded.end());
