@@ -39,6 +39,7 @@
 #include "model_core/cuda/blas.hpp"
 #include "model_core/cuda/cuda_backend.hpp"
 #include "model_core/cuda/cuda_check.hpp"
+#include "model_core/cuda/cuda_options.hpp"
 #include "model_core/cuda/dequant.hpp"
 #include "model_core/cuda/device_buffer.hpp"
 #include "model_core/cuda/kernels.hpp"
@@ -164,13 +165,15 @@ json copy_bandwidth(int repeats) {
 }
 
 // What each op class of one score() call of B windows of L tokens must do: FLOPs for the GEMM
-// classes and attention, bytes moved for the elementwise ones (bf16 activations, fp32 residual),
-// and its roofline time at the measured peaks. Copies and setup have none.
+// classes and attention, bytes moved for the elementwise ones (bf16 activations; the residual in
+// bf16 or fp32 as RB_CUDA_RESIDUAL stores it), and its roofline time at the measured peaks.
+// Copies and setup have none.
 struct OpWork {
   double flops = 0, bytes = 0;
 };
 
-std::array<OpWork, rb::kOpClassCount> op_work(const rb::ModelConfig& c, int64_t B, int64_t L, const std::string& quant) {
+std::array<OpWork, rb::kOpClassCount> op_work(const rb::ModelConfig& c, int64_t B, int64_t L, const std::string& quant,
+                                              double residual_bytes) {
   using rb::OpClass;
   std::array<OpWork, rb::kOpClassCount> w{};
   auto at = [&](OpClass k) -> OpWork& { return w[static_cast<size_t>(k)]; };
@@ -185,10 +188,11 @@ std::array<OpWork, rb::kOpClassCount> op_work(const rb::ModelConfig& c, int64_t 
   double pairs = 0;
   for (int64_t i = 0; i < c.num_layers; ++i) pairs += attention_pairs(static_cast<double>(L), c.window_of(i));
   at(OpClass::Attention).flops = 4 * pairs * H * D * static_cast<double>(B);
-  at(OpClass::Embedding).bytes = T * h * (2 + 4);
-  // One plain norm (read fp32 residual, write bf16) and 2 per layer fused with the residual add
+  const double r = residual_bytes;
+  at(OpClass::Embedding).bytes = T * h * (2 + r);
+  // One plain norm (read the residual, write bf16) and 2 per layer fused with the residual add
   // (read residual and delta, write both); Gemma-3's sandwich norms read and write bf16 rows.
-  at(OpClass::Norm).bytes = T * h * (6 + 12 * 2 * layers + (c.sandwich_norms ? 4 * 2 * layers : 0));
+  at(OpClass::Norm).bytes = T * h * ((r + 2) + (2 * r + 4) * 2 * layers + (c.sandwich_norms ? 4 * 2 * layers : 0));
   at(OpClass::Rope).bytes = T * (H + KV) * D * 4 * layers;
   if (c.qk_norm) at(OpClass::QkNorm).bytes = T * (H + KV) * D * 4 * layers;
   at(OpClass::GatedAct).bytes = T * ff * 6 * layers;
@@ -423,7 +427,7 @@ int main(int argc, char** argv) {
             backend->score(spans, schedule);
             return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
           };
-          const auto work = op_work(c, B, L, quant);
+          const auto work = op_work(c, B, L, quant, rb::cuda::cuda_options_from_env().hf_rounding ? 2.0 : 4.0);
           backend->reset_op_times();
           backend->set_op_timing(op_breakdown);
           const double first_s = timed_call();

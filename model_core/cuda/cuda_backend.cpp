@@ -252,7 +252,7 @@ class CudaModelBackend final : public CudaBackend {
     const int64_t W = static_cast<int64_t>(windows.size());
     int64_t group = W;
     while (group > 1 && !fits(group, L)) group = (group + 1) / 2;
-    ensure_buffers(make_forward_plan(shard_config_, sizeof(T), group, L));
+    ensure_buffers(make_forward_plan(shard_config_, sizeof(T), residual_in_t() ? sizeof(T) : sizeof(float), group, L));
     for (size_t i = 0; i < schedules.by_type.size(); ++i) upload_schedule(schedules.by_type[i], L, ropes_[i]);
     mark(OpClass::Setup);
     for (int64_t start = 0; start < W; start += group) {
@@ -275,7 +275,7 @@ class CudaModelBackend final : public CudaBackend {
 
   // ---- memory ----
   std::size_t activation_bytes() const {
-    std::size_t b = residual_.bytes() + normed_.bytes() + work_.bytes() + tokens_.bytes() + targets_.bytes() + state_.bytes() +
+    std::size_t b = residual_f32_.bytes() + residual_t_.bytes() + normed_.bytes() + work_.bytes() + tokens_.bytes() + targets_.bytes() + state_.bytes() +
                     logprob_.bytes() + argmax_.bytes() + cudnn_workspace_.bytes();
     for (const DeviceRope& r : ropes_) b += r.bytes();
     return b;
@@ -289,7 +289,7 @@ class CudaModelBackend final : public CudaBackend {
   }
 
   bool fits(int64_t batch, int64_t L) const {
-    const ForwardPlan p = make_forward_plan(shard_config_, sizeof(T), batch, L);
+    const ForwardPlan p = make_forward_plan(shard_config_, sizeof(T), residual_in_t() ? sizeof(T) : sizeof(float), batch, L);
     return p.bytes + kReserveBytes <= free_bytes() + activation_bytes();
   }
 
@@ -336,7 +336,7 @@ class CudaModelBackend final : public CudaBackend {
 
   void ensure_buffers(const ForwardPlan& p) {
     const int64_t hid = config_.hidden_size, half = p.half_rotary;
-    const bool enough = static_cast<int64_t>(residual_.size()) >= p.rows * hid &&
+    const bool enough = residual_rows() * hid >= p.rows * hid &&
                         static_cast<int64_t>(work_.size()) >= p.work_elems && !ropes_.empty() &&
                         static_cast<int64_t>(ropes_.front().positions.size()) >= p.seq_len;
     if (enough) return;
@@ -349,7 +349,8 @@ class CudaModelBackend final : public CudaBackend {
                   std::to_string(device_) + " (" + device_name_ + ")");
     CUDA_CHECK(cudaStreamSynchronize(stream_->s));
     // Free everything first so the new plan never coexists with the old one.
-    residual_.release();
+    residual_f32_.release();
+    residual_t_.release();
     logprob_.release();
     ropes_.clear();
     normed_.release();
@@ -358,7 +359,10 @@ class CudaModelBackend final : public CudaBackend {
     targets_.release();
     state_.release();
     argmax_.release();
-    grow(residual_, p.rows * hid);
+    if (residual_in_t())
+      grow(residual_t_, p.rows * hid);
+    else
+      grow(residual_f32_, p.rows * hid);
     grow(normed_, p.rows * hid);
     grow(work_, p.work_elems);
     grow(tokens_, p.rows);
@@ -442,7 +446,7 @@ class CudaModelBackend final : public CudaBackend {
 
   void run_group(const std::vector<std::span<const int32_t>>& windows, int64_t start, int64_t n, int64_t L,
                  std::vector<WindowScores>& out) {
-    const ForwardPlan p = make_forward_plan(shard_config_, sizeof(T), n, L);
+    const ForwardPlan p = make_forward_plan(shard_config_, sizeof(T), residual_in_t() ? sizeof(T) : sizeof(float), n, L);
     const int64_t rows = p.rows;
     host_tokens_.resize(rows);
     host_targets_.resize(rows);
@@ -495,8 +499,10 @@ class CudaModelBackend final : public CudaBackend {
 
     void embedding() override {
       const ModelConfig& c = b_.config_;
-      embed_rows<T>(b_.tokens_.get(), p_.rows, b_.weights_.embed, c.hidden_size, c.vocab_size, b_.residual_.get(), st_,
-                    static_cast<float>(c.embedding_scale), b_.opts_.hf_rounding);
+      b_.with_residual([&](auto* residual) {
+        embed_rows<T>(b_.tokens_.get(), p_.rows, b_.weights_.embed, c.hidden_size, c.vocab_size, residual, st_,
+                      static_cast<float>(c.embedding_scale), b_.opts_.hf_rounding);
+      });
     }
     void rms_norm(int64_t layer, TensorRole role) override { norm(nullptr, layer, role); }
     void add_rms_norm(int64_t layer, TensorRole role) override { norm(b_.normed_.get(), layer, role); }
@@ -608,8 +614,10 @@ class CudaModelBackend final : public CudaBackend {
       const T* w = role == TensorRole::FinalNorm ? b_.weights_.final_norm
                    : role == TensorRole::AttnNorm ? b_.weights_.layers[static_cast<size_t>(layer)].input_norm
                                                   : b_.weights_.layers[static_cast<size_t>(layer)].post_norm;
-      add_rmsnorm<T>(b_.residual_.get(), delta, w, b_.normed_.get(), p_.rows, c.hidden_size,
-                     static_cast<float>(c.rms_norm_eps), b_.opts_.hf_rounding, st_, c.norm_weight_offset);
+      b_.with_residual([&](auto* residual) {
+        add_rmsnorm<T>(residual, delta, w, b_.normed_.get(), p_.rows, c.hidden_size, static_cast<float>(c.rms_norm_eps),
+                       b_.opts_.hf_rounding, st_, c.norm_weight_offset);
+      });
     }
     // A 4-bit projection is dequantized once per layer: the MLP's row chunks reuse it (qkv, o and
     // gate_up share one buffer, down has its own, so the chunks' alternation keeps both).
@@ -750,7 +758,22 @@ class CudaModelBackend final : public CudaBackend {
   OpTimes op_times_;
   DeviceWeights<T> weights_;
   DeviceBuffer<T> dequant_, dequant_down_;
-  DeviceBuffer<float> residual_;
+  // The residual stream: in T when Hugging Face's rounding keeps every value of it a T (the same
+  // values at half the traffic of the norms), else in fp32. Only one of the two is allocated.
+  DeviceBuffer<float> residual_f32_;
+  DeviceBuffer<T> residual_t_;
+  bool residual_in_t() const { return opts_.hf_rounding; }
+  int64_t residual_rows() const {
+    const auto n = static_cast<int64_t>(residual_in_t() ? residual_t_.size() : residual_f32_.size());
+    return n / config_.hidden_size;
+  }
+  template <typename F>
+  void with_residual(F&& f) {
+    if (residual_in_t())
+      f(residual_t_.get());
+    else
+      f(residual_f32_.get());
+  }
   DeviceBuffer<T> normed_, work_;
   DeviceBuffer<int32_t> tokens_, targets_;
   DeviceBuffer<LmState> state_;

@@ -1,7 +1,7 @@
 #pragma once
 // The memory plan of one forward over `batch` windows of `seq_len` tokens. The whole batch goes
 // through the model layer by layer; every buffer is allocated once per plan and reused:
-//   residual  fp32 [rows, hidden]        the residual stream
+//   residual  fp32 or T [rows, hidden]   the residual stream (T when HF rounding keeps it a T)
 //   normed    T    [rows, hidden]        normed input of each block, then the block's output
 //   work      T    [work_elems]          per phase: qkv + attention output (attention block);
 //                                        gate_up + activation of a chunk of rows (MLP);
@@ -29,6 +29,7 @@ struct ForwardPlan {
   std::size_t bytes = 0;        // device bytes of all buffers of this plan
 };
 
-ForwardPlan make_forward_plan(const ModelConfig& c, std::size_t elem_size, int64_t batch, int64_t seq_len);
+ForwardPlan make_forward_plan(const ModelConfig& c, std::size_t elem_size, std::size_t residual_elem_size, int64_t batch,
+                              int64_t seq_len);
 
 }  // namespace rb::cuda

@@ -33,8 +33,10 @@ void fill_value(T* dst, int64_t n, float value, cudaStream_t stream);
 // residual[r, :] = float(table[tokens[r], :]) * scale (Gemma3TextScaledWordEmbedding's
 // sqrt(hidden); 1 otherwise); with round_to_t, T(float(e) * T(scale)) as Hugging Face computes it in
 // T. Tokens outside [0, vocab) are clamped to 0 (the backend validates ids on the host first).
-template <typename T>
-void embed_rows(const int32_t* tokens, int64_t rows, const T* table, int64_t hidden, int64_t vocab, float* residual,
+// The residual R is float, or T itself when every value it will hold is a T (round_to_t, or
+// scale 1, and round_residual in add_rmsnorm): the same values at half the bytes.
+template <typename T, typename R>
+void embed_rows(const int32_t* tokens, int64_t rows, const T* table, int64_t hidden, int64_t vocab, R* residual,
                 cudaStream_t stream, float scale = 1.0f, bool round_to_t = false);
 // How a norm applies its weight w (ModelConfig::norm_weight_offset):
 //   offset 0 (LlamaRMSNorm): T(x * inv) * w in T, the normalized value rounded first;
@@ -42,8 +44,9 @@ void embed_rows(const int32_t* tokens, int64_t rows, const T* table, int64_t hid
 // When delta != nullptr: residual += delta (rounded to T when round_residual, which reproduces a
 // residual stream kept in T as Hugging Face keeps it). Then out = RMSNorm(residual) with the
 // weight, x.float() * rsqrt(mean(x^2) + eps) as Hugging Face computes it.
-template <typename T>
-void add_rmsnorm(float* residual, const T* delta, const T* weight, T* out, int64_t rows, int64_t hidden, float eps,
+// A residual R = T requires round_residual (where delta is given).
+template <typename T, typename R>
+void add_rmsnorm(R* residual, const T* delta, const T* weight, T* out, int64_t rows, int64_t hidden, float eps,
                  bool round_residual, cudaStream_t stream, float weight_offset = 0.0f);
 // RMSNorm in place over groups of values (Qwen3's and Gemma-3's q_norm / k_norm, one group per head;
 // Gemma-3's post-block norms, one group per row): rows of x with leading dimension ld hold `heads`

@@ -1,5 +1,8 @@
 // Token embedding and the fused residual add + RMSNorm (Zhang & Sennrich 2019, as
 // transformers' LlamaRMSNorm evaluates it).
+#include <type_traits>
+
+#include "common/error.hpp"
 #include "model_core/cuda/cuda_check.hpp"
 #include "model_core/cuda/dtype.cuh"
 #include "model_core/cuda/kernels.hpp"
@@ -8,16 +11,25 @@
 namespace rb::cuda {
 namespace {
 
-template <typename T>
+// The residual stream is stored in fp32, or in T when every value it holds is already a T (the
+// Hugging Face rounding: then storing it in T loses nothing and halves its traffic).
+__device__ __forceinline__ float load_residual(const float& r) { return r; }
+template <typename R>
+__device__ __forceinline__ float load_residual(const R& r) { return Elem<R>::to_float(r); }
+__device__ __forceinline__ void store_residual(float* r, float v) { *r = v; }
+template <typename R>
+__device__ __forceinline__ void store_residual(R* r, float v) { *r = Elem<R>::from_float(v); }
+
+template <typename T, typename R>
 __global__ void embed_kernel(const int32_t* __restrict__ tokens, int64_t rows, const T* __restrict__ table,
-                             int64_t hidden, int64_t vocab, float* __restrict__ residual, float scale, bool round_to_t) {
+                             int64_t hidden, int64_t vocab, R* __restrict__ residual, float scale, bool round_to_t) {
   const int64_t n = rows * hidden;
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n; i += int64_t{gridDim.x} * blockDim.x) {
     const int64_t r = i / hidden, c = i - r * hidden;
     int64_t tok = tokens[r];
     if (tok < 0 || tok >= vocab) tok = 0;
     const float e = Elem<T>::to_float(table[tok * hidden + c]);
-    residual[i] = scale == 1.0f ? e : round_to_t ? round_to<T>(e * round_to<T>(scale)) : e * scale;
+    store_residual(residual + i, scale == 1.0f ? e : round_to_t ? round_to<T>(e * round_to<T>(scale)) : e * scale);
   }
 }
 
@@ -31,37 +43,42 @@ __device__ __forceinline__ T apply_norm_weight(float v, T w, float offset) {
 // One block per row. Phase 1 adds delta and accumulates the sum of squares; phase 2 normalizes.
 // Each element is read and written by the same thread in both phases, so out may alias delta.
 // kW consecutive elements per thread step (kW = 4: vector loads; hidden % 4 == 0, rows aligned).
-template <typename T, int kW>
-__global__ void add_rmsnorm_kernel(float* __restrict__ residual, const T* delta, const T* __restrict__ weight, T* out,
+// The residual R is fp32, or T when round_residual (its values are then exactly T's).
+template <typename T, typename R, int kW>
+__global__ void add_rmsnorm_kernel(R* __restrict__ residual, const T* delta, const T* __restrict__ weight, T* out,
                                    int64_t hidden, float eps, bool round_residual, float offset) {
   __shared__ float scratch[32];
   const int64_t row = blockIdx.x;
-  float* x = residual + row * hidden;
+  R* x = residual + row * hidden;
   const T* d = delta ? delta + row * hidden : nullptr;
   float ss = 0.0f;
   for (int64_t i = int64_t{threadIdx.x} * kW; i < hidden; i += int64_t{blockDim.x} * kW) {
-    Pack<float, kW> v = *reinterpret_cast<const Pack<float, kW>*>(x + i);
+    Pack<R, kW> r = *reinterpret_cast<const Pack<R, kW>*>(x + i);
+    float v[kW];
+#pragma unroll
+    for (int k = 0; k < kW; ++k) v[k] = load_residual(r.v[k]);
     if (d) {
       const Pack<T, kW> dv = *reinterpret_cast<const Pack<T, kW>*>(d + i);
 #pragma unroll
       for (int k = 0; k < kW; ++k) {
-        v.v[k] += Elem<T>::to_float(dv.v[k]);
-        if (round_residual) v.v[k] = round_to<T>(v.v[k]);
+        v[k] += Elem<T>::to_float(dv.v[k]);
+        if (round_residual) v[k] = round_to<T>(v[k]);
+        store_residual(&r.v[k], v[k]);
       }
-      *reinterpret_cast<Pack<float, kW>*>(x + i) = v;
+      *reinterpret_cast<Pack<R, kW>*>(x + i) = r;
     }
 #pragma unroll
-    for (int k = 0; k < kW; ++k) ss += v.v[k] * v.v[k];
+    for (int k = 0; k < kW; ++k) ss += v[k] * v[k];
   }
   const float total = block_sum(ss, scratch);
   const float inv = rsqrtf(total / static_cast<float>(hidden) + eps);
   T* y = out + row * hidden;
   for (int64_t i = int64_t{threadIdx.x} * kW; i < hidden; i += int64_t{blockDim.x} * kW) {
-    const Pack<float, kW> v = *reinterpret_cast<const Pack<float, kW>*>(x + i);
+    const Pack<R, kW> r = *reinterpret_cast<const Pack<R, kW>*>(x + i);
     const Pack<T, kW> w = *reinterpret_cast<const Pack<T, kW>*>(weight + i);
     Pack<T, kW> o;
 #pragma unroll
-    for (int k = 0; k < kW; ++k) o.v[k] = apply_norm_weight<T>(v.v[k] * inv, w.v[k], offset);
+    for (int k = 0; k < kW; ++k) o.v[k] = apply_norm_weight<T>(load_residual(r.v[k]) * inv, w.v[k], offset);
     *reinterpret_cast<Pack<T, kW>*>(y + i) = o;
   }
 }
@@ -98,38 +115,46 @@ void head_rmsnorm(T* x, int64_t rows, int heads, int head_dim, int64_t ld, const
   CUDA_CHECK_LAUNCH();
 }
 
-template <typename T>
-void embed_rows(const int32_t* tokens, int64_t rows, const T* table, int64_t hidden, int64_t vocab, float* residual,
+template <typename T, typename R>
+void embed_rows(const int32_t* tokens, int64_t rows, const T* table, int64_t hidden, int64_t vocab, R* residual,
                 cudaStream_t stream, float scale, bool round_to_t) {
   if (rows <= 0) return;
-  embed_kernel<T><<<grid_for(rows * hidden, 256), 256, 0, stream>>>(tokens, rows, table, hidden, vocab, residual, scale,
-                                                                    round_to_t);
+  if (!std::is_same_v<R, float> && scale != 1.0f && !round_to_t)
+    throw Error("embed_rows: a residual stored in the activation dtype needs the scaled embedding rounded to it");
+  embed_kernel<T, R><<<grid_for(rows * hidden, 256), 256, 0, stream>>>(tokens, rows, table, hidden, vocab, residual, scale,
+                                                                       round_to_t);
   CUDA_CHECK_LAUNCH();
 }
 
-template <typename T>
-void add_rmsnorm(float* residual, const T* delta, const T* weight, T* out, int64_t rows, int64_t hidden, float eps,
+template <typename T, typename R>
+void add_rmsnorm(R* residual, const T* delta, const T* weight, T* out, int64_t rows, int64_t hidden, float eps,
                  bool round_residual, cudaStream_t stream, float weight_offset) {
   if (rows <= 0) return;
-  const bool vec = hidden % 4 == 0 && aligned_to(residual, 16) && aligned_to(weight, 4 * sizeof(T)) &&
+  if (!std::is_same_v<R, float> && delta && !round_residual)
+    throw Error("add_rmsnorm: a residual stored in the activation dtype needs round_residual");
+  const bool vec = hidden % 4 == 0 && aligned_to(residual, 4 * sizeof(R)) && aligned_to(weight, 4 * sizeof(T)) &&
                    aligned_to(out, 4 * sizeof(T)) && (!delta || aligned_to(delta, 4 * sizeof(T)));
   if (vec) {
     const int threads = hidden >= 4096 ? 256 : 128;
-    add_rmsnorm_kernel<T, 4><<<static_cast<unsigned>(rows), threads, 0, stream>>>(residual, delta, weight, out, hidden, eps,
-                                                                                 round_residual, weight_offset);
+    add_rmsnorm_kernel<T, R, 4><<<static_cast<unsigned>(rows), threads, 0, stream>>>(residual, delta, weight, out, hidden,
+                                                                                    eps, round_residual, weight_offset);
   } else {
     const int threads = hidden >= 4096 ? 512 : 256;
-    add_rmsnorm_kernel<T, 1><<<static_cast<unsigned>(rows), threads, 0, stream>>>(residual, delta, weight, out, hidden, eps,
-                                                                                 round_residual, weight_offset);
+    add_rmsnorm_kernel<T, R, 1><<<static_cast<unsigned>(rows), threads, 0, stream>>>(residual, delta, weight, out, hidden,
+                                                                                    eps, round_residual, weight_offset);
   }
   CUDA_CHECK_LAUNCH();
 }
 
-#define RB_INST(T)                                                                                                \
-  template void embed_rows<T>(const int32_t*, int64_t, const T*, int64_t, int64_t, float*, cudaStream_t, float, bool); \
-  template void add_rmsnorm<T>(float*, const T*, const T*, T*, int64_t, int64_t, float, bool, cudaStream_t, float);   \
+#define RB_INST_RESIDUAL(T, R)                                                                                  \
+  template void embed_rows<T, R>(const int32_t*, int64_t, const T*, int64_t, int64_t, R*, cudaStream_t, float, bool); \
+  template void add_rmsnorm<T, R>(R*, const T*, const T*, T*, int64_t, int64_t, float, bool, cudaStream_t, float);
+#define RB_INST(T)           \
+  RB_INST_RESIDUAL(T, float) \
+  RB_INST_RESIDUAL(T, T)     \
   template void head_rmsnorm<T>(T*, int64_t, int, int, int64_t, const T*, float, cudaStream_t, float);
 RB_INSTANTIATE_BOTH(RB_INST)
 #undef RB_INST
+#undef RB_INST_RESIDUAL
 
 }  // namespace rb::cuda

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "common/error.hpp"
 #include "model_core/cuda/blas.hpp"
 #include "model_core/cuda/cuda_backend.hpp"
 #include "model_core/cuda/kernels.hpp"
@@ -88,6 +89,49 @@ BOOST_AUTO_TEST_CASE(rmsnorm_with_and_without_residual_add) {
           // 2 bf16 ulps (2^-7 relative) slack.
           check_close(download_t(d_out.get(), rows * hidden), out_ref, 1e-6, 1.0 / 64, "rmsnorm out " + t);
         }
+}
+
+// The residual stored in bf16 (the default, RB_CUDA_RESIDUAL=bf16) holds the same values as the
+// fp32 copy the same rounding keeps: the stream and the normed output agree bit for bit, through
+// the embedding (scaled as transformers scales it) and a chain of residual adds.
+BOOST_AUTO_TEST_CASE(rmsnorm_residual_stored_in_t_is_bit_identical) {
+  std::mt19937 rng(21);
+  const int64_t vocab = 300;
+  for (int64_t rows : {1, 33})
+    for (int64_t hidden : {576, 1002, 4096})  // 1002: the scalar kernel
+      for (float scale : {1.0f, 24.0f})
+        for (float offset : {0.0f, 1.0f}) {
+          const std::vector<float> table = random_t<bf16>(vocab * hidden, rng, -2.0f, 2.0f);
+          const std::vector<float> w = random_t<bf16>(hidden, rng, 0.5f, 1.5f);
+          std::vector<int32_t> tokens(static_cast<size_t>(rows));
+          for (auto& t : tokens) t = static_cast<int32_t>(rng() % vocab);
+          auto d_table = upload_t<bf16>(table);
+          auto d_w = upload_t<bf16>(w);
+          auto d_tok = upload(tokens);
+          DeviceBuffer<float> res_f32(rows * hidden);
+          DeviceBuffer<bf16> res_t(rows * hidden), out_f32(rows * hidden), out_t(rows * hidden);
+          rb::cuda::embed_rows<bf16>(d_tok.get(), rows, d_table.get(), hidden, vocab, res_f32.get(), nullptr, scale, true);
+          rb::cuda::embed_rows<bf16>(d_tok.get(), rows, d_table.get(), hidden, vocab, res_t.get(), nullptr, scale, true);
+          const std::string t = tag({{"rows", rows}, {"hidden", hidden}, {"scale", static_cast<int64_t>(scale)},
+                                     {"offset", static_cast<int64_t>(offset)}});
+          for (int step = 0; step < 4; ++step) {
+            const std::vector<float> delta = random_t<bf16>(rows * hidden, rng, -4.0f, 4.0f);
+            auto d_delta = upload_t<bf16>(delta);
+            const bf16* dp = step == 0 ? nullptr : d_delta.get();  // step 0: the plain first norm
+            rb::cuda::add_rmsnorm<bf16>(res_f32.get(), dp, d_w.get(), out_f32.get(), rows, hidden, 1e-5f, true, nullptr,
+                                        offset);
+            rb::cuda::add_rmsnorm<bf16>(res_t.get(), dp, d_w.get(), out_t.get(), rows, hidden, 1e-5f, true, nullptr, offset);
+            const std::string ts = t + "step=" + std::to_string(step);
+            check_close(download_t(res_t.get(), rows * hidden), download(res_f32.get(), rows * hidden), 0.0, 0.0,
+                        "bf16-stored residual " + ts);
+            check_close(download_t(out_t.get(), rows * hidden), download_t(out_f32.get(), rows * hidden), 0.0, 0.0,
+                        "normed from the bf16-stored residual " + ts);
+          }
+        }
+  // A residual in T without T rounding would lose bits: refused, not rounded silently.
+  DeviceBuffer<bf16> r(64), d(64), wt(64), o(64);
+  BOOST_CHECK_THROW(rb::cuda::add_rmsnorm<bf16>(r.get(), d.get(), wt.get(), o.get(), 1, 64, 1e-5f, false, nullptr),
+                    rb::Error);
 }
 
 // Gemma-3's post-block norms and q/k norms: groups of a row normed in place, (1 + w) or w.

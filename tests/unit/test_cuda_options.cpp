@@ -9,21 +9,14 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "cuda_built.hpp"
 #if ROPEBATCH_HAVE_CUDA
 #include "model_core/cuda/cuda_options.hpp"
 #endif
 
 namespace {
 
-boost::test_tools::assertion_result cuda_built(boost::unit_test::test_unit_id) {
-#if ROPEBATCH_HAVE_CUDA
-  return true;
-#else
-  boost::test_tools::assertion_result r(false);
-  r.message() << "skipped: built without the CUDA backend";
-  return r;
-#endif
-}
+using rbtest::cuda_built;
 
 // Sets one variable for a scope.
 struct Env {
