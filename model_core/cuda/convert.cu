@@ -1,5 +1,7 @@
 // Uploads (fp32 or 16-bit host tensors -> T on the device, round-to-nearest-even), the bias add of
 // a Linear, and synthetic weights generated on the device for benchmarks without checkpoints.
+#include <algorithm>
+
 #include "model_core/cuda/cuda_check.hpp"
 #include "model_core/cuda/dtype.cuh"
 #include "model_core/cuda/kernels.hpp"
@@ -22,13 +24,13 @@ __global__ void convert16_kernel(const S* __restrict__ src, T* __restrict__ dst,
     dst[i] = Elem<T>::from_float(Elem<S>::to_float(src[i]));
 }
 
+// 2D grid: y strides over rows, x over columns (no 64-bit division per element).
 template <typename T>
 __global__ void add_bias_kernel(T* __restrict__ y, int64_t rows, int64_t cols, int64_t ld, const T* __restrict__ bias) {
-  const int64_t n = rows * cols;
-  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n; i += int64_t{gridDim.x} * blockDim.x) {
-    const int64_t r = i / cols, c = i - r * cols;
-    T& v = y[r * ld + c];
-    v = Elem<T>::from_float(Elem<T>::to_float(v) + Elem<T>::to_float(bias[c]));
+  for (int64_t r = blockIdx.y; r < rows; r += gridDim.y) {
+    T* row = y + r * ld;
+    for (int64_t c = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; c < cols; c += int64_t{gridDim.x} * blockDim.x)
+      row[c] = Elem<T>::from_float(Elem<T>::to_float(row[c]) + Elem<T>::to_float(bias[c]));
   }
 }
 
@@ -80,7 +82,9 @@ void convert_from_16(const void* src, bool src_is_bf16, T* dst, int64_t n, cudaS
 template <typename T>
 void add_bias(T* y, int64_t rows, int64_t cols, int64_t ld, const T* bias, cudaStream_t stream) {
   if (rows <= 0 || cols <= 0) return;
-  add_bias_kernel<T><<<grid_for(rows * cols, 256), 256, 0, stream>>>(y, rows, cols, ld, bias);
+  const dim3 grid(static_cast<unsigned>(std::min<int64_t>((cols + 255) / 256, 64)),
+                  static_cast<unsigned>(std::min<int64_t>(rows, 65535)));
+  add_bias_kernel<T><<<grid, 256, 0, stream>>>(y, rows, cols, ld, bias);
   CUDA_CHECK_LAUNCH();
 }
 

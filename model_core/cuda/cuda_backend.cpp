@@ -1,7 +1,8 @@
 // The CUDA backend: device selection, weights, memory plan, and the decoder ops (CudaOps) that the
 // one decoder loop (model_core/decoder) runs over all tokens of a batch of windows:
-//   linear(QKV)     one cuBLAS GEMM over the stacked [q; k; v] weight (+ stacked bias)
-//   rope            qkv_rope in place on the fused q/k/v rows
+//   linear(QKV)     one cuBLAS GEMM over the stacked [q; k; v] weight
+//   rope            qkv_bias_rope in place on the fused q/k/v rows, with the stacked bias (its own
+//                   pass after the GEMM instead when q/k norms come between)
 //   attention       cuDNN SDPA (attention_cudnn.hpp) or our flash_attention, per window
 //   linear(O/Down)  cuBLAS into `normed`; their biases by add_bias
 //   add_rms_norm    residual += normed; normed = RMSNorm(residual), fused
@@ -527,7 +528,10 @@ class CudaModelBackend final : public CudaBackend {
       switch (proj) {
         case Proj::QKV:
           blas.linear<T, T>(normed, hid, weight(lw.qkv, i, proj, b_.dequant_.get()), hid, work, qkv_w, p_.rows, hid, qkv_w);
-          if (lw.qkv_bias) cuda::add_bias<T>(work, p_.rows, qkv_w, qkv_w, lw.qkv_bias, st_);
+          // The bias is the RoPE pass's first step (the same rounded add, one pass less over qkv)
+          // unless q/k norms come between.
+          qkv_bias_for_rope_ = c.qk_norm ? nullptr : lw.qkv_bias;
+          if (lw.qkv_bias && c.qk_norm) cuda::add_bias<T>(work, p_.rows, qkv_w, qkv_w, lw.qkv_bias, st_);
           break;
         case Proj::O:
           blas.linear<T, T>(work + p_.attn_out_offset, attn_w, weight(lw.o, i, proj, b_.dequant_.get()), attn_w, normed, hid,
@@ -556,7 +560,7 @@ class CudaModelBackend final : public CudaBackend {
 
     void rope(int64_t schedule) override {
       const DeviceRope& r = b_.ropes_.at(static_cast<size_t>(schedule));
-      qkv_bias_rope<T>(b_.work_.get(), nullptr, r.cos.get(), r.sin.get(), r.has_query_scale ? r.query_scale.get() : nullptr,
+      qkv_bias_rope<T>(b_.work_.get(), std::exchange(qkv_bias_for_rope_, nullptr), r.cos.get(), r.sin.get(), r.has_query_scale ? r.query_scale.get() : nullptr,
                        r.has_q_band ? r.q_band.get() : nullptr, r.has_k_band ? r.k_band.get() : nullptr, shape_, st_);
     }
 
@@ -637,6 +641,7 @@ class CudaModelBackend final : public CudaBackend {
     cudaStream_t st_;
     QkvShape shape_;
     AttnArgs<T> aa_;
+    const T* qkv_bias_for_rope_ = nullptr;  // set by linear(QKV), applied and cleared by rope()
     std::pair<int64_t, Proj> held_{-1, Proj::QKV}, held_down_{-1, Proj::Down};
   };
 
