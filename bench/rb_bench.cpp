@@ -8,10 +8,14 @@
 //
 //   rb_bench [--models a,b] [--lengths 2048,8192] [--repeats N] [--warmup N] [--no-gemm]
 //            [--quant none|nf4|int4|int4-gN] [--dequant-split TOKENS] [--models-json FILE] [--out FILE]
-//            [--batch N] [--op-breakdown] [--ragged K]
+//            [--batch N] [--op-breakdown] [--ragged K] [--no-plan-ahead]
 // --quant: every projection 4-bit (random codes), dequantized into a bf16 buffer before its GEMM.
 // first_seconds: the first score() of each length (a fresh shape: buffers, RoPE tables, cuDNN
 // plans; for the first length also first-use kernel loads), beside the best of the repeats.
+// The backend is told every length to come (BackendOptions::expected), so it builds their cuDNN
+// plans while it creates the weights; create_seconds includes what of that did not overlap, and
+// attention_shapes_prepared_at_create counts them. --no-plan-ahead: not told, each length's plan
+// is built at its first call (the first_seconds of before).
 // --op-breakdown: the first call and one more steady call are timed per op class with CUDA
 // events (op_profile.hpp); each class beside its roofline: GEMMs and attention at the measured
 // 8192^3 GEMM peak, elementwise ops at the measured device-to-device copy bandwidth.
@@ -349,6 +353,7 @@ int main(int argc, char** argv) {
   int64_t batch = 0;          // windows per call (0: the backend's preferred batch)
   bool op_breakdown = false;
   int64_t ragged = 0;         // windows of slightly different lengths: alone vs score_padded
+  bool plan_ahead = true;     // tell the backend the lengths to come (BackendOptions::expected)
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -369,6 +374,7 @@ int main(int argc, char** argv) {
     else if (a == "--batch") batch = std::stoll(next());
     else if (a == "--op-breakdown") op_breakdown = true;
     else if (a == "--ragged") ragged = std::stoll(next());
+    else if (a == "--no-plan-ahead") plan_ahead = false;
     else {
       std::cerr << "rb_bench: unknown argument " << a << "\n";
       return 2;
@@ -402,9 +408,13 @@ int main(int argc, char** argv) {
       CUDA_CHECK(cudaSetDevice(0));
       const double baseline = device_used_gib();
       const auto t_create = std::chrono::steady_clock::now();
-      auto backend = rb::make_cuda_backend_random(c, 1, rb::BackendOptions{"cuda", 0, 0}, quant);
+      rb::BackendOptions bopts{"cuda", 0, 0};
+      if (plan_ahead && ragged == 0)
+        for (const int64_t L : lengths) bopts.expected.push_back({L, batch > 0 ? batch : 0});
+      auto backend = rb::make_cuda_backend_random(c, 1, bopts, quant);
       const double create_s =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t_create).count();
+      const std::size_t prepared_at_create = backend->attention_shapes_prepared();
       for (const int64_t L : lengths) {
         json row{{"impl", "ropebatch-cuda"}, {"model", name}, {"seq_len", L}, {"quant", quant}};
         try {
@@ -467,6 +477,8 @@ int main(int argc, char** argv) {
                           {"dequant_gib", m.dequant_gib},
                           {"mean_logprob_window0", mean_lp},
                           {"create_seconds", create_s},
+                          {"attention_shapes_prepared_at_create", prepared_at_create},
+                          {"attention_shapes_prepared", backend->attention_shapes_prepared()},
                           {"config", backend->describe()},
                           {"device", device_name()}});
         } catch (const std::exception& e) {

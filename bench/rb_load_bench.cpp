@@ -1,12 +1,14 @@
 // rb_load_bench: how long ropebatch takes from a Hugging Face checkpoint on disk to scores on the
 // GPU, and how much host memory it needs on the way. Phases, each timed on its own:
 //   load_model     map the safetensors files, read config.json, validate every tensor (no weight bytes read)
-//   backend        ModelDef + upload to the device through the pinned staging buffers
-//   first window   the first score() of a window of L tokens (cuDNN plans and buffers are built here)
+//   backend        ModelDef + upload to the device through the pinned staging buffers; told the
+//                  windows to come (BackendOptions::expected), it builds their cuDNN plan meanwhile
+//   first window   the first score() of a window of L tokens (buffers; the cuDNN plan with
+//                  --no-plan-ahead)
 //   steady window  the following windows of the same shape (median)
 // Host memory: peak RSS (VmHWM, which counts the mapped file pages touched) and peak anonymous RSS
 // (RssAnon, sampled every 10 ms: memory that is not the page cache).
-//   rb_load_bench --model DIR [--length 32768] [--windows 3]     prints one JSON object
+//   rb_load_bench --model DIR [--length 32768] [--windows 3] [--no-plan-ahead]   prints one JSON object
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -45,11 +47,18 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 int main(int argc, char** argv) {
   std::string model_dir;
   int64_t length = 32768, windows = 3;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  bool plan_ahead = true;
+  for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--model") model_dir = argv[i + 1];
-    else if (a == "--length") length = std::atoll(argv[i + 1]);
-    else if (a == "--windows") windows = std::atoll(argv[i + 1]);
+    if (a == "--no-plan-ahead") {
+      plan_ahead = false;
+      continue;
+    }
+    if (i + 1 >= argc) { std::cerr << "rb_load_bench: " << a << " needs a value\n"; return 2; }
+    const char* v = argv[++i];
+    if (a == "--model") model_dir = v;
+    else if (a == "--length") length = std::atoll(v);
+    else if (a == "--windows") windows = std::atoll(v);
     else { std::cerr << "rb_load_bench: unknown flag " << a << "\n"; return 2; }
   }
   if (model_dir.empty() || length < 2 || windows < 2) {
@@ -70,7 +79,9 @@ int main(int argc, char** argv) {
     const rb::Model model = rb::load_model(model_dir, rb::LoadOptions{.load_tokenizer = false});
     out["load_model_s"] = seconds_since(t0);
     const auto t1 = std::chrono::steady_clock::now();
-    auto backend = rb::make_cuda_backend(model, rb::BackendOptions{"cuda", 0, -1});
+    rb::BackendOptions bopts{"cuda", 0, -1};
+    if (plan_ahead) bopts.expected.push_back({length, windows});  // scored one window per call
+    auto backend = rb::make_cuda_backend(model, bopts);
     out["backend_s"] = seconds_since(t1);
     out["load_total_s"] = seconds_since(t0);
     out["rss_after_load_gib"] = kib_field("VmRSS:") / (1024.0 * 1024.0);
@@ -93,6 +104,7 @@ int main(int argc, char** argv) {
     std::sort(steady.begin(), steady.end());
     out["model"] = model_dir;
     out["length"] = length;
+    out["plan_ahead"] = plan_ahead;
     out["first_window_s"] = times.front();
     out["steady_window_s"] = steady[steady.size() / 2];
     out["window_s"] = times;

@@ -99,6 +99,20 @@ int cmd_eval(const Args& args) {
     qroar = load_qroar_scales(qroar_path);
     check_qroar_model(*qroar, model.config);
   }
+  // Every length's windows are planned first, so the progress line knows the whole job and the
+  // backend the calls it will get (the CUDA backend plans their attention while it loads).
+  std::vector<data::WindowPlan> plans;
+  int64_t total_tokens = 0;
+  for (int64_t L : lengths) {
+    data::WindowOptions wopts;
+    wopts.length = static_cast<size_t>(L);
+    if (stride > 0) wopts.stride = static_cast<size_t>(stride);
+    if (max_windows > 0) wopts.max_windows = static_cast<size_t>(max_windows);
+    const size_t n_tokens = tokens.size();
+    plans.push_back(data::plan_windows(std::span<const size_t>(&n_tokens, 1), wopts));
+    total_tokens += static_cast<int64_t>(plans.back().windows.size()) * L;
+  }
+
   LoadOptions weight_options{.load_tokenizer = false, .load_weights = true, .quant = quant};
   if (qroar) weight_options.qroar = &*qroar;
   Model loaded = load_model(model_path, weight_options);
@@ -111,22 +125,13 @@ int cmd_eval(const Args& args) {
     bopts.shard = parallel->shard();
     bopts.tensor_parallel = parallel->communicator();  // ModelDef refuses widths that do not split
   }
+  for (size_t i = 0; i < lengths.size(); ++i) {
+    const auto windows = parallel ? parallel->share(plans[i].windows).size() : plans[i].windows.size();
+    bopts.expected.push_back({lengths[i], static_cast<int64_t>(windows)});
+  }
   auto backend = make_backend(model, bopts);
   verbose_note("eval: weights loaded, backend " + backend->name() + " ready (" + since_start() + "; OpenBLAS kernels " +
                cpu::openblas_core() + ")");
-
-  // Every length's windows are planned first, so the progress line knows the whole job.
-  std::vector<data::WindowPlan> plans;
-  int64_t total_tokens = 0;
-  for (int64_t L : lengths) {
-    data::WindowOptions wopts;
-    wopts.length = static_cast<size_t>(L);
-    if (stride > 0) wopts.stride = static_cast<size_t>(stride);
-    if (max_windows > 0) wopts.max_windows = static_cast<size_t>(max_windows);
-    const size_t n_tokens = tokens.size();
-    plans.push_back(data::plan_windows(std::span<const size_t>(&n_tokens, 1), wopts));
-    total_tokens += static_cast<int64_t>(plans.back().windows.size()) * L;
-  }
 
   nlohmann::json results = nlohmann::json::array();
   Progress progress("eval", total_tokens);

@@ -1,6 +1,7 @@
 #include "harness/sweep_work.hpp"
 #include "harness/quant_label.hpp"
 
+#include <set>
 #include <optional>
 #include <algorithm>
 #include <cmath>
@@ -149,6 +150,12 @@ Worker::Loaded& Worker::model_for(int64_t run) {
   opts.threads = plan_.threads;
   opts.shard = shard_;
   opts.tensor_parallel = group_;  // ModelDef refuses widths that do not split
+  // The lengths of the plan's runs on this model, each at least a full batch: the CUDA backend
+  // builds their attention plans while it loads (a last partial batch is planned when it comes).
+  std::set<int64_t> lengths;
+  for (const RunSpec& r : plan_.runs)
+    if (r.model == spec.model && r.quant == spec.quant) lengths.insert(r.length);
+  for (int64_t L : lengths) opts.expected.push_back({L, 0});
   l->backend = make_backend(l->model, opts);
   loaded_ = std::move(l);
   return *loaded_;

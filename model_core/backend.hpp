@@ -38,6 +38,13 @@ class Backend {
   virtual int64_t preferred_batch(int64_t length) const { (void)length; return 1; }
 };
 
+// Windows of one length that a run will score, known before its backend loads the weights:
+// `windows` in all (0: at least a full batch, preferred_batch(length)).
+struct ExpectedScores {
+  int64_t length = 0;
+  int64_t windows = 0;
+};
+
 struct BackendOptions {
   std::string kind = "cpu";  // "cpu" or "cuda"
   int threads = 0;           // CPU: 0 = all cores
@@ -50,6 +57,11 @@ struct BackendOptions {
   // K [L, kv_heads * head_dim] as the projections (and q/k norms) left them, before RoPE
   // (Q-ROAR's tail diagnostics, harness/qroar_diagnostics.hpp).
   std::function<void(int64_t layer, std::span<const float> q, std::span<const float> k)> qk_probe;
+  // The score() calls the run will make, where it knows them: the CUDA backend builds their cuDNN
+  // attention plans on a second thread while it uploads the weights, so the first window of each
+  // length does not wait for cuDNN's run-time kernel compile. Other backends ignore it; a length
+  // not listed is planned at its first call.
+  std::vector<ExpectedScores> expected;
 };
 
 // A window length's RoPE schedules (e.g. a model's RoPE methods at that length).

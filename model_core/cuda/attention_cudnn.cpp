@@ -199,6 +199,11 @@ void CudnnAttention<T>::run(const AttnArgs<T>& a, void* workspace, std::size_t w
   CUDNN_CHECK(e.graph->execute(impl_->handle, pack, workspace));
 }
 
+template <typename T>
+std::size_t CudnnAttention<T>::shapes_prepared() const {
+  return impl_->graphs.size();
+}
+
 std::string cudnn_attention_unavailable() { return ""; }
 
 std::string cudnn_attention_version() {
@@ -230,6 +235,11 @@ std::size_t CudnnAttention<T>::workspace_bytes(const AttnArgs<T>&) {
 template <typename T>
 void CudnnAttention<T>::run(const AttnArgs<T>&, void*, std::size_t, cudaStream_t) {
   throw Error("cuDNN attention: " + cudnn_attention_unavailable());
+}
+
+template <typename T>
+std::size_t CudnnAttention<T>::shapes_prepared() const {
+  return 0;
 }
 
 std::string cudnn_attention_unavailable() { return "built without"; }

@@ -51,6 +51,8 @@ class CudnnAttention {
   // workspace_bytes(a) bytes (nullptr when 0). Pointers and strides must be 16-byte aligned.
   // Throws rb::Error when the shape is unsupported or cuDNN fails.
   void run(const AttnArgs<T>& a, void* workspace, std::size_t workspace_size, cudaStream_t stream);
+  // How many shapes have been prepared (built, or found unsupported) so far.
+  std::size_t shapes_prepared() const;
 
  private:
   struct Impl;

@@ -23,6 +23,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -173,7 +174,7 @@ class CudaModelBackend final : public CudaBackend {
     group_ = std::make_unique<NcclGroup>(host);
   }
 
-  void load_weights(const ModelDef& def) {
+  void load_weights(const ModelDef& def, const std::vector<ExpectedScores>& expected = {}) {
     shard_ = def.shard();
     if (shard_.size > 1 && (!group_ || group_->size() != shard_.size || group_->rank() != shard_.rank))
       throw Error("CUDA backend: shard " + std::to_string(shard_.rank) + " of " + std::to_string(shard_.size) +
@@ -190,16 +191,17 @@ class CudaModelBackend final : public CudaBackend {
       for (TensorRole r : {TensorRole::Q, TensorRole::K, TensorRole::V, TensorRole::O, TensorRole::Gate, TensorRole::Up,
                            TensorRole::Down})
         packed |= def.layer(i, r) != nullptr && def.layer(i, r)->is_packed();
-    check_weights_fit(def.source(), device_weight_bytes(config_, sizeof(T), &def), packed);
-    weights_ = upload_weights<T>(def, stream_->s);
-    allocate_dequant_buffers();
+    const std::size_t need = check_weights_fit(def.source(), device_weight_bytes(config_, sizeof(T), &def), packed);
     choose_attention();
+    while_planning(expected, need, [&] { weights_ = upload_weights<T>(def, stream_->s); });
+    allocate_dequant_buffers();
   }
-  void load_random(uint64_t seed, const RandomQuant* rq) {
-    check_weights_fit("random weights", device_weight_bytes(config_, sizeof(T), nullptr, rq), rq != nullptr);
-    weights_ = random_weights<T>(config_, seed, stream_->s, rq);
-    allocate_dequant_buffers();
+  void load_random(uint64_t seed, const RandomQuant* rq, const std::vector<ExpectedScores>& expected = {}) {
+    const std::size_t need =
+        check_weights_fit("random weights", device_weight_bytes(config_, sizeof(T), nullptr, rq), rq != nullptr);
     choose_attention();
+    while_planning(expected, need, [&] { weights_ = random_weights<T>(config_, seed, stream_->s, rq); });
+    allocate_dequant_buffers();
   }
 
   std::string name() const override { return "cuda"; }
@@ -235,11 +237,10 @@ class CudaModelBackend final : public CudaBackend {
   }
 
   int64_t preferred_batch(int64_t length) const override {
-    if (length <= 0) return 1;
-    int64_t b = std::clamp<int64_t>(opts_.batch_tokens / length, 1, 4096);
-    while (b > 1 && !fits(b, length)) b = b * 3 / 4;
-    return std::max<int64_t>(b, 1);
+    return batch_within(length, free_bytes() + activation_bytes());
   }
+
+  std::size_t attention_shapes_prepared() const override { return cudnn_ ? cudnn_->shapes_prepared() : 0; }
 
   std::vector<WindowScores> score(const std::vector<std::span<const int32_t>>& windows,
                                   const rope::RopeSchedules& schedules) override {
@@ -253,7 +254,7 @@ class CudaModelBackend final : public CudaBackend {
     const int64_t W = static_cast<int64_t>(windows.size());
     int64_t group = W;
     while (group > 1 && !fits(group, L)) group = (group + 1) / 2;
-    ensure_buffers(make_forward_plan(shard_config_, sizeof(T), residual_in_t() ? sizeof(T) : sizeof(float), group, L));
+    ensure_buffers(plan_for(group, L));
     for (size_t i = 0; i < schedules.by_type.size(); ++i) upload_schedule(schedules.by_type[i], L, ropes_[i]);
     mark(OpClass::Setup);
     for (int64_t start = 0; start < W; start += group) {
@@ -289,9 +290,74 @@ class CudaModelBackend final : public CudaBackend {
     return free_b;
   }
 
-  bool fits(int64_t batch, int64_t L) const {
-    const ForwardPlan p = make_forward_plan(shard_config_, sizeof(T), residual_in_t() ? sizeof(T) : sizeof(float), batch, L);
-    return p.bytes + kReserveBytes <= free_bytes() + activation_bytes();
+  ForwardPlan plan_for(int64_t batch, int64_t L) const {
+    return make_forward_plan(shard_config_, sizeof(T), residual_in_t() ? sizeof(T) : sizeof(float), batch, L,
+                             opts_.mlp_rows);
+  }
+  bool fits(int64_t batch, int64_t L) const { return fits_within(batch, L, free_bytes() + activation_bytes()); }
+  bool fits_within(int64_t batch, int64_t L, std::size_t avail) const {
+    return plan_for(batch, L).bytes + kReserveBytes <= avail;
+  }
+  // The batch preferred_batch aims for when `avail` device bytes can hold the activations.
+  int64_t batch_within(int64_t length, std::size_t avail) const {
+    if (length <= 0) return 1;
+    int64_t b = std::clamp<int64_t>(opts_.batch_tokens / length, 1, 4096);
+    while (b > 1 && !fits_within(b, length, avail)) b = b * 3 / 4;
+    return std::max<int64_t>(b, 1);
+  }
+
+  // ---- attention plans built while the weights load ----
+  // cuDNN compiles each new shape's attention kernel on the CPU (tens of ms with the CUDA JIT
+  // cache, up to a second without; docs/PERFORMANCE.md). The shapes of the expected calls are
+  // prepared on a second thread while `load` uploads the weights; that thread has the cuDNN handle
+  // to itself until it is joined. A shape that fails there is prepared again, and reports, at its
+  // first call.
+  template <typename Load>
+  void while_planning(const std::vector<ExpectedScores>& expected, std::size_t weight_bytes, Load&& load) {
+    std::vector<AttnArgs<T>> shapes = expected_attention_shapes(expected, weight_bytes);
+    std::thread planner;
+    if (!shapes.empty())
+      planner = std::thread([this, shapes = std::move(shapes)] {
+        try {
+          CUDA_CHECK(cudaSetDevice(device_));
+          for (const AttnArgs<T>& a : shapes) (void)cudnn_->prepare(a);
+        } catch (const std::exception&) {
+        }
+      });
+    try {
+      load();
+    } catch (...) {
+      if (planner.joinable()) planner.join();
+      throw;
+    }
+    if (planner.joinable()) planner.join();
+  }
+
+  // The attention shapes score() will prepare for the expected calls: batches as preferred_batch
+  // will choose them once `weight_bytes` are taken, and a last partial batch; full causal and,
+  // with sliding layers, banded too, as prepare_cudnn_attention prepares them.
+  std::vector<AttnArgs<T>> expected_attention_shapes(const std::vector<ExpectedScores>& expected,
+                                                     std::size_t weight_bytes) const {
+    std::vector<AttnArgs<T>> shapes;
+    if (!cudnn_) return shapes;
+    const std::size_t free_now = free_bytes();
+    const std::size_t avail = free_now > weight_bytes ? free_now - weight_bytes : 0;
+    auto add = [&](int64_t batch, int64_t L) {
+      AttnArgs<T> a = attention_shape(plan_for(batch, L));
+      shapes.push_back(a);
+      if (config_.sliding_window > 0) {
+        a.window = static_cast<int>(config_.sliding_window);
+        shapes.push_back(a);
+      }
+    };
+    for (const ExpectedScores& e : expected) {
+      if (e.length < 2) continue;
+      const int64_t batch = batch_within(e.length, avail);
+      const int64_t full = e.windows > 0 ? std::min(e.windows, batch) : batch;
+      add(full, e.length);
+      if (e.windows > full && e.windows % full != 0) add(e.windows % full, e.length);
+    }
+    return shapes;
   }
 
   // 4-bit projections are dequantized into these right before their GEMM (W4A16): one buffer for
@@ -315,7 +381,8 @@ class CudaModelBackend final : public CudaBackend {
     return buffer;
   }
 
-  void check_weights_fit(const std::string& source, std::size_t weight_bytes, bool packed) {
+  // Throws when the weights (with dequantization buffers) do not fit; returns the bytes they take.
+  std::size_t check_weights_fit(const std::string& source, std::size_t weight_bytes, bool packed) {
     // Upper bound of the dequantization buffers (allocated only when some projection is 4-bit).
     const ModelConfig& c = shard_config_;
     const std::size_t largest = static_cast<std::size_t>(std::max(
@@ -328,6 +395,7 @@ class CudaModelBackend final : public CudaBackend {
       throw Error("CUDA: the weights of " + source + " need " + gib(static_cast<double>(need)) + " GiB (" +
                   (packed ? "4-bit projections with their dequantization buffers" : "16-bit") + "), " + gib(static_cast<double>(avail)) + " GiB are free on device " +
                   std::to_string(device_) + " (" + device_name_ + ")");
+    return need;
   }
 
   template <typename U>
@@ -447,7 +515,7 @@ class CudaModelBackend final : public CudaBackend {
 
   void run_group(const std::vector<std::span<const int32_t>>& windows, int64_t start, int64_t n, int64_t L,
                  std::vector<WindowScores>& out) {
-    const ForwardPlan p = make_forward_plan(shard_config_, sizeof(T), residual_in_t() ? sizeof(T) : sizeof(float), n, L);
+    const ForwardPlan p = plan_for(n, L);
     const int64_t rows = p.rows;
     host_tokens_.resize(rows);
     host_targets_.resize(rows);
@@ -825,7 +893,7 @@ std::unique_ptr<Backend> make_cuda_backend(const Model& model, const BackendOpti
   }
   auto build = [&](auto b) -> std::unique_ptr<Backend> {
     if (opts.tensor_parallel) b->join_group(*opts.tensor_parallel);
-    b->load_weights(def);
+    b->load_weights(def, opts.expected);
     return b;
   };
   if (o.dtype == cuda::DTypeChoice::BF16) return build(cuda::create<__nv_bfloat16>(model.config, o, device));
@@ -847,11 +915,11 @@ std::unique_ptr<CudaBackend> make_cuda_backend_random(const ModelConfig& config,
   const int device = cuda::pick_device(opts.device);
   if (o.dtype == cuda::DTypeChoice::BF16) {
     auto b = cuda::create<__nv_bfloat16>(config, o, device);
-    b->load_random(seed, rq ? &*rq : nullptr);
+    b->load_random(seed, rq ? &*rq : nullptr, opts.expected);
     return b;
   }
   auto b = cuda::create<__half>(config, o, device);
-  b->load_random(seed, rq ? &*rq : nullptr);
+  b->load_random(seed, rq ? &*rq : nullptr, opts.expected);
   return b;
 }
 

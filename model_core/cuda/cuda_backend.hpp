@@ -34,6 +34,9 @@ class CudaBackend : public Backend {
   virtual void set_op_timing(bool on) = 0;
   virtual OpTimes op_times() const = 0;
   virtual void reset_op_times() = 0;
+  // How many attention shapes cuDNN has prepared so far (its start-up check's, BackendOptions::
+  // expected's while loading, then one per new shape scored); 0 without cuDNN.
+  virtual std::size_t attention_shapes_prepared() const = 0;
 };
 
 // Uploads the model's fp32 host weights (RB_CUDA_DTYPE: bf16 default, or fp16). Device:

@@ -19,6 +19,12 @@ bool flag(const char* name) {
   if (v == "1") return true;
   throw InputError(name, "", "must be 0 or 1, got '" + v + "'");
 }
+int64_t positive(const char* name, const std::string& v) {
+  char* end = nullptr;
+  const long long n = std::strtoll(v.c_str(), &end, 10);
+  if (!end || *end != '\0' || n < 1) throw InputError(name, "", "must be a positive integer, got '" + v + "'");
+  return n;
+}
 }  // namespace
 
 CudaOptions cuda_options_from_env() {
@@ -48,12 +54,8 @@ CudaOptions cuda_options_from_env() {
     else throw InputError("RB_CUDA_GEMM", "", "must be cublas, lt or tuned, got '" + v + "'");
   }
   o.gemm_log = flag("RB_CUDA_GEMM_LOG");
-  if (const std::string v = env("RB_CUDA_BATCH_TOKENS"); !v.empty()) {
-    char* end = nullptr;
-    const long long n = std::strtoll(v.c_str(), &end, 10);
-    if (!end || *end != '\0' || n < 1) throw InputError("RB_CUDA_BATCH_TOKENS", "", "must be a positive integer, got '" + v + "'");
-    o.batch_tokens = n;
-  }
+  if (const std::string v = env("RB_CUDA_BATCH_TOKENS"); !v.empty()) o.batch_tokens = positive("RB_CUDA_BATCH_TOKENS", v);
+  if (const std::string v = env("RB_CUDA_MLP_ROWS"); !v.empty()) o.mlp_rows = positive("RB_CUDA_MLP_ROWS", v);
   return o;
 }
 
@@ -67,6 +69,7 @@ std::string describe(const CudaOptions& o) {
     case AttnChoice::Simple: s += ", attention simple"; break;
   }
   if (o.gemm != GemmChoice::Cublas) s += ", gemm " + to_string(o.gemm);
+  if (o.mlp_rows > 0) s += ", MLP rows " + std::to_string(o.mlp_rows);
   return s;
 }
 

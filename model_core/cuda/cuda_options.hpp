@@ -16,6 +16,8 @@
 //                                  blas.hpp for what each means for reproducibility)
 //   RB_CUDA_GEMM_LOG=1             print each GEMM shape's plan to stderr as it is made (lt, tuned)
 //   RB_CUDA_BATCH_TOKENS=N         tokens per forward that preferred_batch aims for (default 32768)
+//   RB_CUDA_MLP_ROWS=N             rows per MLP chunk, at least (default: as many as the work
+//                                  buffer holds for attention; more rows grow that buffer)
 #include <cstdint>
 #include <string>
 
@@ -35,6 +37,7 @@ struct CudaOptions {
   GemmChoice gemm = GemmChoice::Cublas;
   bool gemm_log = false;
   int64_t batch_tokens = 32768;
+  int64_t mlp_rows = 0;  // 0: as many as the work buffer holds
 };
 
 // Throws rb::InputError naming the variable and the allowed values.

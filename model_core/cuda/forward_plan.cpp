@@ -13,7 +13,7 @@ constexpr int64_t kVocabChunk = 16384;  // LM head logits columns per GEMM
 }  // namespace
 
 ForwardPlan make_forward_plan(const ModelConfig& c, std::size_t elem, std::size_t residual_elem, int64_t batch,
-                              int64_t seq_len) {
+                              int64_t seq_len, int64_t mlp_rows) {
   ForwardPlan p;
   p.batch = batch;
   p.seq_len = seq_len;
@@ -40,7 +40,8 @@ ForwardPlan make_forward_plan(const ModelConfig& c, std::size_t elem, std::size_
   // As many MLP rows as the work buffer holds (at least the minimum chunk), with alignment slack.
   // Splitting the rows evenly instead (no short last chunk) was measured slower on one H200:
   // down_proj +3% to +8% per window, gate_up -2% to +4% (docs/PERFORMANCE.md).
-  p.mlp_chunk = std::min(p.rows, std::max<int64_t>(std::min(p.rows, kRowChunk), (p.work_elems - 2 * kAlign) / mlp_per_row));
+  p.mlp_chunk = std::min(p.rows, std::max<int64_t>({std::min(p.rows, kRowChunk), (p.work_elems - 2 * kAlign) / mlp_per_row,
+                                                    mlp_rows}));
   p.mlp_act_offset = align_up(p.mlp_chunk * 2 * ff);
   p.work_elems = std::max(p.work_elems, p.mlp_act_offset + align_up(p.mlp_chunk * ff));
 

@@ -29,7 +29,8 @@ struct ForwardPlan {
   std::size_t bytes = 0;        // device bytes of all buffers of this plan
 };
 
+// mlp_rows > 0: MLP chunks of at least that many rows (the work buffer grows to hold them).
 ForwardPlan make_forward_plan(const ModelConfig& c, std::size_t elem_size, std::size_t residual_elem_size, int64_t batch,
-                              int64_t seq_len);
+                              int64_t seq_len, int64_t mlp_rows = 0);
 
 }  // namespace rb::cuda

@@ -71,6 +71,40 @@ BOOST_AUTO_TEST_CASE(batched_equals_one_by_one_random_device_weights) {
   }
 }
 
+// BackendOptions::expected: the attention plans of the calls a run announces are built while the
+// weights load, so those calls prepare no new shape; their scores are bit for bit those of a
+// backend told nothing; a call not announced is planned when it comes.
+BOOST_AUTO_TEST_CASE(expected_calls_are_planned_while_the_weights_load) {
+  const rb::ModelConfig c = tiny_config(256, 4, 2, 64, 512, 1000, 2, true);
+  const int64_t L = 64;
+  const auto windows = random_windows(5, L, c.vocab_size, 5);
+  const auto schedule = default_schedule(c, L);
+  auto plain = rb::make_cuda_backend_random(c, 9, rb::BackendOptions{"cuda", 0, -1});
+  rb::BackendOptions told_opts{"cuda", 0, -1};
+  told_opts.expected = {{L, 5}, {96, 0}};  // 5 windows of 64; at least a full batch of 96
+  auto told = rb::make_cuda_backend_random(c, 9, told_opts);
+  const std::size_t plain_at_start = plain->attention_shapes_prepared();
+  const std::size_t told_at_start = told->attention_shapes_prepared();
+  BOOST_TEST_MESSAGE("backend: " << told->describe() << "; shapes prepared at start " << plain_at_start << " / "
+                                 << told_at_start);
+  const bool cudnn = plain_at_start > 0;  // its start-up check prepares one shape
+  if (cudnn) BOOST_TEST(told_at_start == plain_at_start + 2);  // (5 x 64) and (preferred_batch(96) x 96)
+
+  const auto from_plain = plain->score(spans(windows), schedule);
+  const auto from_told = told->score(spans(windows), schedule);
+  if (cudnn) {
+    BOOST_TEST(plain->attention_shapes_prepared() == plain_at_start + 1);
+    BOOST_TEST(told->attention_shapes_prepared() == told_at_start);  // planned ahead
+  }
+  for (std::size_t w = 0; w < windows.size(); ++w) {
+    BOOST_TEST(from_told[w].logprob == from_plain[w].logprob, boost::test_tools::per_element());
+    BOOST_TEST(from_told[w].is_argmax == from_plain[w].is_argmax, boost::test_tools::per_element());
+  }
+  const auto three = told->score(spans({windows[0], windows[1], windows[2]}), schedule);  // not announced
+  if (cudnn) BOOST_TEST(told->attention_shapes_prepared() == told_at_start + 1);
+  BOOST_TEST(three[2].logprob.size() == static_cast<std::size_t>(L - 1));
+}
+
 BOOST_AUTO_TEST_CASE(tensor_core_and_simple_attention_agree_in_the_forward) {
   const rb::ModelConfig c = tiny_config(256, 4, 1, 64, 512, 1000, 2, false);
   const int64_t L = 300;
@@ -113,7 +147,9 @@ BOOST_AUTO_TEST_CASE(agrees_with_cpu_backend_on_random_models) {
     auto cpu = rb::make_cpu_backend(model, rb::BackendOptions{"cpu", 0, -1});
     for (const char* residual : {"bf16", "fp32"}) {
       ScopedEnv e("RB_CUDA_RESIDUAL", residual);
-      auto gpu = rb::make_cuda_backend(model, rb::BackendOptions{"cuda", 0, -1});
+      rb::BackendOptions gpu_opts{"cuda", 0, -1};
+      gpu_opts.expected = {{50, 2}};  // a checkpoint's upload with a plan built beside it (130: at its call)
+      auto gpu = rb::make_cuda_backend(model, gpu_opts);
       for (int64_t L : {50, 130}) {
         const auto windows = random_windows(2, L, k.c.vocab_size, 21);
         rb::rope::RopeSchedule full = default_schedule(k.c, L);

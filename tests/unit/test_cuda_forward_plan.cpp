@@ -59,6 +59,11 @@ BOOST_AUTO_TEST_CASE(mlp_chunks_fill_the_work_buffer, *boost::unit_test::precond
     BOOST_TEST(p->work_elems >= p->mlp_act_offset + p->mlp_chunk * ff);  // and its activation
     BOOST_TEST(p->work_elems >= p->rows * ((32 + 2 * (p == &llama ? 8 : 4)) * (p == &llama ? 128 : 64)));  // qkv rows
   }
+  // RB_CUDA_MLP_ROWS: at least that many rows per chunk, the work buffer grown to hold them.
+  const rb::cuda::ForwardPlan wide = rb::cuda::make_forward_plan(llama3_8b(), 2, 2, 1, 32768, 16384);
+  BOOST_TEST(wide.mlp_chunk == 16384);
+  BOOST_TEST(wide.work_elems >= wide.mlp_act_offset + 16384 * 14336);
+  BOOST_TEST(rb::cuda::make_forward_plan(llama3_8b(), 2, 2, 1, 32768, 100).mlp_chunk == 7801);  // never fewer
   // A batch that fits whole is one chunk.
   BOOST_TEST(rb::cuda::make_forward_plan(tinyllama(), 2, 2, 1, 2048).mlp_chunk == 2048);
 }

@@ -50,6 +50,15 @@ BOOST_AUTO_TEST_CASE(gemm_choice_and_logs, *boost::unit_test::precondition(cuda_
   BOOST_TEST(!cuda_options_from_env().attention_log);
 }
 
+BOOST_AUTO_TEST_CASE(mlp_rows_and_batch_tokens, *boost::unit_test::precondition(cuda_built)) {
+  BOOST_TEST(cuda_options_from_env().mlp_rows == 0);
+  BOOST_TEST(cuda_options_from_env().batch_tokens == 32768);
+  const Env m("RB_CUDA_MLP_ROWS", "16384"), t("RB_CUDA_BATCH_TOKENS", "65536");
+  BOOST_TEST(cuda_options_from_env().mlp_rows == 16384);
+  BOOST_TEST(cuda_options_from_env().batch_tokens == 65536);
+  BOOST_TEST(rb::cuda::describe(cuda_options_from_env()).find(", MLP rows 16384") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(bad_values_name_the_variable, *boost::unit_test::precondition(cuda_built)) {
   const auto refused = [](const char* name, const char* value, const std::string& needle) {
     const Env e(name, value);
@@ -65,6 +74,9 @@ BOOST_AUTO_TEST_CASE(bad_values_name_the_variable, *boost::unit_test::preconditi
   refused("RB_CUDA_GEMM", "fast", "must be cublas, lt or tuned, got 'fast'");
   refused("RB_CUDA_GEMM_LOG", "yes", "must be 0 or 1, got 'yes'");
   refused("RB_CUDA_ATTN_LOG", "2", "must be 0 or 1, got '2'");
+  refused("RB_CUDA_MLP_ROWS", "0", "must be a positive integer, got '0'");
+  refused("RB_CUDA_MLP_ROWS", "8k", "must be a positive integer, got '8k'");
+  refused("RB_CUDA_BATCH_TOKENS", "-5", "must be a positive integer, got '-5'");
 }
 #else
 BOOST_AUTO_TEST_CASE(gemm_choice_and_logs, *boost::unit_test::precondition(cuda_built)) {}
