@@ -25,7 +25,7 @@ namespace rb {
 namespace {
 
 constexpr int64_t kMlpChunk = 512;     // tokens per MLP chunk: 2 x 512 x intermediate floats (a multiple
-                                       // of cpu::linear's 64-row GEMM blocks)
+                                       // of cpu::linear's 128-row GEMM blocks)
 constexpr int64_t kLogitChunk = 256;   // tokens per LM-head chunk: 256 x vocab floats
 
 using R = TensorRole;

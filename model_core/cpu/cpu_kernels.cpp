@@ -40,8 +40,10 @@ void linear(const float* x, int64_t rows, int64_t in, const HostTensor& w, const
   }
   // Blocks of a fixed number of rows, shared out among the threads: the GEMM each row goes through
   // (and so its rounding) does not depend on the thread count, which keeps results bit-identical
-  // whatever --threads or the number of MPI ranks on a host.
-  constexpr int64_t kRowBlock = 64;
+  // whatever --threads or the number of MPI ranks on a host. Each block's GEMM packs the whole
+  // weight again: 128 rows amortize that (on 2 Zen 3 cores, SmolLM2-135M: 294 -> 403 tokens/s at
+  // 512, 290 -> 352 at 2,048 against 64-row blocks; 192 and 256 rows were slower than 128).
+  constexpr int64_t kRowBlock = 128;
   const int64_t blocks = (rows + kRowBlock - 1) / kRowBlock;
 #pragma omp parallel for num_threads(static_cast<int>(std::min<int64_t>(blocks, threads))) schedule(dynamic, 1)
   for (int64_t block = 0; block < blocks; ++block) {
@@ -214,9 +216,22 @@ VocabSliceScores vocab_slice_scores(const float* hidden, int64_t rows, int64_t d
   out.sum_exp.resize(static_cast<size_t>(rows));
   out.target_logit.assign(static_cast<size_t>(rows), 0.0f);
   std::vector<float> logits(static_cast<size_t>(std::min(chunk, rows) * V));
+  // A 4-bit head is dequantized once for all row chunks (linear would do it for each chunk).
+  HostTensor dense;
+  const HostTensor* head = &lm_head;
+  if (lm_head.is_packed() && rows > chunk) {
+    dense.shape = {V, lm_head.cols()};
+    dense.data.resize(static_cast<size_t>(V * lm_head.cols()));
+    const quant::QuantizedMatrix& q = *lm_head.packed;
+    constexpr int64_t kDequantRows = 1024;
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t r0 = 0; r0 < V; r0 += kDequantRows)
+      q.dequantize_rows(r0, std::min(V, r0 + kDequantRows), dense.data.data() + r0 * lm_head.cols());
+    head = &dense;
+  }
   for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
     const int64_t n = std::min(chunk, rows - r0);
-    linear(hidden + r0 * dim, n, dim, lm_head, nullptr, logits.data(), threads);
+    linear(hidden + r0 * dim, n, dim, *head, nullptr, logits.data(), threads);
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (int64_t r = 0; r < n; ++r) {
       const float* lr = logits.data() + r * V;
@@ -224,8 +239,7 @@ VocabSliceScores vocab_slice_scores(const float* hidden, int64_t rows, int64_t d
       for (int64_t j = 1; j < V; ++j)
         if (lr[j] > lr[best]) best = j;
       const float mx = lr[best];
-      double sum = 0.0;
-      for (int64_t j = 0; j < V; ++j) sum += static_cast<double>(std::exp(lr[j] - mx));
+      const double sum = sum_exp_shifted(lr, V, mx);
       const size_t row = static_cast<size_t>(r0 + r);
       out.max_logit[row] = mx;
       out.argmax[row] = vocab_begin + best;

@@ -13,4 +13,8 @@ float exp_nonpositive(float x);
 // the exps (the caller divides by it). Runs on AVX-512 or AVX2 where the CPU has them.
 float exp_row_unnormalized(float* row, int64_t lo, int64_t hi, int64_t n);
 
+// sum_j exp(row[j] - mx) over j in [0, n), each term exp_nonpositive (row[j] <= mx), summed in
+// double: the log-softmax denominator of the LM head.
+double sum_exp_shifted(const float* row, int64_t n, float mx);
+
 }  // namespace rb::cpu
