@@ -4,6 +4,7 @@
 # length over the first --max-tokens tokens, all threads of the machine (2 here). ropebatch runs
 # twice: with OpenBLAS' kernels as the environment sets them (OPENBLAS_CORETYPE, if set) and with
 # the variable unset, so that OpenBLAS detects them from the CPU; each line names the kernels.
+# Last, the fp32 GEMM peak of these cores through torch and through numpy's OpenBLAS.
 #
 #   bench/cpu_vs_hf.sh BUILD_DIR PYTHON [LENGTHS] [MAX_TOKENS] > results.jsonl
 # PYTHON: an interpreter with torch 2.11, transformers 5.17, gguf 0.19 and accelerate.
@@ -35,3 +36,23 @@ run_rb "env" env
 run_rb "detected" env -u OPENBLAS_CORETYPE
 "$python" "$here/bench/compare_hf.py" --model "$gguf" --data "$text" --lengths "$lengths" --max-tokens "$max_tokens" \
   --device cpu --threads "$threads" --dtypes float32 2>/dev/null | grep '^{'
+# What these cores' fp32 GEMM reaches, through torch (the reference's) and numpy's OpenBLAS: the
+# ceiling of a forward that is mostly sgemm (docs/PERFORMANCE.md, "CPU backend").
+"$python" - "$threads" <<'PY'
+import json, sys, time
+import numpy as np
+import torch
+threads = int(sys.argv[1])
+torch.set_num_threads(threads)
+n = 2048
+def best(fn, repeats=5):
+    fn()
+    t = min((lambda t0: (fn(), time.perf_counter() - t0)[1])(time.perf_counter()) for _ in range(repeats))
+    return 2.0 * n ** 3 / t / 1e9
+a, b = torch.randn(n, n), torch.randn(n, n)
+print(json.dumps({"impl": "sgemm-peak", "lib": "torch " + torch.__version__, "n": n, "threads": threads,
+                  "gflops": best(lambda: torch.mm(a, b))}))
+x, y = np.random.rand(n, n).astype(np.float32), np.random.rand(n, n).astype(np.float32)
+print(json.dumps({"impl": "sgemm-peak", "lib": "numpy " + np.__version__ + " (OpenBLAS)", "n": n, "threads": threads,
+                  "gflops": best(lambda: x @ y)}))
+PY
