@@ -47,8 +47,12 @@ torch.set_num_threads(threads)
 n = 2048
 def best(fn, repeats=5):
     fn()
-    t = min((lambda t0: (fn(), time.perf_counter() - t0)[1])(time.perf_counter()) for _ in range(repeats))
-    return 2.0 * n ** 3 / t / 1e9
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return 2.0 * n ** 3 / min(times) / 1e9
 a, b = torch.randn(n, n), torch.randn(n, n)
 print(json.dumps({"impl": "sgemm-peak", "lib": "torch " + torch.__version__, "n": n, "threads": threads,
                   "gflops": best(lambda: torch.mm(a, b))}))

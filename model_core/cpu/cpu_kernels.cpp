@@ -16,6 +16,22 @@ namespace rb::cpu {
 
 void use_single_threaded_blas() { openblas_set_num_threads(1); }
 
+namespace {
+
+// All rows of a 4-bit matrix [rows, cols] into fp32 dst, in chunks of rows shared out among the
+// threads (the values do not depend on the chunking).
+void dequantize_all(const quant::QuantizedMatrix& q, int64_t rows, int64_t cols, float* dst, int threads) {
+  constexpr int64_t kDequantRows = 64;
+  const int64_t chunks = (rows + kDequantRows - 1) / kDequantRows;
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+    const int64_t r0 = chunk * kDequantRows, r1 = std::min(rows, r0 + kDequantRows);
+    q.dequantize_rows(r0, r1, dst + r0 * cols);
+  }
+}
+
+}  // namespace
+
 void linear(const float* x, int64_t rows, int64_t in, const HostTensor& w, const HostTensor* bias, float* y,
             int threads) {
   const int64_t out = w.rows();
@@ -27,16 +43,8 @@ void linear(const float* x, int64_t rows, int64_t in, const HostTensor& w, const
   if (w.is_packed()) {
     thread_local std::vector<float> scratch;
     scratch.resize(static_cast<size_t>(out * in));
-    const quant::QuantizedMatrix& q = *w.packed;
-    float* dst = scratch.data();  // this thread's buffer (a thread_local named inside the loop is the worker's own)
-    constexpr int64_t kDequantRows = 64;
-    const int64_t chunks = (out + kDequantRows - 1) / kDequantRows;
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int64_t chunk = 0; chunk < chunks; ++chunk) {
-      const int64_t r0 = chunk * kDequantRows, r1 = std::min(out, r0 + kDequantRows);
-      q.dequantize_rows(r0, r1, dst + r0 * in);
-    }
-    wv = dst;
+    dequantize_all(*w.packed, out, in, scratch.data(), threads);  // this thread's buffer
+    wv = scratch.data();
   }
   // Blocks of a fixed number of rows, shared out among the threads: the GEMM each row goes through
   // (and so its rounding) does not depend on the thread count, which keeps results bit-identical
@@ -222,11 +230,7 @@ VocabSliceScores vocab_slice_scores(const float* hidden, int64_t rows, int64_t d
   if (lm_head.is_packed() && rows > chunk) {
     dense.shape = {V, lm_head.cols()};
     dense.data.resize(static_cast<size_t>(V * lm_head.cols()));
-    const quant::QuantizedMatrix& q = *lm_head.packed;
-    constexpr int64_t kDequantRows = 1024;
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int64_t r0 = 0; r0 < V; r0 += kDequantRows)
-      q.dequantize_rows(r0, std::min(V, r0 + kDequantRows), dense.data.data() + r0 * lm_head.cols());
+    dequantize_all(*lm_head.packed, V, lm_head.cols(), dense.data.data(), threads);
     head = &dense;
   }
   for (int64_t r0 = 0; r0 < rows; r0 += chunk) {

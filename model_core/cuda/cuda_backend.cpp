@@ -321,7 +321,7 @@ class CudaModelBackend final : public CudaBackend {
         try {
           CUDA_CHECK(cudaSetDevice(device_));
           for (const AttnArgs<T>& a : shapes) (void)cudnn_->prepare(a);
-        } catch (const std::exception&) {
+        } catch (...) {  // an exception must not leave the thread; the first call reports it
         }
       });
     try {
@@ -405,7 +405,7 @@ class CudaModelBackend final : public CudaBackend {
 
   void ensure_buffers(const ForwardPlan& p) {
     const int64_t hid = config_.hidden_size, half = p.half_rotary;
-    const bool enough = residual_rows() * hid >= p.rows * hid &&
+    const bool enough = residual_rows() >= p.rows &&
                         static_cast<int64_t>(work_.size()) >= p.work_elems && !ropes_.empty() &&
                         static_cast<int64_t>(ropes_.front().positions.size()) >= p.seq_len;
     if (enough) return;
@@ -628,8 +628,9 @@ class CudaModelBackend final : public CudaBackend {
 
     void rope(int64_t schedule) override {
       const DeviceRope& r = b_.ropes_.at(static_cast<size_t>(schedule));
-      qkv_bias_rope<T>(b_.work_.get(), std::exchange(qkv_bias_for_rope_, nullptr), r.cos.get(), r.sin.get(), r.has_query_scale ? r.query_scale.get() : nullptr,
-                       r.has_q_band ? r.q_band.get() : nullptr, r.has_k_band ? r.k_band.get() : nullptr, shape_, st_);
+      qkv_bias_rope<T>(b_.work_.get(), std::exchange(qkv_bias_for_rope_, nullptr), r.cos.get(), r.sin.get(),
+                       r.has_query_scale ? r.query_scale.get() : nullptr, r.has_q_band ? r.q_band.get() : nullptr,
+                       r.has_k_band ? r.k_band.get() : nullptr, shape_, st_);
     }
 
     void qk_norm(int64_t i) override {
