@@ -161,6 +161,10 @@ class CudaModelBackend final : public CudaBackend {
                   std::to_string(prop.major) + "." + std::to_string(prop.minor) + "; the backend needs 8.0 or newer");
     stream_ = std::make_unique<Stream>();
     blas_ = std::make_unique<Blas>(stream_->s, std::size_t{32} << 20, opts_.gemm, opts_.gemm_log);
+    if (opts_.hf_rounding && opts_.glu_table) {
+      glu_table_ = DeviceBuffer<T>(kGluTableSize);
+      glu_table<T>(glu_table_.get(), glu_act(), stream_->s);
+    }
   }
 
   ~CudaModelBackend() override {
@@ -278,7 +282,7 @@ class CudaModelBackend final : public CudaBackend {
   // ---- memory ----
   std::size_t activation_bytes() const {
     std::size_t b = residual_f32_.bytes() + residual_t_.bytes() + normed_.bytes() + work_.bytes() + tokens_.bytes() + targets_.bytes() + state_.bytes() +
-                    logprob_.bytes() + argmax_.bytes() + cudnn_workspace_.bytes();
+                    logprob_.bytes() + argmax_.bytes() + cudnn_workspace_.bytes() + glu_table_.bytes();
     for (const DeviceRope& r : ropes_) b += r.bytes();
     return b;
   }
@@ -292,7 +296,7 @@ class CudaModelBackend final : public CudaBackend {
 
   ForwardPlan plan_for(int64_t batch, int64_t L) const {
     return make_forward_plan(shard_config_, sizeof(T), residual_in_t() ? sizeof(T) : sizeof(float), batch, L,
-                             opts_.mlp_rows);
+                             opts_.mlp_rows, opts_.lm_rows);
   }
   bool fits(int64_t batch, int64_t L) const { return fits_within(batch, L, free_bytes() + activation_bytes()); }
   bool fits_within(int64_t batch, int64_t L, std::size_t avail) const {
@@ -660,9 +664,8 @@ class CudaModelBackend final : public CudaBackend {
 
     void gated_act(RowRange r) override {
       T* work = b_.work_.get();
-      const GluAct act = b_.config_.hidden_act == Activation::GeluTanh ? GluAct::GeluTanh : GluAct::Silu;
       cuda::swiglu<T>(work, work + p_.mlp_act_offset, r.count, b_.shard_config_.intermediate_size, b_.opts_.hf_rounding, st_,
-                      act);
+                      b_.glu_act(), b_.glu_table_.get());
     }
 
     // reduce_from_tensor_parallel_region: o_proj's and down_proj's partial sums, in T over NCCL.
@@ -849,6 +852,8 @@ class CudaModelBackend final : public CudaBackend {
       f(residual_f32_.get());
   }
   DeviceBuffer<T> normed_, work_;
+  DeviceBuffer<T> glu_table_;  // glu_table(): the MLP activation's 65,536 values, when hf_rounding
+  GluAct glu_act() const { return config_.hidden_act == Activation::GeluTanh ? GluAct::GeluTanh : GluAct::Silu; }
   DeviceBuffer<int32_t> tokens_, targets_;
   DeviceBuffer<LmState> state_;
   DeviceBuffer<float> logprob_;

@@ -56,6 +56,8 @@ CudaOptions cuda_options_from_env() {
   o.gemm_log = flag("RB_CUDA_GEMM_LOG");
   if (const std::string v = env("RB_CUDA_BATCH_TOKENS"); !v.empty()) o.batch_tokens = positive("RB_CUDA_BATCH_TOKENS", v);
   if (const std::string v = env("RB_CUDA_MLP_ROWS"); !v.empty()) o.mlp_rows = positive("RB_CUDA_MLP_ROWS", v);
+  if (const std::string v = env("RB_CUDA_LM_ROWS"); !v.empty()) o.lm_rows = positive("RB_CUDA_LM_ROWS", v);
+  if (!env("RB_CUDA_GLU_TABLE").empty()) o.glu_table = flag("RB_CUDA_GLU_TABLE");
   return o;
 }
 
@@ -70,6 +72,8 @@ std::string describe(const CudaOptions& o) {
   }
   if (o.gemm != GemmChoice::Cublas) s += ", gemm " + to_string(o.gemm);
   if (o.mlp_rows > 0) s += ", MLP rows " + std::to_string(o.mlp_rows);
+  if (o.lm_rows > 0) s += ", LM head rows " + std::to_string(o.lm_rows);
+  if (!o.glu_table && o.hf_rounding) s += ", activation computed";
   return s;
 }
 

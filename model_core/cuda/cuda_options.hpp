@@ -18,6 +18,11 @@
 //   RB_CUDA_BATCH_TOKENS=N         tokens per forward that preferred_batch aims for (default 32768)
 //   RB_CUDA_MLP_ROWS=N             rows per MLP chunk, at least (default: as many as the work
 //                                  buffer holds for attention; more rows grow that buffer)
+//   RB_CUDA_LM_ROWS=N              LM head rows per GEMM with bf16 logits (default: as many as
+//                                  the work buffer holds, up to 16,384)
+//   RB_CUDA_GLU_TABLE=0|1          1 (default): with bf16 rounding the MLP's activation is
+//                                  looked up in a table of its 65,536 values (the same bits);
+//                                  0: computed per element
 #include <cstdint>
 #include <string>
 
@@ -38,6 +43,8 @@ struct CudaOptions {
   bool gemm_log = false;
   int64_t batch_tokens = 32768;
   int64_t mlp_rows = 0;  // 0: as many as the work buffer holds
+  bool glu_table = true;
+  int64_t lm_rows = 0;   // 0: as many as the work buffer holds, up to 16,384
 };
 
 // Throws rb::InputError naming the variable and the allowed values.

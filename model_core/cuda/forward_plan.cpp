@@ -10,10 +10,11 @@ constexpr int64_t kAlign = 128;  // elements: keeps every sub-buffer 256-byte al
 int64_t align_up(int64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 constexpr int64_t kRowChunk = 4096;     // LM head rows per GEMM and the MLP's minimum chunk
 constexpr int64_t kVocabChunk = 16384;  // LM head logits columns per GEMM
+constexpr int64_t kRowChunkT = 16384;   // LM head rows per GEMM with T logits, at most (by default)
 }  // namespace
 
 ForwardPlan make_forward_plan(const ModelConfig& c, std::size_t elem, std::size_t residual_elem, int64_t batch,
-                              int64_t seq_len, int64_t mlp_rows) {
+                              int64_t seq_len, int64_t mlp_rows, int64_t lm_rows) {
   ForwardPlan p;
   p.batch = batch;
   p.seq_len = seq_len;
@@ -44,6 +45,11 @@ ForwardPlan make_forward_plan(const ModelConfig& c, std::size_t elem, std::size_
                                                     mlp_rows}));
   p.mlp_act_offset = align_up(p.mlp_chunk * 2 * ff);
   p.work_elems = std::max(p.work_elems, p.mlp_act_offset + align_up(p.mlp_chunk * ff));
+  // T logits: as many rows per GEMM as the work buffer holds, in whole kRowChunks up to
+  // kRowChunkT (or lm_rows, within what it holds): fewer, larger GEMMs over the same logits.
+  const int64_t held = p.work_elems / p.lm.vocab_chunk;
+  const int64_t wanted = lm_rows > 0 ? lm_rows : std::min(kRowChunkT, held / kRowChunk * kRowChunk);
+  p.lm.row_chunk_t = std::min(p.rows, std::max(p.lm.row_chunk, std::min(wanted, held)));
 
   const int64_t rows = p.rows;
   std::size_t b = 0;

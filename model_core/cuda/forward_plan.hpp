@@ -30,7 +30,9 @@ struct ForwardPlan {
 };
 
 // mlp_rows > 0: MLP chunks of at least that many rows (the work buffer grows to hold them).
+// lm_rows > 0: LM head rows per GEMM with T logits (at least its fp32 chunk, at most what the work
+// buffer holds).
 ForwardPlan make_forward_plan(const ModelConfig& c, std::size_t elem_size, std::size_t residual_elem_size, int64_t batch,
-                              int64_t seq_len, int64_t mlp_rows = 0);
+                              int64_t seq_len, int64_t mlp_rows = 0, int64_t lm_rows = 0);
 
 }  // namespace rb::cuda

@@ -82,10 +82,16 @@ void qkv_bias_rope(T* qkv, const T* bias, const float* cos_table, const float* s
 // The gated MLP's activation (ModelConfig::hidden_act): silu, or gelu_pytorch_tanh.
 enum class GluAct { Silu, GeluTanh };
 // out[r, j] = act(gate_up[r, j]) * gate_up[r, ff + j]; act rounded to T before the product when
-// hf_rounding (Hugging Face evaluates act_fn(gate) in T, then multiplies in T).
+// hf_rounding (Hugging Face evaluates act_fn(gate) in T, then multiplies in T). With hf_rounding
+// and a table from glu_table (for the same act), act is looked up, not computed: the same bits.
 template <typename T>
 void swiglu(const T* gate_up, T* out, int64_t rows, int64_t ff, bool hf_rounding, cudaStream_t stream,
-            GluAct act = GluAct::Silu);
+            GluAct act = GluAct::Silu, const T* table = nullptr);
+// act(x) rounded to T for each of the 65,536 bit patterns x of T, into table[kGluTableSize]
+// (16-byte aligned): a 16-bit gate has no other activations.
+inline constexpr int kGluTableSize = 65536;
+template <typename T>
+void glu_table(T* table, GluAct act, cudaStream_t stream);
 
 // ---- attention_*.cu: causal attention per window, never materializing L x L ----
 enum class AttnKernel { Auto, Simple, TensorCore };

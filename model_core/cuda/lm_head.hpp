@@ -11,7 +11,9 @@ namespace rb::cuda {
 
 struct LmHeadArgs {
   int64_t rows = 0, hidden = 0, vocab = 0;
-  int64_t row_chunk = 4096;    // token rows per GEMM
+  int64_t row_chunk = 4096;    // token rows per GEMM (fp32 logits)
+  int64_t row_chunk_t = 0;     // token rows per GEMM when the logits are T (round_logits; 0: row_chunk):
+                               // the scratch holds at least row_chunk_t * vocab_chunk T values
   int64_t vocab_chunk = 16384; // logits columns per GEMM
   bool round_logits = true;    // logits rounded to T first (as a model returning T logits)
   int64_t vocab_begin = 0;     // the first vocabulary id of w's rows (a vocabulary-parallel shard)
@@ -20,7 +22,8 @@ struct LmHeadArgs {
 class NcclGroup;
 
 // x[rows, hidden] (final-normed hidden states), w[vocab, hidden] (vocabulary ids vocab_begin..);
-// targets[rows] (< 0: none). scratch holds row_chunk * vocab_chunk floats; state holds rows
+// targets[rows] (< 0: none). scratch holds row_chunk * vocab_chunk floats and row_chunk_t *
+// vocab_chunk T values; state holds rows
 // entries. Writes logprob[rows] and is_argmax[rows] on the device. With a group, w is this rank's
 // slice of a vocabulary-parallel head and the rows' states are folded over the group before the
 // log-probs are taken (the parallel log-softmax: full logits are never gathered).

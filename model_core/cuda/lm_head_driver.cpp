@@ -12,8 +12,9 @@ void lm_head_logprobs(const Blas& blas, const T* x, const T* w, const int32_t* t
                       float* scratch, LmState* state, float* logprob, uint8_t* is_argmax, cudaStream_t stream,
                       NcclGroup* group) {
   lm_state_init(state, a.rows, stream);
-  for (int64_t r0 = 0; r0 < a.rows; r0 += a.row_chunk) {
-    const int64_t nr = std::min(a.row_chunk, a.rows - r0);
+  const int64_t row_chunk = a.round_logits && a.row_chunk_t > 0 ? a.row_chunk_t : a.row_chunk;
+  for (int64_t r0 = 0; r0 < a.rows; r0 += row_chunk) {
+    const int64_t nr = std::min(row_chunk, a.rows - r0);
     for (int64_t v0 = 0; v0 < a.vocab; v0 += a.vocab_chunk) {
       const int64_t nv = std::min(a.vocab_chunk, a.vocab - v0);
       if (a.round_logits) {

@@ -3,6 +3,9 @@
 // attention_scaling, rotate-half pairs, then query scale and per-band scales. The bias of
 // q/k/v (Qwen2) is added in the same pass.
 #include <algorithm>
+#include <string>
+
+#include "common/error.hpp"
 
 #include "model_core/cuda/cuda_check.hpp"
 #include "model_core/cuda/dtype.cuh"
@@ -24,20 +27,14 @@ __global__ void rope_table_kernel(const float* __restrict__ inv_freq, const floa
   }
 }
 
-// One block per token row, with about one thread per unit of work (qkv_bias_rope picks the block
-// size): each thread owns kW consecutive rotated pairs (i .. i+kW-1 with their partners at + half)
-// of one q or k head and updates them in place; kW = 2, 4 or 8 loads and stores that many values
-// at a time (half a multiple of kW, rows aligned), with the same arithmetic per element as kW = 1.
+// Row x (position t) of the fused projection, in place; threadIdx.x and blockDim.x share out its work.
 template <typename T, int kW>
-__global__ void qkv_bias_rope_kernel(T* __restrict__ qkv, const T* __restrict__ bias, const float* __restrict__ cos_t,
-                                     const float* __restrict__ sin_t, const float* __restrict__ query_scale,
-                                     const float* __restrict__ q_band, const float* __restrict__ k_band,
-                                     QkvShape s) {
-  const int64_t row = blockIdx.x;
-  const int64_t t = row % s.seq_len;
+__device__ __forceinline__ void qkv_bias_rope_row(T* __restrict__ x, int64_t t, const T* __restrict__ bias,
+                                                  const float* __restrict__ cos_t, const float* __restrict__ sin_t,
+                                                  const float* __restrict__ query_scale,
+                                                  const float* __restrict__ q_band, const float* __restrict__ k_band,
+                                                  const QkvShape& s) {
   const int D = static_cast<int>(s.head_dim), half = static_cast<int>(s.rotary_dim / 2);
-  const int64_t width = (s.heads + 2 * s.kv_heads) * D;
-  T* x = qkv + row * width;
   const float qs = query_scale ? query_scale[t] : 1.0f;
   auto load = [&](int64_t idx) {
     float v = Elem<T>::to_float(x[idx]);
@@ -67,6 +64,8 @@ __global__ void qkv_bias_rope_kernel(T* __restrict__ qkv, const T* __restrict__ 
     Pack<T, kW> y1, y2;
 #pragma unroll
     for (int k = 0; k < kW; ++k) {
+      // cos/sin one at a time: loading the kW of each as vectors cost 11 more registers and a
+      // quarter of the blocks per SM (RoPE 2.4 -> 3.0 ms per TinyLlama call on one H200).
       const float c = cos_row[i + k], sn = sin_row[i + k];
       const float scale = h < s.heads ? qs * (q_band ? q_band[i + k] : 1.0f) : (k_band ? k_band[i + k] : 1.0f);
       y1.v[k] = Elem<T>::from_float((x1[k] * c - x2[k] * sn) * scale);
@@ -91,6 +90,24 @@ __global__ void qkv_bias_rope_kernel(T* __restrict__ qkv, const T* __restrict__ 
   }
 }
 
+// Each block takes blockDim.y consecutive positions of one window (blockIdx.x: the group of
+// positions, blockIdx.y and its stride: the window; no 64-bit division per thread), one row per
+// threadIdx.y, with about one thread per unit of work along x (qkv_bias_rope picks the sizes):
+// each thread owns kW consecutive rotated pairs (i .. i+kW-1 with their partners at + half) of
+// one q or k head and updates them in place; kW = 2, 4 or 8 loads and stores that many values at a
+// time (half a multiple of kW, rows aligned), with the same arithmetic per element as kW = 1.
+template <typename T, int kW>
+__global__ void qkv_bias_rope_kernel(T* __restrict__ qkv, const T* __restrict__ bias, const float* __restrict__ cos_t,
+                                     const float* __restrict__ sin_t, const float* __restrict__ query_scale,
+                                     const float* __restrict__ q_band, const float* __restrict__ k_band,
+                                     QkvShape s, int64_t windows) {
+  const int64_t t = int64_t{blockIdx.x} * blockDim.y + threadIdx.y;
+  if (t >= s.seq_len) return;
+  for (int64_t w = blockIdx.y; w < windows; w += gridDim.y)
+    qkv_bias_rope_row<T, kW>(qkv + (w * s.seq_len + t) * ((s.heads + 2 * s.kv_heads) * s.head_dim), t, bias, cos_t,
+                             sin_t, query_scale, q_band, k_band, s);
+}
+
 }  // namespace
 
 void rope_table(const float* inv_freq, const float* positions, int64_t seq_len, int64_t half_rotary,
@@ -112,12 +129,20 @@ void qkv_bias_rope(T* qkv, const T* bias, const float* cos_table, const float* s
            (!bias || aligned_to(bias, w * sizeof(T)));
   };
   // One thread per kW rotated pairs of a row (a whole number of warps, at most 1024; rows with
-  // more work loop).
+  // more work loop), and as many rows per block as fit in 256 threads, at most 8 (a larger block
+  // holds fewer of them per SM: 3 TinyLlama rows, 480 threads, ran slower than one).
+  if (shape.seq_len <= 0 || shape.rows % shape.seq_len != 0)
+    throw Error("qkv_bias_rope: " + std::to_string(shape.rows) + " rows are not whole windows of " +
+                std::to_string(shape.seq_len));
+  const int64_t windows = shape.rows / shape.seq_len;
   const auto launch = [&](auto kernel, int w) {
     const int64_t items = (shape.heads + shape.kv_heads) * (shape.rotary_dim / 2) / w;
     const int threads = static_cast<int>(std::clamp<int64_t>((items + 31) / 32 * 32, 64, 1024));
-    kernel<<<static_cast<unsigned>(shape.rows), threads, 0, stream>>>(qkv, bias, cos_table, sin_table, query_scale,
-                                                                      q_band, k_band, shape);
+    const int per_block = static_cast<int>(std::clamp<int64_t>(256 / threads, 1, std::min<int64_t>(8, shape.seq_len)));
+    const dim3 grid(static_cast<unsigned>((shape.seq_len + per_block - 1) / per_block),
+                    static_cast<unsigned>(std::min<int64_t>(windows, 65535)));
+    kernel<<<grid, dim3(static_cast<unsigned>(threads), static_cast<unsigned>(per_block)), 0, stream>>>(
+        qkv, bias, cos_table, sin_table, query_scale, q_band, k_band, shape, windows);
   };
   if (fits(8)) launch(qkv_bias_rope_kernel<T, 8>, 8);
   else if (fits(4)) launch(qkv_bias_rope_kernel<T, 4>, 4);

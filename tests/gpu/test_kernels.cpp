@@ -195,6 +195,7 @@ BOOST_AUTO_TEST_CASE(rope_with_positions_scales_bias_partial_rotary) {
       {2, 17, 3, 1, 12, 12, true, true, true, 1.0f}, // 6 pairs: two per thread
       {2, 9, 2, 1, 8, 8, true, true, true, 1.0f},    // 4 pairs: four per thread (8 where rotary % 16 == 0)
       {2, 5, 3, 1, 24, 8, true, true, false, 1.0f},  // four per thread, partial rotary
+      {3, 100, 32, 4, 64, 64, false, false, false, 1.0f},  // TinyLlama's heads: 3 rows per block, a last partial block
   };
   for (const Case& c : cases) {
     const int64_t rows = c.batch * c.L, width = (c.H + 2 * c.KV) * c.D, half = c.rotary / 2;
@@ -265,6 +266,44 @@ BOOST_AUTO_TEST_CASE(swiglu_matches_hf_rounding) {
           const std::vector<float> shifted = download_t(d_shifted.get() + 1, rows * ff);
           BOOST_TEST(vec == shifted, boost::test_tools::per_element());
         }
+}
+
+// The looked-up activation (glu_table) against the computed one, bit for bit, over every 16-bit
+// gate pattern (NaNs, infinities and subnormals included), for both element types and both
+// activations; enough rows that each thread of the persistent grid takes its two-vector steps
+// and a last single vector.
+template <typename T>
+void check_glu_table(rb::cuda::GluAct act) {
+  const int64_t ff = 4096, rows = 601;
+  std::vector<uint16_t> gu(static_cast<std::size_t>(rows * 2 * ff));
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> up_bits(0, 65535);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < ff; ++j) {
+      gu[r * 2 * ff + j] = static_cast<uint16_t>((r * ff + j) % rb::cuda::kGluTableSize);
+      gu[r * 2 * ff + ff + j] = static_cast<uint16_t>(up_bits(rng));
+    }
+  DeviceBuffer<T> d_gu(gu.size()), d_table(rb::cuda::kGluTableSize), d_lut(rows * ff), d_computed(rows * ff);
+  CUDA_CHECK(cudaMemcpy(d_gu.get(), gu.data(), gu.size() * 2, cudaMemcpyHostToDevice));
+  rb::cuda::glu_table<T>(d_table.get(), act, nullptr);
+  rb::cuda::swiglu<T>(d_gu.get(), d_lut.get(), rows, ff, true, nullptr, act, d_table.get());
+  rb::cuda::swiglu<T>(d_gu.get(), d_computed.get(), rows, ff, true, nullptr, act, nullptr);
+  std::vector<uint16_t> lut(static_cast<std::size_t>(rows * ff)), computed(lut.size());
+  CUDA_CHECK(cudaMemcpy(lut.data(), d_lut.get(), lut.size() * 2, cudaMemcpyDeviceToHost));
+  CUDA_CHECK(cudaMemcpy(computed.data(), d_computed.get(), computed.size() * 2, cudaMemcpyDeviceToHost));
+  std::size_t differ = 0, first = 0;
+  for (std::size_t i = 0; i < lut.size(); ++i)
+    if (lut[i] != computed[i] && differ++ == 0) first = i;
+  BOOST_CHECK_MESSAGE(differ == 0, differ << " outputs differ, the first at " << first << ": gate bits "
+                                          << gu[first / ff * 2 * ff + first % ff] << ", table " << lut[first]
+                                          << ", computed " << computed[first]);
+}
+
+BOOST_AUTO_TEST_CASE(swiglu_table_matches_computed) {
+  for (const auto act : {rb::cuda::GluAct::Silu, rb::cuda::GluAct::GeluTanh}) {
+    check_glu_table<bf16>(act);
+    check_glu_table<__half>(act);
+  }
 }
 
 // Every way of choosing the GEMM algorithm (blas.hpp) against the double reference, with x at a
@@ -450,6 +489,7 @@ BOOST_AUTO_TEST_CASE(lm_head_logprob_argmax_over_vocab_chunks) {
       args.hidden = hidden;
       args.vocab = vocab;
       args.row_chunk = 100;    // several row chunks, the last one partial
+      args.row_chunk_t = 200;  // bf16 logits: twice the rows in the same scratch
       args.vocab_chunk = 384;  // 1000 = 2 * 384 + 232: the last vocab chunk partial
       args.round_logits = round_logits;
       LmRef ref = lm_head_ref(x, w, targets, rows, hidden, vocab, round_logits, round_t<bf16>);

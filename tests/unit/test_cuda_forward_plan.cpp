@@ -68,6 +68,24 @@ BOOST_AUTO_TEST_CASE(mlp_chunks_fill_the_work_buffer, *boost::unit_test::precond
   BOOST_TEST(rb::cuda::make_forward_plan(tinyllama(), 2, 2, 1, 2048).mlp_chunk == 2048);
 }
 
+BOOST_AUTO_TEST_CASE(lm_head_chunks_with_t_logits_fill_the_work_buffer, *boost::unit_test::precondition(cuda_built)) {
+  // bf16 logits take half the bytes of fp32: the LM head's GEMMs take as many rows as the work
+  // buffer holds in whole 4,096-row steps, up to 16,384 (fp32 logits keep 4,096 rows).
+  const rb::cuda::ForwardPlan llama = rb::cuda::make_forward_plan(llama3_8b(), 2, 2, 1, 32768);
+  BOOST_TEST(llama.lm.row_chunk == 4096);
+  BOOST_TEST(llama.lm.row_chunk_t == 16384);
+  const rb::cuda::ForwardPlan tiny = rb::cuda::make_forward_plan(tinyllama(), 2, 2, 16, 2048);
+  BOOST_TEST(tiny.lm.row_chunk_t == 8192);
+  for (const rb::cuda::ForwardPlan* p : {&llama, &tiny})
+    BOOST_TEST(p->work_elems >= p->lm.row_chunk_t * p->lm.vocab_chunk);
+  // RB_CUDA_LM_ROWS: that many, within what the buffer holds; never fewer than the fp32 chunk.
+  BOOST_TEST(rb::cuda::make_forward_plan(llama3_8b(), 2, 2, 1, 32768, 0, 8192).lm.row_chunk_t == 8192);
+  BOOST_TEST(rb::cuda::make_forward_plan(llama3_8b(), 2, 2, 1, 32768, 0, 100).lm.row_chunk_t == 4096);
+  BOOST_TEST(rb::cuda::make_forward_plan(tinyllama(), 2, 2, 16, 2048, 0, 32768).lm.row_chunk_t == tiny.work_elems / 16384);
+  // A small batch is one GEMM of its rows.
+  BOOST_TEST(rb::cuda::make_forward_plan(tinyllama(), 2, 2, 1, 2048).lm.row_chunk_t == 2048);
+}
+
 BOOST_AUTO_TEST_CASE(plan_bytes_follow_the_residual_storage, *boost::unit_test::precondition(cuda_built)) {
   const rb::ModelConfig c = llama3_8b();
   const auto in_t = rb::cuda::make_forward_plan(c, 2, 2, 1, 32768);
