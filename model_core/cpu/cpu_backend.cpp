@@ -8,8 +8,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <string>
 
 #include <omp.h>
 
@@ -30,11 +32,22 @@ constexpr int64_t kLogitChunk = 256;   // tokens per LM-head chunk: 256 x vocab 
 
 using R = TensorRole;
 
+// Keys per attention score tile (cpu::causal_attention): RB_CPU_ATTN_KEYS=N, 0 for one tile of all
+// the keys a query block sees (the untiled softmax); default cpu::kAttentionKeyTile.
+int64_t attention_key_tile() {
+  const char* v = std::getenv("RB_CPU_ATTN_KEYS");
+  if (v == nullptr || *v == '\0') return cpu::kAttentionKeyTile;
+  char* end = nullptr;
+  const long long n = std::strtoll(v, &end, 10);
+  if (*end != '\0' || n < 0) throw InputError("RB_CPU_ATTN_KEYS", "", "must be 0 or a positive integer, got '" + std::string(v) + "'");
+  return n;
+}
+
 // The ops for one window of L tokens.
 class CpuOps final : public DecoderOps {
  public:
   CpuOps(const ModelDef& def, const cpu::HostWeights& w, int threads, Communicator* tp, const BackendOptions& opts)
-      : def_(def), w_(w), nt_(threads), tp_(tp), probe_(opts.qk_probe) {}
+      : def_(def), w_(w), nt_(threads), tp_(tp), probe_(opts.qk_probe), key_tile_(attention_key_tile()) {}
 
   void bind(std::span<const int32_t> tokens, const rope::RopeSchedules& s, const std::vector<cpu::RopeTables>& rope,
             WindowScores& out) {
@@ -151,7 +164,7 @@ class CpuOps final : public DecoderOps {
     const int64_t D = def_.config().head_dim;
     const float scale = static_cast<float>(def_.config().attention_scale());  // head_dim**-0.5 (Gemma-3: query_pre_attn_scalar**-0.5)
     cpu::causal_attention(q_.data(), k_.data(), v_.data(), L_, def_.dims().heads, def_.dims().kv_heads, D, scale,
-                          attn_.data(), nt_, window);
+                          attn_.data(), nt_, window, key_tile_);
   }
 
   void gated_act(RowRange r) override {
@@ -199,6 +212,7 @@ class CpuOps final : public DecoderOps {
   int nt_;
   Communicator* tp_;  // the tensor-parallel group, or nullptr for the whole model
   const std::function<void(int64_t, std::span<const float>, std::span<const float>)>& probe_;
+  const int64_t key_tile_;  // keys per attention score tile
   int64_t layer_ = 0;  // the layer whose Q and K are computed (for the probe)
   std::span<const int32_t> tokens_;
   const rope::RopeSchedules* schedules_ = nullptr;

@@ -134,7 +134,7 @@ void apply_rope(float* x, int64_t heads, int64_t head_dim, const RopeTables& rt,
 }
 
 void causal_attention(const float* q, const float* k, const float* v, int64_t L, int64_t heads, int64_t kv_heads,
-                      int64_t head_dim, float scale, float* out, int threads, int64_t window) {
+                      int64_t head_dim, float scale, float* out, int threads, int64_t window, int64_t key_tile) {
   constexpr int64_t kBlock = 128;  // query rows per head and task
   const int64_t group = heads / kv_heads, D = head_dim;
   const int64_t ldq = heads * D, ldkv = kv_heads * D;
@@ -142,46 +142,76 @@ void causal_attention(const float* q, const float* k, const float* v, int64_t L,
   const int64_t tasks = kv_heads * nblocks;
   const int64_t block_rows = std::min(kBlock, L);
   const int64_t span = window > 0 ? std::min(L, kBlock + window) : L;  // keys a block can see
+  const int64_t tile = key_tile > 0 ? std::min(key_tile, span) : span;  // keys per score tile
   // Parallel over (KV head, query block). The `group` query heads that share a KV head are stacked
   // into one [group * rows, D] matrix, so K and V are read (and packed by the GEMM) once per group;
-  // each task's two GEMMs run on the calling thread. The softmax's 1 / sum is applied to the
-  // output rows, after P V.
+  // each task's GEMMs run on the calling thread. The keys go by tiles of `tile`, with the online
+  // softmax (Milakov & Gimelshein 2018; FlashAttention's outer loop, Dao et al. 2022): each row
+  // keeps its running max and sum, and its output is rescaled by exp(old max - new max) when a
+  // tile raises the max, so a score tile stays in cache between its exp and its P V GEMM. The
+  // softmax's 1 / sum is applied to the output rows at the end. A block whose keys fit in one
+  // tile computes exactly the untiled softmax (the same operations in the same order).
 #pragma omp parallel num_threads(threads)
   {
-    std::vector<float> scores(static_cast<size_t>(group * block_rows * span));
+    std::vector<float> scores(static_cast<size_t>(group * block_rows * tile));
     std::vector<float> q_stack(static_cast<size_t>(group * block_rows * D)), o_stack(q_stack.size());
-    std::vector<float> inv_sum(static_cast<size_t>(group * block_rows));
+    std::vector<float> row_max_run(static_cast<size_t>(group * block_rows)), row_sum(row_max_run.size());
 #pragma omp for schedule(dynamic, 1)
     for (int64_t task = 0; task < tasks; ++task) {
       const int64_t b = nblocks - 1 - task / kv_heads;  // the longest (last) blocks first
       const int64_t g = task % kv_heads;
       const int64_t t0 = b * kBlock, rows = std::min(kBlock, L - t0), keys = t0 + rows;
       // Keys [k0, keys): with a sliding window the block's first query sees t0 - window + 1 on.
-      const int64_t k0 = window > 0 ? std::max<int64_t>(0, t0 - window + 1) : 0, n_keys = keys - k0;
+      const int64_t k0 = window > 0 ? std::max<int64_t>(0, t0 - window + 1) : 0;
       const int64_t m = group * rows;  // stacked row i * rows + r: head g * group + i, query t0 + r
       for (int64_t i = 0; i < group; ++i)
         for (int64_t r = 0; r < rows; ++r)
           std::copy_n(q + (t0 + r) * ldq + (g * group + i) * D, D, q_stack.data() + (i * rows + r) * D);
       float* S = scores.data();
-      // S = (Q_blk K[k0:keys]^T) * scale  (torch.matmul(query, key^T) * scaling)
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(n_keys),
-                  static_cast<int>(D), scale, q_stack.data(), static_cast<int>(D), k + k0 * ldkv + g * D,
-                  static_cast<int>(ldkv), 0.0f, S, static_cast<int>(n_keys));
-      for (int64_t row = 0; row < m; ++row) {
-        const int64_t t = t0 + row % rows;
-        // causal: keys j <= t; sliding window W (transformers' sliding_window_overlay): j > t - W
-        const int64_t lo = (window > 0 ? std::max<int64_t>(k0, t - window + 1) : 0) - k0, hi = t + 1 - k0;
-        inv_sum[static_cast<size_t>(row)] = 1.0f / exp_row_unnormalized(S + row * n_keys, lo, hi, n_keys);
+      for (int64_t kt = k0; kt < keys; kt += tile) {
+        const int64_t nk = std::min(tile, keys - kt);
+        const bool first = kt == k0;
+        // S = (Q_blk K[kt:kt+nk]^T) * scale  (torch.matmul(query, key^T) * scaling)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(nk),
+                    static_cast<int>(D), scale, q_stack.data(), static_cast<int>(D), k + kt * ldkv + g * D,
+                    static_cast<int>(ldkv), 0.0f, S, static_cast<int>(nk));
+        for (int64_t row = 0; row < m; ++row) {
+          const int64_t t = t0 + row % rows;
+          // causal: keys j <= t; sliding window W (transformers' sliding_window_overlay): j > t - W
+          const int64_t lo = std::clamp<int64_t>((window > 0 ? std::max<int64_t>(k0, t - window + 1) : 0) - kt, 0, nk);
+          const int64_t hi = std::clamp<int64_t>(t + 1 - kt, 0, nk);
+          float* srow = S + row * nk;
+          const size_t i = static_cast<size_t>(row);
+          if (first) {
+            row_max_run[i] = row_max(srow, lo, hi);
+            row_sum[i] = hi > lo ? exp_row_shifted(srow, lo, hi, nk, row_max_run[i]) : exp_row_shifted(srow, 0, 0, nk, 0.0f);
+            continue;
+          }
+          if (hi <= lo) {  // no key of this tile for this row
+            exp_row_shifted(srow, 0, 0, nk, 0.0f);
+            continue;
+          }
+          const float new_max = std::max(row_max_run[i], row_max(srow, lo, hi));
+          const float sum = exp_row_shifted(srow, lo, hi, nk, new_max);
+          if (new_max > row_max_run[i]) {  // exp(-inf) = 0: a row with no key before starts here
+            const float alpha = exp_nonpositive(row_max_run[i] - new_max);
+            row_sum[i] *= alpha;
+            float* o = o_stack.data() + row * D;
+            for (int64_t d = 0; d < D; ++d) o[d] *= alpha;
+            row_max_run[i] = new_max;
+          }
+          row_sum[i] += sum;
+        }
+        // O_blk (+)= exp(S) V[kt:kt+nk]
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(m), static_cast<int>(D),
+                    static_cast<int>(nk), 1.0f, S, static_cast<int>(nk), v + kt * ldkv + g * D, static_cast<int>(ldkv),
+                    first ? 0.0f : 1.0f, o_stack.data(), static_cast<int>(D));
       }
-      // O_blk = exp(S) V[k0:keys], then each row / its sum
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(m), static_cast<int>(D),
-                  static_cast<int>(n_keys), 1.0f, S, static_cast<int>(n_keys), v + k0 * ldkv + g * D,
-                  static_cast<int>(ldkv), 0.0f, o_stack.data(), static_cast<int>(D));
       for (int64_t i = 0; i < group; ++i)
         for (int64_t r = 0; r < rows; ++r) {
           const float* src = o_stack.data() + (i * rows + r) * D;
           float* dst = out + (t0 + r) * ldq + (g * group + i) * D;
-          const float inv = inv_sum[static_cast<size_t>(i * rows + r)];
+          const float inv = 1.0f / row_sum[static_cast<size_t>(i * rows + r)];
           for (int64_t d = 0; d < D; ++d) dst[d] = src[d] * inv;
         }
     }

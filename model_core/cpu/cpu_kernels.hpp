@@ -45,10 +45,14 @@ void apply_rope(float* x, int64_t heads, int64_t head_dim, const RopeTables& rt,
 // Causal softmax attention with grouped KV heads (eager_attention_forward): out[t, h] =
 // softmax_j((q[t,h] . k[j,g]) * scale) v[j,g] over keys j <= t (and j > t - window when window > 0:
 // a sliding window, transformers' sliding_window_overlay), g = h / (heads/kv_heads). Works on one
-// KV head (its query heads stacked) and a block of query rows at a time with an
-// O(group * block * min(L, block + window)) score buffer per thread; a sliding layer costs O(L * window).
+// KV head (its query heads stacked) and a block of query rows at a time, over tiles of key_tile
+// keys (<= 0: all keys a block sees in one tile) with an O(group * block * key_tile) score buffer
+// per thread; a sliding layer costs O(L * window). Keys up to one tile: exactly the plain softmax;
+// more: the online softmax, which rounds differently (about 1e-7 relative).
+inline constexpr int64_t kAttentionKeyTile = 1024;
 void causal_attention(const float* q, const float* k, const float* v, int64_t L, int64_t heads, int64_t kv_heads,
-                      int64_t head_dim, float scale, float* out, int threads, int64_t window = 0);
+                      int64_t head_dim, float scale, float* out, int threads, int64_t window = 0,
+                      int64_t key_tile = kAttentionKeyTile);
 
 // gate = act(gate) * up, n elements: LlamaMLP's silu (x * sigmoid(x)), Gemma3MLP's
 // gelu_pytorch_tanh (0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), torch's GeluType::Tanh).

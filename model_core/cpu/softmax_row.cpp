@@ -35,11 +35,15 @@ inline float exp_nonpositive_inline(float x) {
 
 float exp_nonpositive(float x) { return exp_nonpositive_inline(x); }
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) float exp_row_unnormalized(float* row, int64_t lo,
-                                                                                      int64_t hi, int64_t n) {
+__attribute__((target_clones("avx512f", "avx2", "default"))) float row_max(const float* row, int64_t lo, int64_t hi) {
   float mx = -std::numeric_limits<float>::infinity();
 #pragma omp simd reduction(max : mx)
   for (int64_t j = lo; j < hi; ++j) mx = std::max(mx, row[j]);
+  return mx;
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) float exp_row_shifted(float* row, int64_t lo, int64_t hi,
+                                                                                  int64_t n, float mx) {
   float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
   for (int64_t j = lo; j < hi; ++j) {
@@ -50,6 +54,10 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) float exp_row_unnor
   std::fill(row, row + lo, 0.0f);
   std::fill(row + hi, row + n, 0.0f);
   return sum;
+}
+
+float exp_row_unnormalized(float* row, int64_t lo, int64_t hi, int64_t n) {
+  return exp_row_shifted(row, lo, hi, n, row_max(row, lo, hi));
 }
 
 __attribute__((target_clones("avx512f", "avx2", "default"))) double sum_exp_shifted(const float* row, int64_t n,

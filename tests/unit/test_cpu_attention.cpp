@@ -79,19 +79,22 @@ BOOST_AUTO_TEST_CASE(row_softmax_zeroes_the_hidden_keys) {
   BOOST_TEST(std::abs(sum - expect) < 1e-6 * expect);
 }
 
-// Lengths that are not a multiple of the query block, grouped KV heads, full and sliding windows.
+// Lengths that are not a multiple of the query block, grouped KV heads, full and sliding windows,
+// keys in one tile and in tiles of 50 and 128 (a tile boundary inside a query block, rows with no
+// key in a tile, the window starting past a block's first tile).
 BOOST_AUTO_TEST_CASE(attention_matches_the_plain_loop) {
   const int64_t heads = 6, kv_heads = 2, D = 16;
   for (int64_t L : {1, 63, 200, 300})
-    for (int64_t window : {0, 37, 130}) {
-      const auto q = pattern(L * heads * D, 1), k = pattern(L * kv_heads * D, 2), v = pattern(L * kv_heads * D, 3);
-      const float scale = 1.0f / std::sqrt(static_cast<float>(D)) * 3.0f;  // sharper than head_dim^-0.5
-      std::vector<float> out(static_cast<size_t>(L * heads * D), -1.0f);
-      cpu::causal_attention(q.data(), k.data(), v.data(), L, heads, kv_heads, D, scale, out.data(), 2, window);
-      const auto ref = reference(q, k, v, L, heads, kv_heads, D, scale, window);
-      double worst = 0;
-      for (size_t i = 0; i < out.size(); ++i) worst = std::max(worst, std::abs(out[i] - ref[i]));
-      BOOST_TEST_INFO("L " << L << " window " << window);
-      BOOST_TEST(worst < 2e-6);  // fp32 dot products of 16 and sums of up to 300 terms of |x| <= 1
-    }
+    for (int64_t window : {0, 37, 130})
+      for (int64_t tile : {int64_t{0}, int64_t{50}, int64_t{128}, cpu::kAttentionKeyTile}) {
+        const auto q = pattern(L * heads * D, 1), k = pattern(L * kv_heads * D, 2), v = pattern(L * kv_heads * D, 3);
+        const float scale = 1.0f / std::sqrt(static_cast<float>(D)) * 3.0f;  // sharper than head_dim^-0.5
+        std::vector<float> out(static_cast<size_t>(L * heads * D), -1.0f);
+        cpu::causal_attention(q.data(), k.data(), v.data(), L, heads, kv_heads, D, scale, out.data(), 2, window, tile);
+        const auto ref = reference(q, k, v, L, heads, kv_heads, D, scale, window);
+        double worst = 0;
+        for (size_t i = 0; i < out.size(); ++i) worst = std::max(worst, std::abs(out[i] - ref[i]));
+        BOOST_TEST_INFO("L " << L << " window " << window << " tile " << tile);
+        BOOST_TEST(worst < 2e-6);  // fp32 dot products of 16 and sums of up to 300 terms of |x| <= 1
+      }
 }
