@@ -8,10 +8,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <string>
 
 #include <omp.h>
 
@@ -32,22 +30,11 @@ constexpr int64_t kLogitChunk = 256;   // tokens per LM-head chunk: 256 x vocab 
 
 using R = TensorRole;
 
-// Keys per attention score tile (cpu::causal_attention): RB_CPU_ATTN_KEYS=N, 0 for one tile of all
-// the keys a query block sees (the untiled softmax); default cpu::kAttentionKeyTile.
-int64_t attention_key_tile() {
-  const char* v = std::getenv("RB_CPU_ATTN_KEYS");
-  if (v == nullptr || *v == '\0') return cpu::kAttentionKeyTile;
-  char* end = nullptr;
-  const long long n = std::strtoll(v, &end, 10);
-  if (*end != '\0' || n < 0) throw InputError("RB_CPU_ATTN_KEYS", "", "must be 0 or a positive integer, got '" + std::string(v) + "'");
-  return n;
-}
-
 // The ops for one window of L tokens.
 class CpuOps final : public DecoderOps {
  public:
   CpuOps(const ModelDef& def, const cpu::HostWeights& w, int threads, Communicator* tp, const BackendOptions& opts)
-      : def_(def), w_(w), nt_(threads), tp_(tp), probe_(opts.qk_probe), key_tile_(attention_key_tile()) {}
+      : def_(def), w_(w), nt_(threads), tp_(tp), probe_(opts.qk_probe), key_tile_(cpu::attention_key_tile_from_env()) {}
 
   void bind(std::span<const int32_t> tokens, const rope::RopeSchedules& s, const std::vector<cpu::RopeTables>& rope,
             WindowScores& out) {

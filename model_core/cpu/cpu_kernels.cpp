@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <string>
 #include <vector>
 
 #include <cblas.h>
@@ -133,6 +136,16 @@ void apply_rope(float* x, int64_t heads, int64_t head_dim, const RopeTables& rt,
   }
 }
 
+int64_t attention_key_tile_from_env() {
+  const char* v = std::getenv("RB_CPU_ATTN_KEYS");
+  if (v == nullptr || *v == '\0') return kAttentionKeyTile;
+  char* end = nullptr;
+  const long long n = std::strtoll(v, &end, 10);
+  if (*end != '\0' || n < 0)
+    throw InputError("RB_CPU_ATTN_KEYS", "", "must be 0 or a positive integer, got '" + std::string(v) + "'");
+  return n;
+}
+
 void causal_attention(const float* q, const float* k, const float* v, int64_t L, int64_t heads, int64_t kv_heads,
                       int64_t head_dim, float scale, float* out, int threads, int64_t window, int64_t key_tile) {
   constexpr int64_t kBlock = 128;  // query rows per head and task
@@ -182,25 +195,18 @@ void causal_attention(const float* q, const float* k, const float* v, int64_t L,
           const int64_t hi = std::clamp<int64_t>(t + 1 - kt, 0, nk);
           float* srow = S + row * nk;
           const size_t i = static_cast<size_t>(row);
-          if (first) {
-            row_max_run[i] = row_max(srow, lo, hi);
-            row_sum[i] = hi > lo ? exp_row_shifted(srow, lo, hi, nk, row_max_run[i]) : exp_row_shifted(srow, 0, 0, nk, 0.0f);
-            continue;
-          }
-          if (hi <= lo) {  // no key of this tile for this row
-            exp_row_shifted(srow, 0, 0, nk, 0.0f);
-            continue;
-          }
-          const float new_max = std::max(row_max_run[i], row_max(srow, lo, hi));
+          // A row with no key in this tile (hi <= lo): its max is -inf, its exps all 0, nothing moves.
+          const float running = first ? -std::numeric_limits<float>::infinity() : row_max_run[i];
+          const float new_max = std::max(running, row_max(srow, lo, hi));
           const float sum = exp_row_shifted(srow, lo, hi, nk, new_max);
-          if (new_max > row_max_run[i]) {  // exp(-inf) = 0: a row with no key before starts here
-            const float alpha = exp_nonpositive(row_max_run[i] - new_max);
+          if (!first && new_max > running) {  // exp(-inf) = 0: a row with no key before starts here
+            const float alpha = exp_nonpositive(running - new_max);
             row_sum[i] *= alpha;
             float* o = o_stack.data() + row * D;
             for (int64_t d = 0; d < D; ++d) o[d] *= alpha;
-            row_max_run[i] = new_max;
           }
-          row_sum[i] += sum;
+          row_max_run[i] = new_max;
+          row_sum[i] = first ? sum : row_sum[i] + sum;
         }
         // O_blk (+)= exp(S) V[kt:kt+nk]
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(m), static_cast<int>(D),

@@ -50,6 +50,9 @@ void apply_rope(float* x, int64_t heads, int64_t head_dim, const RopeTables& rt,
 // per thread; a sliding layer costs O(L * window). Keys up to one tile: exactly the plain softmax;
 // more: the online softmax, which rounds differently (about 1e-7 relative).
 inline constexpr int64_t kAttentionKeyTile = 1024;
+// The key tile the CPU backend uses: RB_CPU_ATTN_KEYS=N (0: untiled), else kAttentionKeyTile.
+// Throws rb::InputError naming the variable when it is not a non-negative integer.
+int64_t attention_key_tile_from_env();
 void causal_attention(const float* q, const float* k, const float* v, int64_t L, int64_t heads, int64_t kv_heads,
                       int64_t head_dim, float scale, float* out, int threads, int64_t window = 0,
                       int64_t key_tile = kAttentionKeyTile);

@@ -26,14 +26,13 @@ __device__ __forceinline__ unsigned short bits_of(T x) {
   else return __half_as_ushort(x);
 }
 
-template <typename T>
 __device__ __forceinline__ float act_of(float x, GluAct which) {
   return which == GluAct::Silu ? x / (1.0f + expf(-x)) : 0.5f * x * (1.0f + tanhf(kBeta * (x + kKappa * (x * x * x))));
 }
 
 template <typename T>
 __device__ __forceinline__ T glu(T gate, T up, bool hf_rounding, GluAct which) {
-  float act = act_of<T>(Elem<T>::to_float(gate), which);
+  float act = act_of(Elem<T>::to_float(gate), which);
   if (hf_rounding) act = round_to<T>(act);
   return Elem<T>::from_float(act * Elem<T>::to_float(up));
 }
@@ -44,7 +43,7 @@ template <typename T>
 __global__ void glu_table_kernel(T* __restrict__ table, GluAct which) {
   for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < kGluTableSize; i += gridDim.x * blockDim.x) {
     const T x = from_bits<T>(static_cast<unsigned short>(i));
-    table[i] = Elem<T>::from_float(act_of<T>(Elem<T>::to_float(x), which));
+    table[i] = Elem<T>::from_float(act_of(Elem<T>::to_float(x), which));
   }
 }
 
@@ -100,8 +99,8 @@ __global__ void __launch_bounds__(1024) swiglu_table_kernel(const T* __restrict_
   __syncthreads();
   constexpr int kVec = 16 / sizeof(T);
   const uint32_t items = rows * vecs, stride = gridDim.x * blockDim.x;
-  auto one = [&](uint32_t item, const uint4& gv, const uint4& uv) {
-    const uint32_t r = item / vecs, j = item - r * vecs;
+  // Item i: row i / vecs, vector i % vecs of it.
+  auto one = [&](uint32_t r, uint32_t j, const uint4& gv, const uint4& uv) {
     const T* ge = reinterpret_cast<const T*>(&gv);
     const T* ue = reinterpret_cast<const T*>(&uv);
     uint4 ov;
@@ -113,24 +112,25 @@ __global__ void __launch_bounds__(1024) swiglu_table_kernel(const T* __restrict_
     }
     reinterpret_cast<uint4*>(out + size_t{r} * vecs * kVec)[j] = ov;
   };
-  auto load = [&](uint32_t item, uint4& gv, uint4& uv) {
-    const uint32_t r = item / vecs, j = item - r * vecs;
+  auto load = [&](uint32_t r, uint32_t j, uint4& gv, uint4& uv) {
     const uint4* g = reinterpret_cast<const uint4*>(gate_up + size_t{r} * 2 * vecs * kVec);
     gv = g[j];
     uv = g[vecs + j];
   };
   uint32_t item = blockIdx.x * blockDim.x + threadIdx.x;
   for (; item + stride < items; item += 2 * stride) {
+    const uint32_t r0 = item / vecs, j0 = item - r0 * vecs, r1 = (item + stride) / vecs, j1 = item + stride - r1 * vecs;
     uint4 g0, u0, g1, u1;
-    load(item, g0, u0);
-    load(item + stride, g1, u1);
-    one(item, g0, u0);
-    one(item + stride, g1, u1);
+    load(r0, j0, g0, u0);
+    load(r1, j1, g1, u1);
+    one(r0, j0, g0, u0);
+    one(r1, j1, g1, u1);
   }
   if (item < items) {
+    const uint32_t r = item / vecs, j = item - r * vecs;
     uint4 g0, u0;
-    load(item, g0, u0);
-    one(item, g0, u0);
+    load(r, j, g0, u0);
+    one(r, j, g0, u0);
   }
 }
 

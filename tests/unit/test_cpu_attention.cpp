@@ -7,8 +7,11 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
+#include <string>
 #include <vector>
 
+#include "common/error.hpp"
 #include "model_core/cpu/cpu_kernels.hpp"
 #include "model_core/cpu/softmax_row.hpp"
 
@@ -97,4 +100,27 @@ BOOST_AUTO_TEST_CASE(attention_matches_the_plain_loop) {
         BOOST_TEST_INFO("L " << L << " window " << window << " tile " << tile);
         BOOST_TEST(worst < 2e-6);  // fp32 dot products of 16 and sums of up to 300 terms of |x| <= 1
       }
+}
+
+// RB_CPU_ATTN_KEYS: unset is the default tile, 0 untiled, a bad value refused with the variable's name.
+BOOST_AUTO_TEST_CASE(key_tile_from_the_environment) {
+  unsetenv("RB_CPU_ATTN_KEYS");
+  BOOST_TEST(cpu::attention_key_tile_from_env() == cpu::kAttentionKeyTile);
+  for (const auto& [text, tile] : {std::pair<const char*, int64_t>{"0", 0}, {"512", 512}}) {
+    setenv("RB_CPU_ATTN_KEYS", text, 1);
+    BOOST_TEST(cpu::attention_key_tile_from_env() == tile);
+  }
+  for (const char* bad : {"-1", "1k", "tiles"}) {
+    setenv("RB_CPU_ATTN_KEYS", bad, 1);
+    try {
+      (void)cpu::attention_key_tile_from_env();
+      BOOST_ERROR("RB_CPU_ATTN_KEYS=" << bad << " was accepted");
+    } catch (const InputError& e) {
+      BOOST_TEST(e.file() == "RB_CPU_ATTN_KEYS");
+      BOOST_TEST(std::string(e.what()).find("must be 0 or a positive integer, got '" + std::string(bad) + "'") !=
+                     std::string::npos,
+                 e.what());
+    }
+  }
+  unsetenv("RB_CPU_ATTN_KEYS");
 }

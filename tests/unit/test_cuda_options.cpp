@@ -59,6 +59,17 @@ BOOST_AUTO_TEST_CASE(mlp_rows_and_batch_tokens, *boost::unit_test::precondition(
   BOOST_TEST(rb::cuda::describe(cuda_options_from_env()).find(", MLP rows 16384") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(lm_rows_and_glu_table, *boost::unit_test::precondition(cuda_built)) {
+  BOOST_TEST(cuda_options_from_env().lm_rows == 0);
+  BOOST_TEST(cuda_options_from_env().glu_table);
+  const Env m("RB_CUDA_LM_ROWS", "8192"), g("RB_CUDA_GLU_TABLE", "0");
+  BOOST_TEST(cuda_options_from_env().lm_rows == 8192);
+  BOOST_TEST(!cuda_options_from_env().glu_table);
+  const std::string d = rb::cuda::describe(cuda_options_from_env());
+  BOOST_TEST(d.find(", LM head rows 8192") != std::string::npos, d);
+  BOOST_TEST(d.find(", activation computed") != std::string::npos, d);
+}
+
 BOOST_AUTO_TEST_CASE(bad_values_name_the_variable, *boost::unit_test::precondition(cuda_built)) {
   const auto refused = [](const char* name, const char* value, const std::string& needle) {
     const Env e(name, value);
@@ -77,6 +88,8 @@ BOOST_AUTO_TEST_CASE(bad_values_name_the_variable, *boost::unit_test::preconditi
   refused("RB_CUDA_MLP_ROWS", "0", "must be a positive integer, got '0'");
   refused("RB_CUDA_MLP_ROWS", "8k", "must be a positive integer, got '8k'");
   refused("RB_CUDA_BATCH_TOKENS", "-5", "must be a positive integer, got '-5'");
+  refused("RB_CUDA_LM_ROWS", "0", "must be a positive integer, got '0'");
+  refused("RB_CUDA_GLU_TABLE", "off", "must be 0 or 1, got 'off'");
 }
 #else
 BOOST_AUTO_TEST_CASE(gemm_choice_and_logs, *boost::unit_test::precondition(cuda_built)) {}
