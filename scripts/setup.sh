@@ -5,8 +5,10 @@
 # environment under ~/.cache/ropebatch.
 # When nvcc is present (or RB_FETCH_CUDNN_FRONTEND=1), also fetches the header-only cuDNN frontend
 # (C++ graph API, MIT) for the CUDA backend's cuDNN fused attention into
-# ~/.cache/ropebatch/cudnn_frontend; a machine without CUDA skips that download.
-# Prints the lines `export RB_SMOLLM2_GGUF=...`, `export RB_ARROW_DIR=...` (and `export RB_CUDNN_FRONTEND=...`) to stdout on
+# ~/.cache/ropebatch/cudnn_frontend, and the CUTLASS headers (BSD-3, PyPI nvidia-cutlass) for its
+# FlashAttention-3 kernels into ~/.cache/ropebatch/cutlass; a machine without CUDA skips both.
+# Prints the lines `export RB_SMOLLM2_GGUF=...`, `export RB_ARROW_DIR=...` (and `export RB_CUDNN_FRONTEND=...`,
+# `export RB_CUTLASS_INCLUDE=...`) to stdout on
 # success (stdout is eval'ed by the other scripts: everything else goes to stderr).
 set -euo pipefail
 SUDO=""
@@ -55,26 +57,44 @@ echo "export RB_ARROW_DIR=$site/pyarrow"
 if [ "${RB_FETCH_CUDNN_FRONTEND:-0}" != 1 ] && ! command -v nvcc >/dev/null 2>&1 && [ ! -x /usr/local/cuda/bin/nvcc ]; then
   exit 0
 fi
-cfe_version=1.32.0
-cfe_dir="$HOME/.cache/ropebatch/cudnn_frontend"
-if [ "$(cat "$cfe_dir/VERSION" 2>/dev/null)" != "$cfe_version" ] || [ ! -f "$cfe_dir/include/cudnn_frontend.h" ]; then
-  echo "setup: fetching the cuDNN frontend $cfe_version headers (PyPI nvidia-cudnn-frontend) into $cfe_dir" >&2
-  wheels="$HOME/.cache/ropebatch/wheels"
+# fetch_headers PACKAGE VERSION DIR PREFIX CHECK: the folder PREFIX of PyPI's PACKAGE==VERSION wheel
+# (any Python tag) extracted into DIR/include, once per version (DIR/VERSION); CHECK must be in it.
+fetch_headers() {
+  local package=$1 version=$2 dir=$3 prefix=$4 check=$5
+  [ "$(cat "$dir/VERSION" 2>/dev/null)" = "$version" ] && [ -f "$dir/include/$check" ] && return 0
+  echo "setup: fetching the $package $version headers (PyPI) into $dir" >&2
+  local wheels="$HOME/.cache/ropebatch/wheels"
   mkdir -p "$wheels"
-  "$venv/bin/pip" download -q --no-deps --only-binary=:all: -d "$wheels" "nvidia-cudnn-frontend==$cfe_version" >&2 ||
+  "$venv/bin/pip" download -q --no-deps --only-binary=:all: -d "$wheels" "$package==$version" >&2 ||
     "$venv/bin/pip" download -q --no-deps --only-binary=:all: --python-version 3.11 \
-      --platform manylinux_2_28_x86_64 -d "$wheels" "nvidia-cudnn-frontend==$cfe_version" >&2
-  wheel=$(ls -t "$wheels"/nvidia_cudnn_frontend-"$cfe_version"-*.whl | head -n 1)
-  rm -rf "$cfe_dir.tmp" && mkdir -p "$cfe_dir.tmp"
-  "$venv/bin/python" - "$wheel" "$cfe_dir.tmp" >&2 <<'PY'
-import sys, zipfile
-with zipfile.ZipFile(sys.argv[1]) as z:
-    members = [n for n in z.namelist() if n.startswith("include/")]
-    if not any(n == "include/cudnn_frontend.h" for n in members):
-        sys.exit(f"setup: {sys.argv[1]} has no include/cudnn_frontend.h")
-    z.extractall(sys.argv[2], members)
+      --platform manylinux_2_28_x86_64 -d "$wheels" "$package==$version" >&2
+  local wheel
+  wheel=$(ls -t "$wheels"/"${package//-/_}"-"$version"-*.whl | head -n 1)
+  rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+  "$venv/bin/python" - "$wheel" "$dir.tmp/include" "$prefix" "$check" >&2 <<'PY'
+import os, sys, zipfile
+wheel, dest, prefix, check = sys.argv[1:]
+with zipfile.ZipFile(wheel) as z:
+    members = [n for n in z.namelist() if n.startswith(prefix) and not n.endswith("/")]
+    if prefix + check not in members:
+        sys.exit(f"setup: {wheel} has no {prefix}{check}")
+    for n in members:
+        out_path = os.path.join(dest, n[len(prefix):])
+        os.makedirs(os.path.dirname(out_path), exist_ok=True)
+        with z.open(n) as src, open(out_path, "wb") as out:
+            out.write(src.read())
 PY
-  echo "$cfe_version" > "$cfe_dir.tmp/VERSION"
-  rm -rf "$cfe_dir" && mv "$cfe_dir.tmp" "$cfe_dir"
-fi
+  echo "$version" > "$dir.tmp/VERSION"
+  rm -rf "$dir" && mv "$dir.tmp" "$dir"
+}
+
+cfe_dir="$HOME/.cache/ropebatch/cudnn_frontend"
+fetch_headers nvidia-cudnn-frontend 1.32.0 "$cfe_dir" include/ cudnn_frontend.h
 echo "export RB_CUDNN_FRONTEND=$cfe_dir/include"
+
+# CUTLASS headers, pinned (CMake accepts exactly this version), for the FlashAttention-3 kernels of
+# the CUDA backend: PyPI's nvidia-cutlass wheel carries CUTLASS's include/ folder under
+# cutlass_library/source/include.
+cutlass_dir="$HOME/.cache/ropebatch/cutlass"
+fetch_headers nvidia-cutlass 4.2.0.0 "$cutlass_dir" cutlass_library/source/include/ cutlass/version.h
+echo "export RB_CUTLASS_INCLUDE=$cutlass_dir/include"
