@@ -1,5 +1,6 @@
-// A cheap start-up cross-check of the tensor-core attention against the simple fp32 kernel, so
-// a backend never silently runs a kernel that disagrees with the plain one on this GPU.
+// Cheap start-up cross-checks of the faster attentions (tensor cores, cuDNN, FlashAttention-3)
+// against the simple fp32 kernel, so a backend never silently runs a kernel that disagrees with
+// the plain one on this GPU.
 #include <algorithm>
 #include <vector>
 
@@ -23,7 +24,7 @@ __global__ void max_abs_diff_kernel(const T* a, const T* b, int64_t n, float* ou
 }  // namespace
 
 template <typename T>
-float attention_kernels_max_diff(int head_dim, cudaStream_t stream) {
+float attention_max_diff_vs_simple(int head_dim, const AttnCandidate<T>& candidate, cudaStream_t stream) {
   const int B = 2, L = 200, H = 4, KV = 2;
   const int64_t width = int64_t{H + 2 * KV} * head_dim;
   const int64_t rows = int64_t{B} * L;
@@ -43,7 +44,7 @@ float attention_kernels_max_diff(int head_dim, cudaStream_t stream) {
   a.head_dim = head_dim;
   a.scale = 1.0f / sqrtf(static_cast<float>(head_dim));
   a.o = o1.get();
-  flash_attention<T>(a, AttnKernel::TensorCore, stream);
+  candidate(a, stream);
   a.o = o2.get();
   flash_attention<T>(a, AttnKernel::Simple, stream);
   CUDA_CHECK(cudaMemsetAsync(result.get(), 0, sizeof(float), stream));
@@ -55,7 +56,15 @@ float attention_kernels_max_diff(int head_dim, cudaStream_t stream) {
   return host;
 }
 
+template <typename T>
+float attention_kernels_max_diff(int head_dim, cudaStream_t stream) {
+  return attention_max_diff_vs_simple<T>(
+      head_dim, [](const AttnArgs<T>& a, cudaStream_t s) { flash_attention<T>(a, AttnKernel::TensorCore, s); }, stream);
+}
+
 template float attention_kernels_max_diff<__nv_bfloat16>(int, cudaStream_t);
 template float attention_kernels_max_diff<__half>(int, cudaStream_t);
+template float attention_max_diff_vs_simple<__nv_bfloat16>(int, const AttnCandidate<__nv_bfloat16>&, cudaStream_t);
+template float attention_max_diff_vs_simple<__half>(int, const AttnCandidate<__half>&, cudaStream_t);
 
 }  // namespace rb::cuda

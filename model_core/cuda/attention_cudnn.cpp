@@ -20,7 +20,6 @@
 #include "common/error.hpp"
 #include "model_core/cuda/cuda_check.hpp"
 #include "model_core/cuda/device_buffer.hpp"
-#include "model_core/cuda/host_dtype.hpp"
 
 #if ROPEBATCH_HAVE_CUDNN
 #include <cudnn.h>
@@ -247,51 +246,15 @@ std::string cudnn_attention_version() { return "built without"; }
 
 #endif
 
-namespace {
-template <typename T>
-float host_value(uint16_t bits) {
-  if constexpr (std::is_same_v<T, __nv_bfloat16>) return bf16_bits_to_float(bits);
-  else return half_bits_to_float(bits);
-}
-}  // namespace
-
 template <typename T>
 float cudnn_attention_max_diff(CudnnAttention<T>& attn, int head_dim, cudaStream_t stream) {
-  // The problem of attention_kernels_max_diff (attention_check.cu), compared on the host.
-  const int B = 2, L = 200, H = 4, KV = 2;
-  const int64_t width = int64_t{H + 2 * KV} * head_dim;
-  const int64_t rows = int64_t{B} * L, out_elems = rows * H * head_dim;
-  DeviceBuffer<T> qkv(rows * width), o_cudnn(out_elems), o_simple(out_elems);
-  fill_uniform<T>(qkv.get(), rows * width, 12345, 1.0f, stream);
-  AttnArgs<T> a;
-  a.q = qkv.get();
-  a.k = qkv.get() + int64_t{H} * head_dim;
-  a.v = qkv.get() + int64_t{H + KV} * head_dim;
-  a.q_stride = a.kv_stride = width;
-  a.o_stride = int64_t{H} * head_dim;
-  a.batch = B;
-  a.seq_len = L;
-  a.heads = H;
-  a.kv_heads = KV;
-  a.head_dim = head_dim;
-  a.scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
-  if (const std::string why = attn.prepare(a); !why.empty()) throw Error("cuDNN attention: " + why);
-  DeviceBuffer<uint8_t> workspace(attn.workspace_bytes(a));
-  a.o = o_cudnn.get();
-  attn.run(a, workspace.get(), workspace.bytes(), stream);
-  a.o = o_simple.get();
-  flash_attention<T>(a, AttnKernel::Simple, stream);
-  std::vector<uint16_t> x(out_elems), y(out_elems);
-  CUDA_CHECK(cudaMemcpyAsync(x.data(), o_cudnn.get(), out_elems * 2, cudaMemcpyDeviceToHost, stream));
-  CUDA_CHECK(cudaMemcpyAsync(y.data(), o_simple.get(), out_elems * 2, cudaMemcpyDeviceToHost, stream));
-  CUDA_CHECK(cudaStreamSynchronize(stream));
-  float worst = 0.0f;
-  for (int64_t i = 0; i < out_elems; ++i) {
-    const float d = std::fabs(host_value<T>(x[i]) - host_value<T>(y[i]));
-    worst = std::isnan(d) ? INFINITY : std::max(worst, d);
-    if (std::isinf(worst)) break;
-  }
-  return worst;
+  DeviceBuffer<uint8_t> workspace;
+  const auto run = [&](const AttnArgs<T>& a, cudaStream_t s) {
+    if (const std::string why = attn.prepare(a); !why.empty()) throw Error("cuDNN attention: " + why);
+    workspace.reset(attn.workspace_bytes(a));
+    attn.run(a, workspace.get(), workspace.bytes(), s);
+  };
+  return attention_max_diff_vs_simple<T>(head_dim, run, stream);
 }
 
 template class CudnnAttention<__nv_bfloat16>;

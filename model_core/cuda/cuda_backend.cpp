@@ -30,6 +30,7 @@
 
 #include "common/error.hpp"
 #include "model_core/cuda/attention_cudnn.hpp"
+#include "model_core/cuda/attention_fa3.hpp"
 #include "model_core/cuda/blas.hpp"
 #include "model_core/cuda/cuda_check.hpp"
 #include "model_core/cuda/cuda_options.hpp"
@@ -213,7 +214,9 @@ class CudaModelBackend final : public CudaBackend {
   std::string describe() const override {
     std::string s = cuda::describe(opts_);
     const std::string own = attn_ == AttnKernel::TensorCore ? "tensor cores" : "simple kernel";
-    s += cudnn_ ? " (" + cudnn_attention_version() + ", else " + own + ")" : " (" + own + ")";
+    const std::string fallback = cudnn_ ? cudnn_attention_version() + ", else " + own : own;
+    s += fa3_ ? " (FlashAttention-3, else " + fallback + ")" : " (" + fallback + ")";
+    if (!fa3_note_.empty() && opts_.attention != AttnChoice::Cudnn) s += ", " + fa3_note_;
     if (!attn_note_.empty()) s += ", " + attn_note_;
     return s + ", device " + std::to_string(device_) + ": " + device_name_;
   }
@@ -339,7 +342,7 @@ class CudaModelBackend final : public CudaBackend {
 
   // The attention shapes score() will prepare for the expected calls: batches as preferred_batch
   // will choose them once `weight_bytes` are taken, and a last partial batch; full causal and,
-  // with sliding layers, banded too, as prepare_cudnn_attention prepares them.
+  // with sliding layers, banded too, as prepare_attention prepares them.
   std::vector<AttnArgs<T>> expected_attention_shapes(const std::vector<ExpectedScores>& expected,
                                                      std::size_t weight_bytes) const {
     std::vector<AttnArgs<T>> shapes;
@@ -348,10 +351,10 @@ class CudaModelBackend final : public CudaBackend {
     const std::size_t avail = free_now > weight_bytes ? free_now - weight_bytes : 0;
     auto add = [&](int64_t batch, int64_t L) {
       AttnArgs<T> a = attention_shape(plan_for(batch, L));
-      shapes.push_back(a);
+      if (!fa3_ || !fa3_->supports(a).empty()) shapes.push_back(a);  // FlashAttention-3 needs no plan
       if (config_.sliding_window > 0) {
         a.window = static_cast<int>(config_.sliding_window);
-        shapes.push_back(a);
+        if (!fa3_ || !fa3_->supports(a).empty()) shapes.push_back(a);
       }
     };
     for (const ExpectedScores& e : expected) {
@@ -534,7 +537,7 @@ class CudaModelBackend final : public CudaBackend {
     CUDA_CHECK(cudaMemcpyAsync(tokens_.get(), host_tokens_.data(), rows * sizeof(int32_t), cudaMemcpyHostToDevice, st));
     CUDA_CHECK(cudaMemcpyAsync(targets_.get(), host_targets_.data(), rows * sizeof(int32_t), cudaMemcpyHostToDevice, st));
     mark(OpClass::Copies);
-    prepare_cudnn_attention(p);
+    prepare_attention(p);
     mark(OpClass::Setup);
     forward(p);
     host_logprob_.resize(rows);
@@ -656,7 +659,9 @@ class CudaModelBackend final : public CudaBackend {
       aa_.v = qkv + (H + KV) * D;
       aa_.o = qkv + p_.attn_out_offset;
       aa_.window = static_cast<int>(window);
-      if (window > 0 ? b_.use_cudnn_sliding_ : b_.use_cudnn_)
+      if (window == 0 ? b_.use_fa3_ : b_.use_fa3_sliding_)
+        b_.fa3_->run(aa_, st_);
+      else if (window > 0 ? b_.use_cudnn_sliding_ : b_.use_cudnn_)
         b_.cudnn_->run(aa_, b_.cudnn_workspace_.get(), b_.cudnn_workspace_.bytes(), st_);
       else
         flash_attention<T>(aa_, window > 0 ? AttnKernel::Simple : b_.attn_, st_);  // sliding: the simple kernel
@@ -742,12 +747,33 @@ class CudaModelBackend final : public CudaBackend {
     return a;
   }
 
-  // Per forward shape: cuDNN when it was selected and supports (batch, seq_len), else the own
-  // kernel (auto) or an error (RB_CUDA_ATTN=cudnn). Grows the cuDNN workspace (the stream is idle
-  // between groups).
-  void prepare_cudnn_attention(const ForwardPlan& p) {
-    use_cudnn_ = prepare_cudnn_attention(p, 0);
-    use_cudnn_sliding_ = config_.sliding_window > 0 && prepare_cudnn_attention(p, config_.sliding_window);
+  // Per forward shape: for full causal layers FlashAttention-3 when it was selected and serves
+  // the shape, else cuDNN when selected and it supports (batch, seq_len), else the own kernel
+  // (auto) or an error (RB_CUDA_ATTN=fa3 / cudnn); sliding layers cuDNN or the simple kernel.
+  // Grows the FlashAttention-3 and cuDNN buffers (the stream is idle between groups).
+  void prepare_attention(const ForwardPlan& p) {
+    const int64_t W = config_.sliding_window;
+    use_fa3_ = prepare_fa3_attention(p, 0);
+    use_cudnn_ = !use_fa3_ && prepare_cudnn_attention(p, 0);
+    use_fa3_sliding_ = W > 0 && prepare_fa3_attention(p, W);
+    use_cudnn_sliding_ = W > 0 && !use_fa3_sliding_ && prepare_cudnn_attention(p, W);
+  }
+
+  // Whether FlashAttention-3 runs this shape with this window (0: full causal); grows its buffer.
+  // A full causal shape it does not serve is an error with RB_CUDA_ATTN=fa3, else reported once;
+  // sliding layers it does not serve (head_dim other than 128) go to cuDNN quietly.
+  bool prepare_fa3_attention(const ForwardPlan& p, int64_t window) {
+    if (!fa3_) return false;
+    AttnArgs<T> a = attention_shape(p);
+    a.window = static_cast<int>(window);
+    const std::string why = fa3_->prepare(a, stream_->s);
+    if (why.empty()) return true;
+    if (window > 0) return false;
+    const std::string what = "FlashAttention-3 does not serve " + std::to_string(p.batch) + " window(s) of " +
+                             std::to_string(p.seq_len) + " tokens: " + why;
+    if (opts_.attention == AttnChoice::Fa3) throw Error("RB_CUDA_ATTN=fa3: " + what);
+    if (fa3_unsupported_.insert({p.batch, p.seq_len}).second) std::cerr << "ropebatch: " << what << "\n";
+    return false;
   }
 
   // Whether cuDNN runs this shape with this window (0: full causal); grows the workspace for it.
@@ -776,14 +802,55 @@ class CudaModelBackend final : public CudaBackend {
 
   void choose_attention() {
     choose_own_kernel();
+    choose_fa3();
+    if (fa3_ && fa3_serves_sliding_layers()) return;  // cuDNN would have no layer to run
     choose_cudnn();
+  }
+
+  // No sliding layers, or FlashAttention-3 has a kernel for them (probed on a window shorter than
+  // the sequence).
+  bool fa3_serves_sliding_layers() const {
+    if (config_.sliding_window == 0) return true;
+    AttnArgs<T> probe = attention_shape(plan_for(1, config_.sliding_window + 1));
+    probe.window = static_cast<int>(config_.sliding_window);
+    return fa3_->supports(probe).empty();
+  }
+
+  // FlashAttention-3 for RB_CUDA_ATTN=fa3 (an error when unavailable) and auto (when built, the
+  // device is sm_90, it has a kernel for this head_dim and dtype, and its start-up self-check
+  // against the simple kernel passes, as cuDNN's).
+  void choose_fa3() {
+    const bool required = opts_.attention == AttnChoice::Fa3;
+    if (!required && opts_.attention != AttnChoice::Auto) return;
+    std::string why = fa3_attention_unavailable();
+    const bool built = why.empty();
+    if (built) {
+      try {
+        auto f = std::make_unique<Fa3Attention<T>>();
+        AttnArgs<T> probe;
+        probe.head_dim = static_cast<int>(config_.head_dim);
+        probe.heads = probe.kv_heads = 1;
+        probe.q_stride = probe.kv_stride = probe.o_stride = config_.head_dim;
+        why = f->supports(probe);
+        if (why.empty()) {
+          const float diff = fa3_attention_max_diff<T>(*f, static_cast<int>(config_.head_dim), stream_->s);
+          if (diff <= 2e-2f) fa3_ = std::move(f);
+          else why = "differs from the simple kernel by " + std::to_string(diff) + " on this device";
+        }
+      } catch (const std::exception& e) {
+        why = e.what();
+      }
+    }
+    if (fa3_) return;
+    fa3_note_ = "FlashAttention-3 unavailable (" + why + ")";
+    if (required) throw Error("RB_CUDA_ATTN=fa3: " + fa3_note_);
   }
 
   // cuDNN for RB_CUDA_ATTN=cudnn (an error when unavailable) and auto (when available and its
   // start-up self-check against the simple kernel passes).
   void choose_cudnn() {
     const bool required = opts_.attention == AttnChoice::Cudnn;
-    if (!required && opts_.attention != AttnChoice::Auto) return;
+    if (!required && opts_.attention != AttnChoice::Auto && opts_.attention != AttnChoice::Fa3) return;
     const bool built = cudnn_attention_unavailable().empty();
     std::string why = cudnn_attention_unavailable();
     if (built) {
@@ -866,6 +933,11 @@ class CudaModelBackend final : public CudaBackend {
   std::unique_ptr<CudnnAttention<T>> cudnn_;
   DeviceBuffer<uint8_t> cudnn_workspace_;
   bool use_cudnn_ = false, use_cudnn_sliding_ = false;  // per forward shape: full causal / sliding layers
+  // FlashAttention-3 for full causal layers (released before the stream, as cuDNN).
+  std::unique_ptr<Fa3Attention<T>> fa3_;
+  bool use_fa3_ = false, use_fa3_sliding_ = false;        // per forward shape: full causal / sliding layers
+  std::string fa3_note_;                                  // why FlashAttention-3 is not used (describe())
+  std::set<std::pair<int64_t, int64_t>> fa3_unsupported_;  // (batch, seq_len) already warned about
   std::string attn_note_;                                 // why cuDNN is not used (describe())
   std::set<std::tuple<int64_t, int64_t, int64_t>> cudnn_unsupported_;  // (batch, seq_len, window) already warned about
 };

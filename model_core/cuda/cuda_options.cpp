@@ -41,10 +41,11 @@ CudaOptions cuda_options_from_env() {
   }
   if (const std::string v = env("RB_CUDA_ATTN"); !v.empty()) {
     if (v == "auto") o.attention = AttnChoice::Auto;
+    else if (v == "fa3") o.attention = AttnChoice::Fa3;
     else if (v == "cudnn") o.attention = AttnChoice::Cudnn;
     else if (v == "tc" || v == "tensor-core") o.attention = AttnChoice::TensorCore;
     else if (v == "simple") o.attention = AttnChoice::Simple;
-    else throw InputError("RB_CUDA_ATTN", "", "must be auto, cudnn, tc or simple, got '" + v + "'");
+    else throw InputError("RB_CUDA_ATTN", "", "must be auto, fa3, cudnn, tc or simple, got '" + v + "'");
   }
   o.attention_log = flag("RB_CUDA_ATTN_LOG");
   if (const std::string v = env("RB_CUDA_GEMM"); !v.empty()) {
@@ -66,6 +67,7 @@ std::string describe(const CudaOptions& o) {
   s += o.hf_rounding ? ", residual in activation dtype" : ", residual fp32";
   switch (o.attention) {
     case AttnChoice::Auto: s += ", attention auto"; break;
+    case AttnChoice::Fa3: s += ", attention fa3"; break;
     case AttnChoice::Cudnn: s += ", attention cudnn"; break;
     case AttnChoice::TensorCore: s += ", attention tc"; break;
     case AttnChoice::Simple: s += ", attention simple"; break;

@@ -5,10 +5,15 @@
 //   RB_CUDA_RESIDUAL=bf16|fp32     bf16 (default): residual stream and logits rounded to the
 //                                  activation type, as transformers computes a bf16 model;
 //                                  fp32: residual kept in fp32, logits not rounded
-//   RB_CUDA_ATTN=auto|cudnn|tc|simple  attention (default auto: cuDNN's fused attention when
-//                                  built with it and its start-up self-check passes, per shape
-//                                  when cuDNN supports the shape; else tensor cores when head_dim
-//                                  is 64/80/96/128 and their self-check passes; else simple)
+//   RB_CUDA_ATTN=auto|fa3|cudnn|tc|simple  attention (default auto: for full causal layers
+//                                  FlashAttention-3 when built with it, the device is sm_90,
+//                                  the dtype bf16, head_dim 64 or 128 and its start-up self-check
+//                                  passes; else, and for sliding-window layers, cuDNN's fused
+//                                  attention when built with it, its self-check passes and it
+//                                  supports the shape; else tensor cores when head_dim is
+//                                  64/80/96/128 and their self-check passes; else simple.
+//                                  fa3: FlashAttention-3 required for the full causal layers,
+//                                  the others as auto; cudnn: cuDNN required, no FlashAttention-3)
 //   RB_CUDA_ATTN_LOG=1             print each cuDNN attention graph's build time, step by step, to stderr
 //   RB_CUDA_GEMM=cublas|lt|tuned   how each projection's GEMM algorithm is chosen (default cublas:
 //                                  cuBLAS's own; lt: cuBLASLt's first heuristic candidate; tuned:
@@ -32,7 +37,7 @@
 namespace rb::cuda {
 
 enum class DTypeChoice { BF16, FP16 };
-enum class AttnChoice { Auto, Cudnn, TensorCore, Simple };
+enum class AttnChoice { Auto, Fa3, Cudnn, TensorCore, Simple };
 
 struct CudaOptions {
   DTypeChoice dtype = DTypeChoice::BF16;

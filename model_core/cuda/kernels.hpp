@@ -5,6 +5,7 @@
 // (row r is position r % seq_len of window r / seq_len). Each kernel has a plain CPU reference in
 // tests/gpu/reference.hpp that the GPU tests compare against.
 #include <cstdint>
+#include <functional>
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -112,8 +113,15 @@ bool tensor_core_attention_supported(int head_dim);
 // Auto: tensor cores when supported, else the simple fp32 kernel (any head_dim <= 256).
 template <typename T>
 void flash_attention(const AttnArgs<T>& args, AttnKernel which, cudaStream_t stream);
-// Start-up cross-check: runs both kernels on a small random GQA problem (2 windows of 200
-// tokens) and returns the largest absolute difference of their outputs (|o| <= 1). Synchronizes.
+// Start-up cross-check of an attention implementation: runs `candidate` and the simple kernel on
+// a small random GQA problem (2 windows of 200 tokens, 4 heads, 2 KV heads, this head_dim) and
+// returns the largest absolute difference of their outputs (|o| <= 1; NaN counts as infinite).
+// Synchronizes.
+template <typename T>
+using AttnCandidate = std::function<void(const AttnArgs<T>&, cudaStream_t)>;
+template <typename T>
+float attention_max_diff_vs_simple(int head_dim, const AttnCandidate<T>& candidate, cudaStream_t stream);
+// The tensor-core kernel's check.
 template <typename T>
 float attention_kernels_max_diff(int head_dim, cudaStream_t stream);
 

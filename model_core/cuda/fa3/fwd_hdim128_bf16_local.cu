@@ -1,0 +1,14 @@
+// FlashAttention-3's sliding-window ("local", window (W - 1, 0)) forward for head_dim 128, bf16
+// (one kernel: no softcap, varlen, paging, KV append, Qv, PackGQA, split or cluster; the template
+// arguments of hopper/flash_fwd_launch_template.h's run_flash_fwd, in its order).
+#include "flash_fwd_launch_template.h"
+
+namespace rb::cuda::fa3 {
+
+void forward_hdim128_bf16_local(Flash_fwd_params& params, cudaStream_t stream) {
+  //           Arch, D, Dv, ClusterM, Element, ElementOut, causal, local, softcap, varlen, paged, appendkv, qv, packgqa, split, vcolmajor
+  run_flash_fwd<90, 128, 128, 1, cutlass::bfloat16_t, cutlass::bfloat16_t, false, true, false, false, false, false, false, false, false, false>(
+      params, stream);
+}
+
+}  // namespace rb::cuda::fa3
