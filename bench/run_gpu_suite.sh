@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole GPU session in one call: GPU tests (ctest -L gpu: kernels vs CPU references, CUDA
 # forward vs the CPU backend), rb_bench on real model shapes, the same shapes with transformers,
-# and a combined results.json. Builds nothing. Everything goes under $OUT; worst case ~9.5 minutes (per-step timeouts), typically ~5.
+# and a combined results.json. Builds nothing. Everything goes under $OUT; worst case ~10 minutes (per-step timeouts), typically ~5.
 #
 #   OUT=/path/to/results bench/run_gpu_suite.sh [BUILD_DIR]      (BUILD_DIR default: build)
 # Environment: PYTHON (default python3), RB_SUITE_MODELS, RB_SUITE_LENGTHS to narrow the bench;
@@ -23,7 +23,7 @@ stamp "device"
 nvidia-smi > "$OUT/nvidia-smi.txt" 2>&1
 
 stamp "GPU tests (ctest -L gpu)"
-BOOST_TEST_LOG_LEVEL=message timeout 150 ctest --test-dir "$BUILD" -L gpu -V --timeout 140 > "$OUT/ctest_gpu.log" 2>&1
+BOOST_TEST_LOG_LEVEL=message timeout 190 ctest --test-dir "$BUILD" -L gpu -V --timeout 140 > "$OUT/ctest_gpu.log" 2>&1
 echo "ctest exit $?" > "$OUT/ctest_summary.txt"
 grep -E "tests passed|tests failed|Failed|Passed|\*\*\*Failed|Not Run" "$OUT/ctest_gpu.log" | tail -20 >> "$OUT/ctest_summary.txt"
 cat "$OUT/ctest_summary.txt" | tee -a "$OUT/suite.log"

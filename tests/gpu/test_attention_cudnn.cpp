@@ -27,6 +27,7 @@
 #include "model_core/cuda/attention_cudnn.hpp"
 #include "model_core/cuda/cuda_backend.hpp"
 #include "model_core/cuda/kernels.hpp"
+#include "tests/gpu/attention_problem.hpp"
 #include "tests/gpu/device_util.hpp"
 #include "tests/gpu/forward_compare.hpp"
 #include "tests/gpu/reference.hpp"
@@ -49,98 +50,6 @@ boost::test_tools::assertion_result cudnn_built(boost::unit_test::test_unit_id) 
   return r;
 }
 
-// max over i of |got - ref| / (abs_tol + rel_tol * |ref|) must be <= 1.
-template <typename A, typename B>
-void check_close(const std::vector<A>& got, const std::vector<B>& ref, double abs_tol, double rel_tol,
-                 const std::string& what) {
-  BOOST_REQUIRE_EQUAL(got.size(), ref.size());
-  double worst = 0.0, worst_abs = 0.0;
-  std::size_t at = 0;
-  for (std::size_t i = 0; i < got.size(); ++i) {
-    const double g = static_cast<double>(got[i]), r = static_cast<double>(ref[i]);
-    const double err = std::isfinite(g) ? std::abs(g - r) : INFINITY;
-    const double ratio = err == 0.0 ? 0.0 : err / (abs_tol + rel_tol * std::abs(r));
-    if (ratio > worst || !std::isfinite(ratio)) {
-      worst = ratio;
-      worst_abs = err;
-      at = i;
-    }
-  }
-  BOOST_TEST_MESSAGE(what << ": max |err| " << worst_abs << " (" << worst << " of tolerance)");
-  BOOST_CHECK_MESSAGE(worst <= 1.0, what << ": element " << at << " got " << static_cast<double>(got[at]) << " want "
-                                         << static_cast<double>(ref[at]) << " (|err| " << worst_abs << ")");
-}
-
-// One random attention problem in the backend's layout: q, k, v read in place from fused qkv rows
-// [(H + 2 KV) * D], the output [H * D] per row.
-template <typename T>
-struct Problem {
-  int64_t batch, L, H, KV, D, width;
-  int64_t window = 0;      // > 0: a sliding window (keys t - window < j <= t)
-  std::vector<float> qkv;  // host copy, values exactly representable in T
-  DeviceBuffer<T> d_qkv, d_out;
-
-  Problem(int64_t b, int64_t l, int64_t h, int64_t kv, int64_t d, std::mt19937& rng)
-      : batch(b), L(l), H(h), KV(kv), D(d), width((h + 2 * kv) * d) {
-    qkv = random_t<T>(batch * L * width, rng);
-    // Queries scaled up so the softmax is peaked (exercises the running max).
-    for (int64_t r = 0; r < batch * L; ++r)
-      for (int64_t j = 0; j < H * D; ++j) qkv[r * width + j] = round_t<T>(qkv[r * width + j] * 3.0f);
-    d_qkv = upload_t<T>(qkv);
-    d_out.reset(batch * L * H * D);
-  }
-
-  AttnArgs<T> args() const {
-    AttnArgs<T> a;
-    a.q = d_qkv.get();
-    a.k = d_qkv.get() + H * D;
-    a.v = d_qkv.get() + (H + KV) * D;
-    a.o = d_out.get();
-    a.q_stride = a.kv_stride = width;
-    a.o_stride = H * D;
-    a.batch = static_cast<int>(batch);
-    a.seq_len = static_cast<int>(L);
-    a.heads = static_cast<int>(H);
-    a.kv_heads = static_cast<int>(KV);
-    a.head_dim = static_cast<int>(D);
-    a.scale = 1.0f / std::sqrt(static_cast<float>(D));
-    a.window = static_cast<int>(window);
-    return a;
-  }
-
-  std::string tag() const {
-    std::ostringstream s;
-    s << (std::is_same_v<T, bf16> ? "bf16" : "fp16") << " B=" << batch << " L=" << L << " H=" << H << " KV=" << KV
-      << " D=" << D << (window > 0 ? " window=" + std::to_string(window) : std::string());
-    return s.str();
-  }
-
-  std::vector<float> output() const { return download_t<T>(d_out.get(), batch * L * H * D); }
-
-  // Reference rows (all when `rows` is empty) and the matching outputs of `got`.
-  void compare_with_reference(const std::vector<float>& got, const std::vector<int64_t>& rows,
-                              const std::string& what) const {
-    std::vector<float> kview(qkv.begin() + H * D, qkv.end()), vview(qkv.begin() + (H + KV) * D, qkv.end());
-    kview.resize(qkv.size(), 0.0f);
-    vview.resize(qkv.size(), 0.0f);
-    const AttnRefShape s{batch, L, H, KV, D, width, width, window};
-    std::vector<float> g;
-    std::vector<double> r;
-    for (int64_t b = 0; b < batch; ++b)
-      for (int64_t t = 0; t < L; ++t) {
-        if (!rows.empty() && std::find(rows.begin(), rows.end(), t) == rows.end()) continue;
-        for (int64_t h = 0; h < H; ++h) {
-          const std::vector<double> ref = attention_row_ref(qkv, kview, vview, s, b, t, h);
-          for (int64_t d = 0; d < D; ++d) {
-            g.push_back(got[(b * L + t) * H * D + h * D + d]);
-            r.push_back(ref[d]);
-          }
-        }
-      }
-    check_close(g, r, 1e-2, 1e-2, what);
-  }
-};
-
 template <typename T>
 std::vector<float> run_cudnn(CudnnAttention<T>& attn, Problem<T>& p) {
   const AttnArgs<T> a = p.args();
@@ -149,12 +58,6 @@ std::vector<float> run_cudnn(CudnnAttention<T>& attn, Problem<T>& p) {
   DeviceBuffer<uint8_t> workspace(attn.workspace_bytes(a));
   CUDA_CHECK(cudaMemset(p.d_out.get(), 0xff, p.d_out.bytes()));  // NaN pattern: unwritten outputs show
   attn.run(a, workspace.get(), workspace.bytes(), nullptr);
-  return p.output();
-}
-
-template <typename T>
-std::vector<float> run_own(rb::cuda::AttnKernel which, Problem<T>& p) {
-  rb::cuda::flash_attention<T>(p.args(), which, nullptr);
   return p.output();
 }
 
@@ -173,23 +76,6 @@ void cudnn_case(CudnnAttention<T>& attn, int64_t batch, int64_t L, int64_t H, in
   p.compare_with_reference(got, rows, "cudnn vs reference " + p.tag());
   check_close(got, run_own(rb::cuda::AttnKernel::Simple, p), 1e-2, 1e-2, "cudnn vs simple " + p.tag());
 }
-
-// Sets an environment variable for one scope (the backend reads RB_CUDA_* when created).
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const std::string& value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    setenv(name, value.c_str(), 1);
-  }
-  ~ScopedEnv() {
-    if (old_) setenv(name_, old_->c_str(), 1);
-    else unsetenv(name_);
-  }
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
 
 }  // namespace
 
@@ -254,28 +140,14 @@ BOOST_AUTO_TEST_CASE(window_of_65536_tokens, *boost::unit_test::precondition(cud
     p.compare_with_reference(got, rows, "cudnn vs reference " + p.tag());
     check_close(got, run_own(rb::cuda::AttnKernel::TensorCore, p), 1e-2, 1e-2, "cudnn vs tc " + p.tag());
 
-    // Speed, informational: causal attention does 2 * 2 * L^2/2 * D flops per head.
+    // Speed, informational.
     const AttnArgs<bf16> a = p.args();
     DeviceBuffer<uint8_t> workspace(attn.workspace_bytes(a));
-    cudaEvent_t start, stop;
-    CUDA_CHECK(cudaEventCreate(&start));
-    CUDA_CHECK(cudaEventCreate(&stop));
-    auto tflops = [&](auto&& launch) {
-      launch();
-      CUDA_CHECK(cudaEventRecord(start, nullptr));
-      for (int i = 0; i < 3; ++i) launch();
-      CUDA_CHECK(cudaEventRecord(stop, nullptr));
-      CUDA_CHECK(cudaEventSynchronize(stop));
-      float ms = 0.0f;
-      CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
-      const double flops = 2.0 * static_cast<double>(p.L) * static_cast<double>(p.L) * static_cast<double>(H * D);
-      return 3.0 * flops / (ms * 1e-3) / 1e12;
-    };
-    const double t_cudnn = tflops([&] { attn.run(a, workspace.get(), workspace.bytes(), nullptr); });
-    const double t_tc = tflops([&] { rb::cuda::flash_attention<bf16>(a, rb::cuda::AttnKernel::TensorCore, nullptr); });
+    const double flops = causal_attention_flops(p);
+    const double t_cudnn = tflops_of([&] { attn.run(a, workspace.get(), workspace.bytes(), nullptr); }, flops);
+    const double t_tc =
+        tflops_of([&] { rb::cuda::flash_attention<bf16>(a, rb::cuda::AttnKernel::TensorCore, nullptr); }, flops);
     BOOST_TEST_MESSAGE(p.tag() << ": cudnn " << t_cudnn << " TFLOP/s, tensor-core kernel " << t_tc << " TFLOP/s");
-    CUDA_CHECK(cudaEventDestroy(start));
-    CUDA_CHECK(cudaEventDestroy(stop));
   }
 }
 
@@ -289,14 +161,15 @@ BOOST_AUTO_TEST_CASE(startup_cross_check, *boost::unit_test::precondition(cudnn_
 }
 
 // The backend with RB_CUDA_ATTN=cudnn (every layer's attention through cuDNN, reading q/k/v in
-// place from the fused projection) scores as with the simple kernel; auto picks cuDNN.
+// place from the fused projection) scores as with the simple kernel; auto picks cuDNN (or
+// FlashAttention-3, where it serves the model).
 BOOST_AUTO_TEST_CASE(backend_uses_cudnn_in_the_forward, *boost::unit_test::precondition(cudnn_built)) {
   for (int64_t D : {64, 128}) {
     const rb::ModelConfig c = tiny_config(256, 4, 1, D, 512, 1000, 2, D == 64);
     const int64_t L = 300;
     const auto windows = random_windows(3, L, c.vocab_size, 13);
     const auto schedule = default_schedule(c, L);
-    std::vector<rb::WindowScores> cudnn, simple;
+    std::vector<rb::WindowScores> cudnn;
     {
       ScopedEnv e("RB_CUDA_ATTN", "cudnn");
       auto b = rb::make_cuda_backend_random(c, 3, rb::BackendOptions{"cuda", 0, -1});
@@ -308,20 +181,12 @@ BOOST_AUTO_TEST_CASE(backend_uses_cudnn_in_the_forward, *boost::unit_test::preco
       const ScoreDiff d = compare_scores({cudnn[0], cudnn[1]}, two);
       BOOST_CHECK_LE(d.max_abs, 2e-2);
     }
-    {
-      ScopedEnv e("RB_CUDA_ATTN", "auto");
-      auto b = rb::make_cuda_backend_random(c, 3, rb::BackendOptions{"cuda", 0, -1});
-      BOOST_CHECK_MESSAGE(b->describe().find("cuDNN") != std::string::npos, "auto: " << b->describe());
-    }
-    {
-      ScopedEnv e("RB_CUDA_ATTN", "simple");
-      simple = rb::make_cuda_backend_random(c, 3, rb::BackendOptions{"cuda", 0, -1})->score(spans(windows), schedule);
-    }
-    const ScoreDiff d = compare_scores(cudnn, simple);
-    BOOST_TEST_MESSAGE("head_dim " << D << " cudnn vs simple attention: max |dlogprob| " << d.max_abs << ", mean "
-                                   << d.mean_abs << ", argmax agreement " << d.argmax_agreement);
-    BOOST_CHECK(d.finite);
-    BOOST_CHECK_LE(d.max_abs, 5e-2);  // as tc vs simple in test_cuda_backend.cpp
+    // auto: FlashAttention-3 where it serves the model (test_attention_fa3.cpp), else cuDNN.
+    std::string d;
+    (void)scores_under("auto", c, {windows[0]}, schedule, 3, &d);
+    BOOST_CHECK_MESSAGE(d.find("cuDNN") != std::string::npos || d.find("(FlashAttention-3, else") != std::string::npos,
+                        "auto: " << d);
+    check_against_simple(cudnn, c, windows, schedule, 3, "head_dim " + std::to_string(D) + " cudnn");
   }
 }
 

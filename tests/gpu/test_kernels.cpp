@@ -19,6 +19,7 @@
 #include "model_core/cuda/cuda_backend.hpp"
 #include "model_core/cuda/kernels.hpp"
 #include "model_core/cuda/lm_head.hpp"
+#include "tests/gpu/attention_problem.hpp"
 #include "tests/gpu/device_util.hpp"
 #include "tests/gpu/reference.hpp"
 #include "tests/gpu/require_device.hpp"
@@ -28,28 +29,6 @@ using rb::cuda::DeviceBuffer;
 using bf16 = __nv_bfloat16;
 
 namespace {
-
-// max over i of |got - ref| / (abs_tol + rel_tol * |ref|) must be <= 1.
-template <typename A, typename B>
-void check_close(const std::vector<A>& got, const std::vector<B>& ref, double abs_tol, double rel_tol,
-                 const std::string& what) {
-  BOOST_REQUIRE_EQUAL(got.size(), ref.size());
-  double worst = 0.0, worst_abs = 0.0;
-  std::size_t at = 0;
-  for (std::size_t i = 0; i < got.size(); ++i) {
-    const double g = static_cast<double>(got[i]), r = static_cast<double>(ref[i]);
-    const double err = std::isfinite(g) ? std::abs(g - r) : INFINITY;
-    const double ratio = err == 0.0 ? 0.0 : err / (abs_tol + rel_tol * std::abs(r));
-    if (ratio > worst || !std::isfinite(ratio)) {
-      worst = ratio;
-      worst_abs = err;
-      at = i;
-    }
-  }
-  BOOST_TEST_MESSAGE(what << ": max |err| " << worst_abs << " (" << worst << " of tolerance)");
-  BOOST_CHECK_MESSAGE(worst <= 1.0, what << ": element " << at << " got " << static_cast<double>(got[at]) << " want "
-                                         << static_cast<double>(ref[at]) << " (|err| " << worst_abs << ")");
-}
 
 std::string tag(std::initializer_list<std::pair<const char*, int64_t>> kv) {
   std::ostringstream s;
